@@ -1,0 +1,41 @@
+# jepa_lab: `make lab` to learn, `make test` to check everything (what CI runs).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Pinned here for reproducible installs; the package itself asks for torch>=2.3.
+TORCH  := torch==2.13.0
+NBVAL  := --nbval-lax --nbval-current-env --nbval-cell-timeout=600
+
+.PHONY: install lab test unit notebooks course lint clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "installing into $(VENV) (log: $(VENV)/install.log) ..."
+	@$(BIN)/python -m pip install --upgrade pip > $(VENV)/install.log 2>&1 || (tail -40 $(VENV)/install.log; exit 1)
+	@$(BIN)/python -m pip install "$(TORCH)" -e ".[dev]" >> $(VENV)/install.log 2>&1 || (tail -40 $(VENV)/install.log; exit 1)
+	@$(BIN)/python -c "import torch, jepa_lab; print('installed jepa_lab', jepa_lab.__version__, 'with torch', torch.__version__)"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+test: $(STAMP)
+	JEPA_LAB_MODE=fast $(BIN)/python -m pytest tests notebooks $(NBVAL)
+
+unit: $(STAMP)
+	JEPA_LAB_MODE=fast $(BIN)/python -m pytest tests
+
+notebooks: $(STAMP)
+	JEPA_LAB_MODE=fast $(BIN)/python -m pytest notebooks $(NBVAL)
+
+course: $(STAMP)
+	$(BIN)/python tools/run_course.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check jepa_lab tests tools notebooks
+
+clean:
+	rm -rf build .pytest_cache .hypothesis

@@ -1,0 +1,71 @@
+"""Exercise checkers: compare a learner's function with the reference on seeded random inputs.
+
+Each ``check_*`` prints one line and returns True (correct), or False with what is wrong:
+"not done yet" for a stub that raises ``NotImplementedError``, else the first mismatch.
+
+Introduced in notebook 01.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import torch
+
+from jepa_lab import tokens
+
+
+def check(fn: Callable, reference: Callable, cases: Iterable[tuple], name: str,
+          atol: float = 1e-6) -> bool:
+    """Call ``fn(*case)`` and ``reference(*case)`` on each case and compare the results.
+
+    Returns:
+        True when every case matches (tensors: same shape, max abs difference <= ``atol``).
+    """
+    for case in cases:
+        try:
+            got = fn(*case)
+        except NotImplementedError:
+            print(f"[not done yet] {name}: the function still raises NotImplementedError")
+            return False
+        except Exception as e:  # a learner's bug: report it, keep the notebook running
+            print(f"[error] {name}{_describe(case)} raised {type(e).__name__}: {e}")
+            return False
+        want = reference(*case)
+        problem = _compare(got, want, atol)
+        if problem:
+            print(f"[wrong] {name}{_describe(case)}: {problem}")
+            return False
+    print(f"[correct] {name} matches the reference")
+    return True
+
+
+def _describe(case: tuple) -> str:
+    parts = [f"tensor{list(a.shape)}" if isinstance(a, torch.Tensor) else repr(a) for a in case]
+    return f"({', '.join(parts)})"
+
+
+def _compare(got: Any, want: Any, atol: float) -> str:
+    if isinstance(want, torch.Tensor):
+        if not isinstance(got, torch.Tensor):
+            return f"expected a tensor, got {type(got).__name__}"
+        if got.shape != want.shape:
+            return f"shape {list(got.shape)}, expected {list(want.shape)}"
+        diff = (got.double() - want.double()).abs().max().item() if want.numel() else 0.0
+        return "" if diff <= atol else f"max abs difference {diff:.3g} (tolerance {atol:g})"
+    return "" if got == want else f"got {got!r}, expected {want!r}"
+
+
+def check_patchify(fn: Callable[[torch.Tensor, int], torch.Tensor]) -> bool:
+    """Check ``fn(x [B, C, H, W], p) -> [B, N, p*p*C]`` against ``tokens.patchify``."""
+    g = torch.Generator().manual_seed(0)
+    cases = [(torch.rand(2, c, s, s, generator=g), p) for c, s, p in [(3, 8, 4), (1, 12, 3), (3, 16, 8)]]
+    cases.append((torch.rand(1, 3, 8, 12, generator=g), 4))  # not square
+    return check(fn, tokens.patchify, cases, "patchify")
+
+
+def check_num_tokens(fn: Callable[..., int]) -> bool:
+    """Check ``fn(image_size, patch_size, frames, tubelet) -> int`` against ``tokens.num_tokens``."""
+    cases = [(32, 4, 1, 1), (64, 8, 1, 1), (64, 16, 8, 2), (224, 16, 16, 2), (32, 8, 16, 4)]
+    return check(fn, tokens.num_tokens, cases, "num_tokens")

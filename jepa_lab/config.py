@@ -1,0 +1,128 @@
+"""Modes and per-notebook presets: the one place that reads ``JEPA_LAB_MODE``.
+
+Three modes share the same code and the same asserts:
+- ``fast``: CI, a few real steps of everything on 2 CPU cores;
+- ``cpu``: a learner's laptop (the default without CUDA), each notebook a few minutes;
+- ``full``: the default with CUDA, bigger models and budgets.
+
+Introduced in notebook 01.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from typing import Any
+
+MODES = ("fast", "cpu", "full")
+ENV_VAR = "JEPA_LAB_MODE"
+
+
+def default_mode() -> str:
+    """The mode used when ``JEPA_LAB_MODE`` is unset: ``full`` with CUDA, else ``cpu``."""
+    import torch  # local import: the package stays light to import
+
+    return "full" if torch.cuda.is_available() else "cpu"
+
+
+def get_mode(mode: str | None = None) -> str:
+    """Return the active mode: ``mode`` if given, else ``$JEPA_LAB_MODE``, else the default.
+
+    Raises:
+        ValueError: the mode is not one of ``fast``, ``cpu``, ``full``.
+    """
+    if mode is None:
+        mode = os.environ.get(ENV_VAR, "").strip() or default_mode()
+    mode = mode.strip().lower()
+    if mode not in MODES:
+        raise ValueError(
+            f"unknown mode {mode!r}: choose one of {', '.join(MODES)} "
+            f"(set {ENV_VAR}=fast|cpu|full, or leave it unset for the default)"
+        )
+    return mode
+
+
+@dataclass(frozen=True)
+class Preset:
+    """Base class of every notebook preset: frozen, with a checked ``replace``."""
+
+    mode: str
+    seed: int
+
+    def replace(self, **changes: Any) -> Preset:
+        """Return a copy with ``changes`` applied; unknown keys raise ``ValueError``."""
+        _check_keys(type(self), changes)
+        return dataclasses.replace(self, **changes)
+
+    def as_dict(self) -> dict[str, Any]:
+        """All fields as a plain dict (for checkpoint cards and printing)."""
+        return dataclasses.asdict(self)
+
+
+def _check_keys(cls: type, changes: dict[str, Any]) -> None:
+    valid = [f.name for f in dataclasses.fields(cls)]
+    unknown = sorted(set(changes) - set(valid))
+    if unknown:
+        raise ValueError(
+            f"unknown preset key(s) {', '.join(unknown)} for {cls.__name__}; "
+            f"valid keys: {', '.join(valid)}"
+        )
+
+
+@dataclass(frozen=True)
+class Tokenise01(Preset):
+    """Notebook 01: tokenisation."""
+
+    image_size: int  # side of the square images shown
+    n_images: int  # images drawn from the shapes dataset
+    patch_sizes: tuple[int, ...]  # patch sizes compared in the token-count table
+    attn_tokens: tuple[int, ...]  # token counts for the measured attention-cost curve
+    attn_dim: int  # head width used for the attention timing
+    attn_repeats: int  # timing repeats (the minimum is reported)
+    clip_frames: int  # frames of the video clip used for tubelets
+
+
+_PRESETS: dict[str, dict[str, Preset]] = {
+    "01": {
+        "fast": Tokenise01(
+            mode="fast", seed=0, image_size=32, n_images=8, patch_sizes=(2, 4, 8, 16),
+            attn_tokens=(64, 256, 1024, 2048, 4096), attn_dim=64, attn_repeats=3, clip_frames=8,
+        ),
+        "cpu": Tokenise01(
+            mode="cpu", seed=0, image_size=64, n_images=16, patch_sizes=(4, 8, 16, 32),
+            attn_tokens=(64, 256, 1024, 2048, 4096), attn_dim=64, attn_repeats=5,
+            clip_frames=16,
+        ),
+        "full": Tokenise01(
+            mode="full", seed=0, image_size=64, n_images=16, patch_sizes=(4, 8, 16, 32),
+            attn_tokens=(256, 1024, 4096, 8192, 16384), attn_dim=64, attn_repeats=10,
+            clip_frames=16,
+        ),
+    },
+}
+
+
+def notebooks() -> tuple[str, ...]:
+    """Keys of the notebooks that have presets, e.g. ``("01", "02")``."""
+    return tuple(sorted(_PRESETS))
+
+
+def for_notebook(key: str, mode: str | None = None, **overrides: Any) -> Preset:
+    """Return the preset of notebook ``key`` in the active mode, with ``overrides`` applied.
+
+    Args:
+        key: two-digit notebook number, e.g. ``"01"``.
+        mode: ``fast``/``cpu``/``full``; default from ``JEPA_LAB_MODE`` (see ``get_mode``).
+        **overrides: preset fields to change, e.g. ``image_size=64``.
+
+    Raises:
+        ValueError: unknown notebook key, unknown mode, or unknown override key.
+
+    Introduced in notebook 01.
+    """
+    key = str(key).zfill(2)
+    if key not in _PRESETS:
+        raise ValueError(f"no preset for notebook {key!r}; valid keys: {', '.join(notebooks())}")
+    preset = _PRESETS[key][get_mode(mode)]
+    return preset.replace(**overrides) if overrides else preset

@@ -1,0 +1,101 @@
+"""Clips of moving shapes, with labels that need time to read (direction, speed) and one that a
+single frame gives (the shape).
+
+Introduced in notebook 01 (tubelets); the V-JEPA lessons of notebook 05 build on it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch.utils.data import Dataset
+
+from jepa_lab.datasets.shapes import SHAPE_CLASSES, _hsv_to_rgb, render_shapes
+
+DIRECTIONS = ("right", "down-right", "down", "down-left", "left", "up-left", "up", "up-right")
+LABELS = ("shape", "direction", "speed")
+
+
+def make_moving_shapes(
+    n: int,
+    frames: int = 8,
+    image_size: int = 32,
+    seed: int = 0,
+    *,
+    num_classes: int = len(SHAPE_CLASSES),
+    speeds: tuple[float, ...] = (1.0, 2.0),
+    noise: float = 0.05,
+    scale: tuple[float, float] = (0.25, 0.4),
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Generate ``n`` clips of one shape moving in a straight line, inside the frame throughout.
+
+    Args:
+        n: number of clips.
+        frames: frames T per clip.
+        image_size: side S of each frame in pixels.
+        seed: same seed, same clips.
+        num_classes: shape classes used (first ``num_classes`` of ``SHAPE_CLASSES``).
+        speeds: speeds in pixels per frame, one class each.
+        noise: std of per-frame Gaussian pixel noise.
+        scale: range of the shape radius as a fraction of the half frame side.
+    Returns:
+        clips ``[n, 3, T, S, S]`` in [0, 1]; labels ``{"shape", "direction", "speed"}``, each
+        ``[n]`` int64 (direction indexes ``DIRECTIONS``, speed indexes ``speeds``).
+
+    Introduced in notebook 01.
+    """
+    if frames < 1 or n < 1:
+        raise ValueError(f"n and frames must be at least 1, got n={n}, frames={frames}")
+    if not speeds or min(speeds) <= 0:
+        raise ValueError(f"speeds must be positive pixel-per-frame values, got {speeds}")
+    g = torch.Generator().manual_seed(seed)
+    shape = torch.randint(num_classes, (n,), generator=g)
+    direction = torch.randint(len(DIRECTIONS), (n,), generator=g)
+    speed = torch.randint(len(speeds), (n,), generator=g)
+    radius = scale[0] + (scale[1] - scale[0]) * torch.rand(n, generator=g)
+    angle = direction.float() * (2 * math.pi / len(DIRECTIONS))
+    pixels = torch.tensor(speeds, dtype=torch.float32)[speed] * 2 / image_size  # per frame, in [-1, 1] units
+    vel = torch.stack([angle.cos(), angle.sin()], dim=1) * pixels[:, None]  # [n, 2]; y grows down
+    travel = vel * (frames - 1)
+    room = 1 - radius[:, None]  # the centre must stay in [-room, room]
+    if (travel.abs() > 2 * room).any():
+        raise ValueError(
+            f"shapes moving {max(speeds)} px/frame for {frames} frames leave a {image_size}px frame: "
+            "use fewer frames, lower speeds, a smaller scale or a bigger image_size"
+        )
+    low = -room - travel.clamp(max=0)
+    high = room - travel.clamp(min=0)
+    start = low + (high - low) * torch.rand(n, 2, generator=g)  # [n, 2]
+    colour = _hsv_to_rgb(
+        torch.rand(n, generator=g), 0.55 + 0.45 * torch.rand(n, generator=g),
+        0.75 + 0.25 * torch.rand(n, generator=g),
+    )
+    background = (0.05 + 0.2 * torch.rand(n, 1, generator=g)).expand(n, 3)
+    clips = torch.stack(
+        [render_shapes(shape, start + t * vel, radius, colour, background, image_size) for t in range(frames)],
+        dim=2,
+    )  # [n, 3, T, S, S]
+    clips = clips + noise * torch.randn(clips.shape, generator=g)
+    return clips.clamp(0, 1), {"shape": shape, "direction": direction, "speed": speed}
+
+
+class MovingShapesVideo(Dataset):
+    """``make_moving_shapes`` as a ``Dataset`` of ``(clip [3, T, S, S], label)``; ``target``
+    picks the label (``"shape"``, ``"direction"`` or ``"speed"``).
+
+    Introduced in notebook 01.
+    """
+
+    def __init__(self, n: int = 512, frames: int = 8, image_size: int = 32, seed: int = 0,
+                 target: str = "direction", **kwargs) -> None:
+        if target not in LABELS:
+            raise ValueError(f"target must be one of {', '.join(LABELS)}, got {target!r}")
+        self.clips, self.labels = make_moving_shapes(n, frames, image_size, seed, **kwargs)
+        self.target = target
+
+    def __len__(self) -> int:
+        return self.clips.shape[0]
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
+        return self.clips[i], int(self.labels[self.target][i])

@@ -1,0 +1,72 @@
+"""Fixed positional embeddings: 1-D, 2-D and 3-D sin-cos tables.
+
+Introduced in notebook 01 (RoPE joins in notebook 03).
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def sincos_1d(positions: torch.Tensor, dim: int, base: float = 10000.0) -> torch.Tensor:
+    """Sin-cos table of 1-D positions.
+
+    Args:
+        positions: ``[N]`` positions (ints or floats).
+        dim: table width, even.
+    Returns:
+        ``[N, dim]``: first half ``sin(pos * w_k)``, second half ``cos(pos * w_k)``,
+        ``w_k = base^(-2k/dim)``.
+    """
+    if dim % 2:
+        raise ValueError(f"sin-cos width must be even, got {dim}: use {dim - 1} or {dim + 1}")
+    omega = base ** (-torch.arange(dim // 2, dtype=torch.float64) / (dim / 2))  # [dim/2]
+    angles = positions.to(torch.float64)[:, None] * omega[None, :]  # [N, dim/2]
+    return torch.cat([angles.sin(), angles.cos()], dim=1).float()
+
+
+def sincos_2d(grid: tuple[int, int], dim: int) -> torch.Tensor:
+    """Sin-cos table of a 2-D patch grid, row-major like ``patchify``.
+
+    Half the width encodes the row, half the column (as in MAE and I-JEPA).
+
+    Returns:
+        ``[h*w, dim]``.
+    Raises:
+        ValueError: ``dim`` is not divisible by 4.
+    """
+    if dim % 4:
+        raise ValueError(f"2-D sin-cos width must be divisible by 4, got {dim}")
+    h, w = grid
+    rows = torch.arange(h).repeat_interleave(w)  # [h*w]
+    cols = torch.arange(w).repeat(h)  # [h*w]
+    return torch.cat([sincos_1d(rows, dim // 2), sincos_1d(cols, dim // 2)], dim=1)
+
+
+def sincos_3d(grid: tuple[int, int, int], dim: int) -> torch.Tensor:
+    """Sin-cos table of a 3-D tubelet grid ``(T', h, w)``, time-major like ``patchify_video``.
+
+    As in V-JEPA: half the width for time, a quarter each for row and column.
+
+    Returns:
+        ``[T'*h*w, dim]``.
+    Raises:
+        ValueError: ``dim`` is not divisible by 8.
+    """
+    if dim % 8:
+        raise ValueError(f"3-D sin-cos width must be divisible by 8, got {dim}")
+    t, h, w = grid
+    times = torch.arange(t).repeat_interleave(h * w)
+    rows = torch.arange(h).repeat_interleave(w).repeat(t)
+    cols = torch.arange(w).repeat(h * t)
+    return torch.cat(
+        [sincos_1d(times, dim // 2), sincos_1d(rows, dim // 4), sincos_1d(cols, dim // 4)], dim=1
+    )
+
+
+def similarity_map(table: torch.Tensor, index: int, grid: tuple[int, int]) -> torch.Tensor:
+    """Cosine similarity of position ``index`` to every position, as an ``[h, w]`` map."""
+    if not 0 <= index < table.shape[0]:
+        raise ValueError(f"index {index} out of range: the table has {table.shape[0]} positions")
+    t = torch.nn.functional.normalize(table, dim=1)
+    return (t @ t[index]).reshape(grid)

@@ -1,0 +1,37 @@
+import torch
+
+from jepa_lab import checks, tokens
+
+
+def test_reference_passes(capsys):
+    assert checks.check_patchify(tokens.patchify)
+    assert checks.check_num_tokens(tokens.num_tokens)
+    assert "[correct]" in capsys.readouterr().out
+
+
+def test_stub_is_not_done_yet(capsys):
+    def stub(*args):
+        raise NotImplementedError
+
+    assert not checks.check_patchify(stub)
+    assert "[not done yet]" in capsys.readouterr().out
+
+
+def test_wrong_answers_are_caught(capsys):
+    def channel_first(x, p):  # a common mistake: (C, p, p) order inside the patch
+        b, c, h, w = x.shape
+        return x.unfold(2, p, p).unfold(3, p, p).permute(0, 2, 3, 1, 4, 5).reshape(b, -1, c * p * p)
+
+    assert not checks.check_patchify(channel_first)
+    assert "max abs difference" in capsys.readouterr().out
+    assert not checks.check_num_tokens(lambda s, p, f=1, t=1: (s // p) ** 2)
+    assert not checks.check_patchify(lambda x, p: x[:, :, 0])  # wrong shape
+    assert not checks.check_patchify(lambda x, p: 1 / 0)  # crashes: reported, not raised
+    assert "ZeroDivisionError" in capsys.readouterr().out
+
+
+def test_channel_first_is_right_when_c_is_1():
+    # sanity of the test above: the two orders agree with one channel
+    x = torch.rand(1, 1, 8, 8)
+    b = x.unfold(2, 4, 4).unfold(3, 4, 4).permute(0, 2, 3, 1, 4, 5).reshape(1, -1, 16)
+    assert torch.equal(b, tokens.patchify(x, 4))

@@ -1,0 +1,90 @@
+import pytest
+import torch
+
+from jepa_lab import datasets
+from jepa_lab.datasets import SHAPE_CLASSES
+from jepa_lab.datasets.shapes import shape_mask
+
+
+@pytest.mark.parametrize("size", [32, 64])
+def test_shapes_deterministic_balanced_in_range(size):
+    x, y = datasets.make_shapes(200, size, seed=5)
+    x2, y2 = datasets.make_shapes(200, size, seed=5)
+    assert x.shape == (200, 3, size, size) and x.dtype == torch.float32
+    assert torch.equal(x, x2) and torch.equal(y, y2)
+    assert y.bincount().tolist() == [20] * 10
+    assert 0 <= x.min() and x.max() <= 1
+    assert not torch.equal(x, datasets.make_shapes(200, size, seed=6)[0])
+
+
+def test_every_class_is_drawn_and_distinct():
+    coords = torch.linspace(-1, 1, 33)
+    v, u = torch.meshgrid(coords, coords, indexing="ij")
+    masks = [shape_mask(torch.tensor([k]), u[None], v[None])[0] for k in range(len(SHAPE_CLASSES))]
+    for k, m in enumerate(masks):
+        assert m.sum() > 20, f"{SHAPE_CLASSES[k]} draws almost nothing"
+        for j in range(k):
+            assert (m ^ masks[j]).sum() > 20, f"{SHAPE_CLASSES[k]} and {SHAPE_CLASSES[j]} look the same"
+
+
+def test_shape_is_visible_against_background():
+    x, _ = datasets.make_shapes(50, 32, seed=0, noise=0.0)
+    # the brightest pixels (shape) are far from the darkest (background) in every image
+    flat = x.amax(dim=1).flatten(1)
+    assert (flat.max(1).values - flat.min(1).values).min() > 0.4
+
+
+def test_shapes_bad_args():
+    with pytest.raises(ValueError, match="num_classes"):
+        datasets.make_shapes(10, 32, num_classes=11)
+    with pytest.raises(ValueError, match="image_size"):
+        datasets.make_shapes(10, 8)
+    with pytest.raises(ValueError, match="scale"):
+        datasets.make_shapes(10, 32, scale=(0.5, 0.2))
+
+
+def test_shapes_dataset_and_split():
+    ds = datasets.ShapesDataset(40, 32, seed=1, num_classes=4)
+    img, label = ds[3]
+    assert img.shape == (3, 32, 32) and isinstance(label, int)
+    assert ds.classes == SHAPE_CLASSES[:4]
+    train, test = datasets.split(ds, 0.25, seed=0)
+    assert len(train) == 30 and len(test) == 10
+    assert not set(train.indices) & set(test.indices)
+    assert datasets.split(ds, 0.25, seed=0)[1].indices == test.indices
+    with pytest.raises(ValueError):
+        datasets.split(ds, 1.0)
+
+
+def test_digits():
+    x, y = datasets.make_digits(32, channels=1)
+    assert x.shape == (1797, 1, 32, 32) and set(y.tolist()) == set(range(10))
+    assert 0 <= x.min() and x.max() <= 1
+    assert datasets.DigitsDataset(16)[0][0].shape == (3, 16, 16)
+    with pytest.raises(ValueError):
+        datasets.make_digits(4)
+
+
+def test_moving_shapes_move_in_their_direction():
+    clips, labels = datasets.make_moving_shapes(32, frames=6, image_size=32, seed=0, noise=0.0)
+    assert clips.shape == (32, 3, 6, 32, 32)
+    assert torch.equal(clips, datasets.make_moving_shapes(32, frames=6, image_size=32, seed=0, noise=0.0)[0])
+    # the centre of mass of the bright pixels moves along the labelled direction
+    ys, xs = torch.meshgrid(torch.arange(32.0), torch.arange(32.0), indexing="ij")
+    bright = (clips.amax(1) > 0.5).float()  # [B, T, S, S]
+    cx = (bright * xs).sum((-1, -2)) / bright.sum((-1, -2))
+    cy = (bright * ys).sum((-1, -2)) / bright.sum((-1, -2))
+    dx, dy = cx[:, -1] - cx[:, 0], cy[:, -1] - cy[:, 0]
+    angle = torch.atan2(dy, dx)
+    want = labels["direction"].float() * (2 * torch.pi / 8)
+    err = torch.remainder(angle - want + torch.pi, 2 * torch.pi) - torch.pi
+    assert err.abs().max() < 0.5
+
+
+def test_moving_shapes_bad_args():
+    with pytest.raises(ValueError, match="leave"):
+        datasets.make_moving_shapes(4, frames=40, image_size=32, speeds=(3.0,))
+    with pytest.raises(ValueError, match="target"):
+        datasets.MovingShapesVideo(4, target="colour")
+    ds = datasets.MovingShapesVideo(4, frames=4, target="speed")
+    assert ds[0][0].shape == (3, 4, 32, 32)

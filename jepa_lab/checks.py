@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from jepa_lab import tokens
+from jepa_lab import masks, tokens
 
 
 def check(fn: Callable, reference: Callable, cases: Iterable[tuple], name: str,
@@ -69,3 +69,20 @@ def check_num_tokens(fn: Callable[..., int]) -> bool:
     """Check ``fn(image_size, patch_size, frames, tubelet) -> int`` against ``tokens.num_tokens``."""
     cases = [(32, 4, 1, 1), (64, 8, 1, 1), (64, 16, 8, 2), (224, 16, 16, 2), (32, 8, 16, 4)]
     return check(fn, tokens.num_tokens, cases, "num_tokens")
+
+
+def check_block_indices(fn: Callable[[tuple[int, int], int, int, int, int], torch.Tensor]) -> bool:
+    """Check ``fn(grid, top, left, bh, bw) -> sorted indices`` against ``masks.block_indices``."""
+    cases = [((4, 4), 1, 1, 2, 2), ((14, 14), 0, 0, 3, 5), ((6, 9), 3, 4, 3, 5), ((5, 5), 4, 4, 1, 1)]
+    return check(fn, masks.block_indices, cases, "block_indices")
+
+
+def check_remove_targets(fn: Callable[[torch.Tensor, list[torch.Tensor]], torch.Tensor]) -> bool:
+    """Check ``fn(ctx_idx, tgt_idx) -> context without targets`` against ``masks.remove_targets``."""
+    g = torch.Generator().manual_seed(0)
+    cases = []
+    for n, k in [(16, 1), (196, 4), (64, 3)]:
+        ctx = torch.randperm(n, generator=g)[: n // 2].sort().values
+        tgts = [torch.randperm(n, generator=g)[: n // 5].sort().values for _ in range(k)]
+        cases.append((ctx, tgts))
+    return check(fn, masks.remove_targets, cases, "remove_targets")

@@ -83,6 +83,19 @@ class Tokenise01(Preset):
     clip_frames: int  # frames of the video clip used for tubelets
 
 
+@dataclass(frozen=True)
+class Masking02(Preset):
+    """Notebook 02: masking."""
+
+    image_size: int  # image side; with patch_size 4 and 56 px the grid is I-JEPA's 14x14
+    patch_size: int
+    n_images: int
+    clip_frames: int  # frames per clip for tube masks
+    clip_size: int
+    coverage_samples: int  # masks drawn for the where-do-masks-fall histogram
+    batch_sizes: tuple[int, ...]  # batch sizes for the collator's truncation cost
+
+
 _PRESETS: dict[str, dict[str, Preset]] = {
     "01": {
         "fast": Tokenise01(
@@ -99,6 +112,14 @@ _PRESETS: dict[str, dict[str, Preset]] = {
             attn_tokens=(256, 1024, 4096, 8192, 16384), attn_dim=64, attn_repeats=10,
             clip_frames=16,
         ),
+    },
+    "02": {
+        "fast": Masking02(mode="fast", seed=0, image_size=56, patch_size=4, n_images=8, clip_frames=8,
+                          clip_size=32, coverage_samples=1000, batch_sizes=(4, 32, 256)),
+        "cpu": Masking02(mode="cpu", seed=0, image_size=56, patch_size=4, n_images=16, clip_frames=8,
+                         clip_size=32, coverage_samples=5000, batch_sizes=(4, 32, 256, 2048)),
+        "full": Masking02(mode="full", seed=0, image_size=56, patch_size=4, n_images=16, clip_frames=16,
+                          clip_size=64, coverage_samples=20000, batch_sizes=(4, 32, 256, 2048)),
     },
 }
 

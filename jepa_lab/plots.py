@@ -130,3 +130,77 @@ def plot_clip(clip: torch.Tensor, tubelet: int | None = None, ax: Axes | None = 
             ax.text((x0 + x1) / 2, h + 4, f"tubelet {k // tubelet}", ha="center", va="top", fontsize=7)
     ax.set_axis_off()
     return ax
+
+
+# --------------------------------------------------------------------- masks (notebook 02)
+
+TARGET_COLOURS = ((1.0, 0.25, 0.25), (1.0, 0.8, 0.1), (0.3, 0.6, 1.0), (0.8, 0.35, 1.0),
+                  (0.2, 0.9, 0.5), (1.0, 0.5, 0.0), (0.0, 0.9, 0.9), (1.0, 0.4, 0.7))
+
+
+def mask_overlay(grid: tuple[int, int], ctx_idx: torch.Tensor, tgt_idx: Sequence[torch.Tensor],
+                 patch_size: int = 1) -> torch.Tensor:
+    """RGBA overlay ``[4, h*p, w*p]`` of one 2-D mask: context clear, targets tinted one colour
+    each, tokens in neither darkened."""
+    h, w = grid
+    rgba = torch.zeros(4, h * w)
+    rgba[3] = 0.75  # hidden and not predicted: dark
+    for k, t in enumerate(tgt_idx):
+        colour = TARGET_COLOURS[k % len(TARGET_COLOURS)]
+        rgba[:3, t] = torch.tensor(colour)[:, None]
+        rgba[3, t] = 0.55
+    rgba[:, ctx_idx] = 0.0  # context: see-through
+    rgba = rgba.reshape(4, h, w)
+    return rgba.repeat_interleave(patch_size, 1).repeat_interleave(patch_size, 2)
+
+
+def plot_mask(mask, image: torch.Tensor | None = None, ax: Axes | None = None, title: str | None = None) -> Axes:
+    """A 2-D ``masks.MaskSample`` over an image ``[C, S, S]`` (or over a blank grid)."""
+    ax = _axes(ax, (3.2, 3.2))
+    h, w = mask.grid
+    p = 1 if image is None else image.shape[-1] // w
+    if image is not None:
+        ax.imshow(to_numpy_image(image))
+    else:
+        ax.imshow(np.full((h, w, 3), 0.92))
+    ax.imshow(mask_overlay(mask.grid, mask.ctx_idx, mask.tgt_idx, p).permute(1, 2, 0).numpy())
+    for k in range(0, w * p + 1, p):
+        ax.axvline(k - 0.5, color="k", lw=0.3, alpha=0.4)
+    for k in range(0, h * p + 1, p):
+        ax.axhline(k - 0.5, color="k", lw=0.3, alpha=0.4)
+    if title is not None:
+        ax.set_title(title, fontsize=9)
+    ax.set_axis_off()
+    return ax
+
+
+def plot_mask_frames(mask, clip: torch.Tensor, tubelet: int = 1, ax: Axes | None = None) -> Axes:
+    """A ``(T', h, w)`` mask over the frames of a clip ``[C, T, S, S]``: one panel per frame."""
+    nt, h, w = mask.grid
+    c, t, s, _ = clip.shape
+    p = s // w
+    ax = _axes(ax, (1.3 * t, 1.6))
+    per = h * w
+    overlays = []
+    for f in range(t):
+        step = f // tubelet
+        ctx = mask.ctx_idx[(mask.ctx_idx // per) == step] % per
+        tgts = [x[(x // per) == step] % per for x in mask.tgt_idx]
+        overlays.append(mask_overlay((h, w), ctx, tgts, p))
+    ax.imshow(to_numpy_image(montage(clip.permute(1, 0, 2, 3), t, pad=2)))
+    over = montage(torch.stack(overlays), t, pad=2, fill=0.0)  # [4, S, T*(S+2)-2]
+    ax.imshow(over.permute(1, 2, 0).numpy())
+    for f in range(t):
+        ax.text(f * (s + 2) + s / 2, -1, f"frame {f}", ha="center", va="bottom", fontsize=7)
+    ax.set_axis_off()
+    return ax
+
+
+def plot_coverage(freq: torch.Tensor, ax: Axes | None = None, title: str = "how often each token is a target") -> Axes:
+    """A ``[h, w]`` map of frequencies in [0, 1] with a colour bar."""
+    ax = _axes(ax, (3.6, 3))
+    im = ax.imshow(freq.numpy(), cmap="magma", vmin=0, vmax=max(float(freq.max()), 1e-6))
+    ax.figure.colorbar(im, ax=ax, fraction=0.046)
+    ax.set_title(title, fontsize=9)
+    ax.set_axis_off()
+    return ax

@@ -71,6 +71,9 @@ def clamp(control: W.ValueWidget, value: Any) -> Any:
             return min(values, key=lambda v: abs(v - value))
         raise ValueError(f"{value!r} is not one of {values}")
     if hasattr(control, "min") and hasattr(control, "max"):
+        if isinstance(control.value, tuple):  # a range slider: clamp both ends, keep them in order
+            low, high = sorted(min(max(v, control.min), control.max) for v in value)
+            return (low, high)
         return type(control.value)(min(max(value, control.min), control.max))
     return value
 
@@ -110,3 +113,118 @@ def patch_size_explorer(images: torch.Tensor, min_patch: int = 2) -> Explorer:
                               description="patch size"),
     }
     return Explorer(draw, controls, figsize=(9, 4.2))
+
+
+def _mask_title(m) -> str:
+    from jepa_lab import masks
+
+    s = masks.mask_stats(m)
+    return (f"masked {s['masked_fraction']:.0%} · context {s['context']}/{s['tokens']} · "
+            f"targets {s['targets']} · overlap {s['target_overlap']:.0%} · "
+            f"{'disjoint' if s['disjoint'] else 'NOT disjoint'}")
+
+
+def _failure(fig: Figure, error: Exception) -> None:
+    ax = fig.subplots()
+    ax.text(0.5, 0.5, f"No valid mask for these settings:\n{error}", ha="center", va="center", wrap=True)
+    ax.set_axis_off()
+    fig.suptitle("move a slider back", fontsize=10)
+
+
+def mask_explorer(images: torch.Tensor, patch_size: int, strategy: str = "multiblock") -> Explorer:
+    """Draw masks of one strategy over images; sliders for its parameters and the seed.
+
+    Args:
+        images: ``[N, C, S, S]``; patch_size: token side in pixels (must divide S).
+        strategy: ``random``, ``block`` or ``multiblock``.
+    The figure's title gives the live statistics (fraction masked, context size, target
+    overlap, disjointness). Settings that admit no mask show an explanation, not an error.
+
+    Introduced in notebook 02.
+    """
+    from jepa_lab import masks
+    from jepa_lab.tokens import grid_size
+
+    grid = grid_size(images.shape[-1], patch_size)
+    n = grid[0] * grid[1]
+    common = {
+        "index": _slider(W.IntSlider, value=0, min=0, max=len(images) - 1, description="image"),
+        "seed": _slider(W.IntSlider, value=0, min=0, max=999, description="seed"),
+    }
+    if strategy == "random":
+        low = round(max(0.05, 1.5 / n), 2)
+        controls = {"keep_ratio": _slider(W.FloatSlider, value=0.25, min=low, max=round(1 - low, 2),
+                                          step=0.05, description="keep ratio")}
+
+        def params(keep_ratio):
+            return {"keep_ratio": keep_ratio}
+    elif strategy == "block":
+        side = min(grid) - 1
+        controls = {"block": _slider(W.IntSlider, value=max(1, side // 2), min=1, max=side, description="block side")}
+
+        def params(block):
+            return {"block": block}
+    elif strategy == "multiblock":
+        controls = {
+            "num_targets": _slider(W.IntSlider, value=4, min=1, max=8, description="targets K"),
+            "target_scale": _slider(W.FloatRangeSlider, value=(0.15, 0.2), min=0.02, max=0.5, step=0.01,
+                                    description="target scale"),
+            "max_aspect": _slider(W.FloatSlider, value=1.5, min=1.0, max=4.0, step=0.25, description="max aspect"),
+            "context_scale": _slider(W.FloatRangeSlider, value=(0.85, 1.0), min=0.3, max=1.0, step=0.05,
+                                     description="context scale"),
+        }
+
+        def params(num_targets, target_scale, max_aspect, context_scale):
+            return {"num_targets": num_targets, "target_scale": tuple(target_scale),
+                    "target_aspect": (1 / max_aspect, max_aspect), "context_scale": tuple(context_scale),
+                    "min_context": 1, "max_tries": 50}
+    else:
+        raise ValueError(f"strategy must be 'random', 'block' or 'multiblock', got {strategy!r}")
+
+    def draw(fig: Figure, index: int, seed: int, **values) -> None:
+        try:
+            m = masks.sample(strategy, grid, torch.Generator().manual_seed(seed), **params(**values))
+        except ValueError as e:
+            _failure(fig, e)
+            return
+        ax = fig.subplots()
+        plots.plot_mask(m, images[index], ax=ax)
+        fig.suptitle(f"{strategy}: " + _mask_title(m), fontsize=9)
+
+    return Explorer(draw, {**controls, **common}, figsize=(5.5, 5.2))
+
+
+def tube_explorer(clip: torch.Tensor, patch_size: int, tubelet: int = 2) -> Explorer:
+    """Compare a tube mask (same in every frame) with per-frame random masks on one clip.
+
+    Args:
+        clip: ``[C, T, S, S]``; patch_size and tubelet set the ``(T/t, S/p, S/p)`` token grid.
+    The title reports how many hidden tokens are visible at the same place in a neighbouring
+    time step: tokens a model could copy instead of predicting.
+
+    Introduced in notebook 02.
+    """
+    from jepa_lab import masks
+    from jepa_lab.tokens import check_divisible, grid_size
+
+    if clip.ndim != 4:
+        raise ValueError(f"expected one clip [C, T, S, S], got {tuple(clip.shape)}")
+    grid = (check_divisible(clip.shape[1], tubelet, "frame count"), *grid_size(clip.shape[-1], patch_size))
+
+    def draw(fig: Figure, kind: str, keep_ratio: float, seed: int) -> None:
+        g = torch.Generator().manual_seed(seed)
+        if kind == "tube":
+            m = masks.sample("tube", grid, g, spatial="random", keep_ratio=keep_ratio)
+        else:
+            m = masks.sample("per_frame", grid, g, keep_ratio=keep_ratio)
+        plots.plot_mask_frames(m, clip, tubelet, ax=fig.subplots())
+        fig.suptitle(f"{kind}: {masks.mask_stats(m)['masked_fraction']:.0%} hidden · "
+                     f"{masks.neighbour_leak(m):.0%} of hidden tokens visible at the same place one step away",
+                     fontsize=9)
+
+    controls = {
+        "kind": W.ToggleButtons(options=["tube", "per_frame"], value="tube", description="mask"),
+        "keep_ratio": _slider(W.FloatSlider, value=0.5, min=0.1, max=0.9, step=0.05, description="keep ratio"),
+        "seed": _slider(W.IntSlider, value=0, min=0, max=999, description="seed"),
+    }
+    return Explorer(draw, controls, figsize=(1.2 * clip.shape[1] + 0.5, 2.2))

@@ -45,6 +45,10 @@ class Explorer:
         fig = Figure(figsize=self._figsize, layout="constrained")
         self._draw(fig, **params)
         self.figure, self.params = fig, params
+        if _in_kernel():  # ``interactive`` does not display its result: show it in its Output area
+            from IPython.display import display
+
+            display(fig)
         return fig
 
     def update(self, **params: Any) -> Figure:
@@ -58,6 +62,15 @@ class Explorer:
 
     def _repr_mimebundle_(self, **kwargs: Any):
         return self.widget._repr_mimebundle_(**kwargs)
+
+
+def _in_kernel() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
 
 
 def clamp(control: W.ValueWidget, value: Any) -> Any:

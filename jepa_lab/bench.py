@@ -2,6 +2,10 @@
 
 - ``masks``: sampling + collating I-JEPA multi-block masks on a 14x14 grid, our vectorised
   sampler against drawing the same masks one at a time (the reference collator's approach).
+- ``encoder``: forward+backward tokens/s of our ViT blocks against a stack of
+  ``nn.TransformerEncoderLayer(norm_first=True, batch_first=True)`` with the same width, depth
+  and heads and the same weights (and timm's ``VisionTransformer`` blocks if timm is installed),
+  at two token counts. ``--device cuda --bf16 --compile`` checks the GPU path.
 
 Reports the thread count and machine load, since both change the figures.
 
@@ -15,8 +19,9 @@ import os
 import sys
 
 import torch
+from torch import nn
 
-from jepa_lab import masks, runtime
+from jepa_lab import masks, runtime, vit
 
 
 def bench_masks(n: int = 4096, grid: tuple[int, int] = (14, 14), repeats: int = 3) -> dict[str, float]:
@@ -34,9 +39,69 @@ def bench_masks(n: int = 4096, grid: tuple[int, int] = (14, 14), repeats: int = 
     return {"batched_s": ours, "one_at_a_time_s": ref, "speedup": ref / ours}
 
 
+def reference_stack(blocks: nn.ModuleList, num_heads: int) -> nn.Sequential:
+    """``nn.TransformerEncoderLayer`` stack computing exactly what our pre-norm ``blocks`` compute."""
+    layers = []
+    for blk in blocks:
+        d = blk.norm1.normalized_shape[0]
+        ref = nn.TransformerEncoderLayer(d, num_heads, dim_feedforward=blk.mlp[0].out_features, dropout=0.0,
+                                         activation="gelu", batch_first=True, norm_first=True, layer_norm_eps=1e-6)
+        with torch.no_grad():
+            ref.self_attn.in_proj_weight.copy_(blk.attn.qkv.weight)
+            ref.self_attn.in_proj_bias.copy_(blk.attn.qkv.bias)
+            ref.self_attn.out_proj.weight.copy_(blk.attn.proj.weight)
+            ref.self_attn.out_proj.bias.copy_(blk.attn.proj.bias)
+            for ours, theirs in ((blk.norm1, ref.norm1), (blk.norm2, ref.norm2),
+                                 (blk.mlp[0], ref.linear1), (blk.mlp[2], ref.linear2)):
+                theirs.weight.copy_(ours.weight)
+                theirs.bias.copy_(ours.bias)
+        layers.append(ref)
+    return nn.Sequential(*layers)
+
+
+def _timm_stack(dim: int, depth: int, heads: int):
+    try:
+        from timm.models.vision_transformer import Block as TimmBlock
+    except ImportError:
+        return None
+    return nn.Sequential(*[TimmBlock(dim, heads, mlp_ratio=4.0, qkv_bias=True) for _ in range(depth)])
+
+
+def bench_encoder(tokens: tuple[int, ...] = (64, 256), size: str = "tiny", batch: int = 32, repeats: int = 3,
+                  device: str = "cpu", bf16: bool = False, compile: bool = False) -> list[dict]:
+    """Forward+backward seconds per batch of our blocks vs the references, per token count."""
+    s = vit.SIZES[size]
+    dev = torch.device(device)
+    ours = nn.ModuleList(vit.Block(s.embed_dim, s.num_heads) for _ in range(s.depth)).to(dev)
+    ours.apply(vit._init)
+    models = {"jepa_lab": nn.Sequential(*ours),
+              "nn.TransformerEncoderLayer": reference_stack(ours, s.num_heads).to(dev)}
+    timm = _timm_stack(s.embed_dim, s.depth, s.num_heads)
+    if timm is not None:
+        models["timm Block"] = timm.to(dev)
+    if compile:
+        models = {k: torch.compile(m) for k, m in models.items()}
+    rows = []
+    for n in tokens:
+        x = torch.randn(batch, n, s.embed_dim, device=dev)
+        row = {"tokens": n}
+        for name, m in models.items():
+            def step(m=m, x=x):
+                with runtime.autocast(dev, enabled=bf16):
+                    m(x).float().square().mean().backward()
+            row[name] = runtime.time_call(step, repeats=repeats, warmup=2 if compile else 1)
+        rows.append(row)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("name", choices=["masks"])
+    parser.add_argument("name", choices=["masks", "encoder"])
+    parser.add_argument("--size", default="tiny", choices=list(vit.SIZES), help="encoder size (encoder)")
+    parser.add_argument("--batch", type=int, default=32, help="batch size (encoder)")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (encoder)")
+    parser.add_argument("--bf16", action="store_true", help="bf16 autocast (CUDA only)")
+    parser.add_argument("--compile", action="store_true", help="torch.compile every model")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     parser.add_argument("-n", type=int, default=4096, help="masks per run (masks)")
     args = parser.parse_args(argv)
@@ -49,6 +114,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  batched (jepa_lab.masks.sample_batch): {r['batched_s']:.3f} s")
             print(f"  one at a time + collate (reference):  {r['one_at_a_time_s']:.3f} s")
             print(f"  ratio reference / ours: {r['speedup']:.1f}x")
+        else:
+            s = vit.SIZES[args.size]
+            print(f"ViT-{args.size} blocks (D={s.embed_dim}, depth={s.depth}, heads={s.num_heads}), "
+                  f"batch {args.batch}, forward+backward, device {args.device}, "
+                  f"bf16 {args.bf16}, compile {args.compile}")
+            for row in bench_encoder(size=args.size, batch=args.batch, device=args.device, bf16=args.bf16,
+                                     compile=args.compile):
+                ours = row["jepa_lab"]
+                refs = ", ".join(f"{k} {args.batch / v:.0f}/s (ratio {v / ours:.2f})"
+                                 for k, v in row.items() if k not in ("tokens", "jepa_lab"))
+                print(f"  N={row['tokens']:>4}: jepa_lab {args.batch / ours:.0f} images/s; {refs}")
+            print("  ratio = reference time / our time (>= 1.0: ours is at least as fast)")
     return 0
 
 

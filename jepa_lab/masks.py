@@ -119,6 +119,24 @@ def _keep_count(n: int, keep_ratio: float) -> int:
     return keep
 
 
+def _redraw_small_contexts(draw, batch: int, min_context: int, max_tries: int, advice: str):
+    """Call ``draw(n) -> (ctx [n, N], tgt [n, K, N])`` and redraw the masks whose context has fewer
+    than ``min_context`` tokens, up to ``max_tries`` rounds; then raise ``ValueError`` with ``advice``."""
+    ctx, tgt = draw(batch)
+    todo = (ctx.sum(1) < min_context).nonzero().flatten()
+    for _ in range(max_tries - 1):
+        if len(todo) == 0:
+            return ctx, tgt
+        c, t = draw(len(todo))
+        ctx[todo], tgt[todo] = c, t
+        todo = todo[c.sum(1) < min_context]
+    if len(todo) == 0:
+        return ctx, tgt
+    raise ValueError(
+        f"after {max_tries} tries the context kept fewer than min_context={min_context} tokens: {advice}"
+    )
+
+
 def masks_random(grid: Grid, batch: int, g: torch.Generator, *, keep_ratio: float = 0.25):
     """Context: a random ``keep_ratio`` of all tokens; one target: all the others."""
     n = math.prod(_grid(grid))
@@ -158,22 +176,15 @@ def masks_multiblock(
     _range("target_aspect", target_aspect, 0.0, math.inf)
     if not 1 <= min_context < h * w:
         raise ValueError(f"min_context must be in 1..{h * w - 1} for a {h}x{w} grid, got {min_context}")
-    ctx = torch.zeros(batch, h * w, dtype=torch.bool)
-    tgt = torch.zeros(batch, num_targets, h * w, dtype=torch.bool)
-    todo = torch.arange(batch)
-    for _ in range(max_tries):
-        n = len(todo)
+    def draw(n: int):
         t = _sample_rects((h, w), (n, num_targets), target_scale, target_aspect, g)  # [n, K, N]
         c = _sample_rects((h, w), (n,), context_scale, (1.0, 1.0), g) & ~t.any(1)  # [n, N]
-        ok = c.sum(1) >= min_context
-        ctx[todo[ok]], tgt[todo[ok]] = c[ok], t[ok]
-        todo = todo[~ok]
-        if len(todo) == 0:
-            return ctx, tgt
-    raise ValueError(
-        f"after {max_tries} tries the context kept fewer than min_context={min_context} tokens: the "
-        f"targets cover too much of the {h}x{w} grid; lower num_targets={num_targets} or "
-        f"target_scale={target_scale}, or raise context_scale={context_scale}"
+        return c, t
+
+    return _redraw_small_contexts(
+        draw, batch, min_context, max_tries,
+        f"the targets cover too much of the {h}x{w} grid; lower num_targets={num_targets} or "
+        f"target_scale={target_scale}, or raise context_scale={context_scale}",
     )
 
 
@@ -201,27 +212,20 @@ def masks_multiblock3d(
         raise ValueError(f"num_targets must be at least 1, got {num_targets}")
     if not 1 <= min_context < t * h * w:
         raise ValueError(f"min_context must be in 1..{t * h * w - 1}, got {min_context}")
-    ctx = torch.zeros(batch, t * h * w, dtype=torch.bool)
-    tgt = torch.zeros(batch, num_targets, t * h * w, dtype=torch.bool)
     frames = torch.arange(t)
-    todo = torch.arange(batch)
-    for _ in range(max_tries):
-        n = len(todo)
+
+    def draw(n: int):
         space = _sample_rects((h, w), (n, num_targets), spatial_scale, aspect, g)  # [n, K, h*w]
         s = temporal_scale[0] + (temporal_scale[1] - temporal_scale[0]) * torch.rand(n, num_targets, generator=g)
         length = (s * t).round().clamp(1, t).long()
         start = (torch.rand(n, num_targets, generator=g) * (t - length + 1)).floor().long()
         in_time = (frames >= start[..., None]) & (frames < (start + length)[..., None])  # [n, K, T]
         blocks = (in_time[..., None] & space[..., None, :]).flatten(-2)  # [n, K, T*h*w]
-        c = ~blocks.any(1)
-        ok = c.sum(1) >= min_context
-        ctx[todo[ok]], tgt[todo[ok]] = c[ok], blocks[ok]
-        todo = todo[~ok]
-        if len(todo) == 0:
-            return ctx, tgt
-    raise ValueError(
-        f"after {max_tries} tries the context kept fewer than min_context={min_context} tokens: "
-        f"lower num_targets={num_targets}, spatial_scale={spatial_scale} or temporal_scale={temporal_scale}"
+        return ~blocks.any(1), blocks
+
+    return _redraw_small_contexts(
+        draw, batch, min_context, max_tries,
+        f"lower num_targets={num_targets}, spatial_scale={spatial_scale} or temporal_scale={temporal_scale}",
     )
 
 

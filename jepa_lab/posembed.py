@@ -70,3 +70,46 @@ def similarity_map(table: torch.Tensor, index: int, grid: tuple[int, int]) -> to
         raise ValueError(f"index {index} out of range: the table has {table.shape[0]} positions")
     t = torch.nn.functional.normalize(table, dim=1)
     return (t @ t[index]).reshape(grid)
+
+
+# ----------------------------------------------------------------------------- RoPE (notebook 03)
+
+def rope_angles(positions: torch.Tensor, head_dim: int, base: float = 10000.0) -> torch.Tensor:
+    """Rotation angles of axial RoPE.
+
+    Args:
+        positions: ``[N, A]`` integer (or float) coordinates on A axes (1: sequence, 2: rows and
+            columns, 3: time, rows, columns).
+        head_dim: width of one attention head; must be divisible by ``2 * A``.
+    Returns:
+        ``[N, head_dim // 2]`` angles: each axis rotates its own ``head_dim / (2A)`` pairs of dims
+        with frequencies ``base^(-2k/d_axis)`` (the axial RoPE of V-JEPA 2 for A = 3).
+    Raises:
+        ValueError: ``head_dim`` not divisible by ``2 * A``.
+    """
+    if positions.ndim == 1:
+        positions = positions[:, None]
+    axes = positions.shape[1]
+    if head_dim % (2 * axes):
+        raise ValueError(
+            f"RoPE over {axes} axis/axes needs head_dim divisible by {2 * axes}, got {head_dim}: "
+            f"change embed_dim or num_heads so that embed_dim / num_heads is a multiple of {2 * axes}"
+        )
+    pairs = head_dim // (2 * axes)
+    freqs = base ** (-torch.arange(pairs, dtype=torch.float64) / pairs)  # [pairs]
+    angles = positions.to(torch.float64)[:, :, None] * freqs  # [N, A, pairs]
+    return angles.reshape(positions.shape[0], axes * pairs).float()
+
+
+def apply_rope(x: torch.Tensor, angles: torch.Tensor) -> torch.Tensor:
+    """Rotate consecutive pairs of ``x [..., N, d]`` by ``angles [..., N, d/2]`` (broadcast)."""
+    x1, x2 = x[..., 0::2], x[..., 1::2]
+    cos, sin = angles.cos(), angles.sin()
+    out = torch.stack([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
+    return out.flatten(-2)
+
+
+def grid_coords(grid: tuple[int, ...]) -> torch.Tensor:
+    """``[prod(grid), len(grid)]`` integer coordinates of a grid in row-major (time-major) order."""
+    axes = torch.meshgrid(*(torch.arange(g) for g in grid), indexing="ij")
+    return torch.stack([a.flatten() for a in axes], dim=1)

@@ -7,3 +7,23 @@ def test_bench_masks_runs_and_reports(capsys):
     assert bench.main(["masks", "-n", "16"]) == 0
     out = capsys.readouterr().out
     assert "threads 1" in out and "ratio reference / ours" in out
+
+
+def test_reference_stack_computes_what_our_blocks_compute():
+    import torch
+    from torch import nn
+
+    from jepa_lab import vit
+
+    torch.manual_seed(0)
+    ours = nn.ModuleList(vit.Block(32, 4) for _ in range(3))
+    ours.apply(vit._init)
+    ref = bench.reference_stack(ours, 4).eval()
+    x = torch.randn(2, 10, 32)
+    with torch.no_grad():
+        assert torch.allclose(nn.Sequential(*ours)(x), ref(x), atol=1e-5)
+
+
+def test_bench_encoder_rows():
+    rows = bench.bench_encoder(tokens=(16,), size="nano", batch=2, repeats=1)
+    assert rows[0]["tokens"] == 16 and rows[0]["jepa_lab"] > 0 and rows[0]["nn.TransformerEncoderLayer"] > 0

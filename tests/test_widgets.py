@@ -46,3 +46,44 @@ def test_update_clamps(images):
 def test_bad_images():
     with pytest.raises(ValueError, match="square"):
         widgets.patch_size_explorer(torch.zeros(2, 3, 32, 16))
+
+
+@pytest.mark.parametrize("strategy", ["random", "block", "multiblock"])
+def test_mask_explorer_redraws_and_reports(images, strategy):
+    big = torch.nn.functional.interpolate(images, size=56)
+    e = widgets.mask_explorer(big, 4, strategy)
+    title = e.figure._suptitle.get_text()
+    assert title.startswith(strategy) and "disjoint" in title
+    before = _pixels(e.figure)
+    e.update(seed=7)
+    assert not torch.equal(before, _pixels(e.figure))
+
+
+def test_mask_explorer_ranges_are_clamped(images):
+    e = widgets.mask_explorer(images, 4, "random")  # 8x8 grid
+    e.update(keep_ratio=1.0)
+    assert e.params["keep_ratio"] < 1.0 and "disjoint" in e.figure._suptitle.get_text()
+    e = widgets.mask_explorer(images, 4, "block")
+    e.update(block=100)
+    assert e.params["block"] == 7
+    with pytest.raises(ValueError, match="strategy"):
+        widgets.mask_explorer(images, 4, "tube")
+
+
+def test_multiblock_explorer_explains_impossible_settings(images):
+    e = widgets.mask_explorer(images, 8, "multiblock")  # a 4x4 grid
+    e.update(num_targets=8, target_scale=(0.5, 0.5), context_scale=(0.3, 0.3))
+    text = " ".join(t.get_text() for ax in e.figure.axes for t in ax.texts) + e.figure._suptitle.get_text()
+    assert "disjoint" in text or "No valid mask" in text
+
+
+def test_tube_explorer_leak():
+    from jepa_lab.datasets import make_moving_shapes
+
+    clip = make_moving_shapes(1, frames=8, image_size=32, seed=0)[0][0]
+    e = widgets.tube_explorer(clip, 4, 2)
+    assert " 0% of hidden tokens visible" in e.figure._suptitle.get_text()
+    e.update(kind="per_frame")
+    assert " 0% of hidden" not in e.figure._suptitle.get_text()
+    with pytest.raises(ValueError, match="frame count"):
+        widgets.tube_explorer(clip[:, :7], 4, 2)

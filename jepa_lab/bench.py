@@ -67,6 +67,22 @@ def _timm_stack(dim: int, depth: int, heads: int):
     return nn.Sequential(*[TimmBlock(dim, heads, mlp_ratio=4.0, qkv_bias=True) for _ in range(depth)])
 
 
+def block_flops(n: int, d: int, depth: int, mlp_ratio: float = 4.0) -> float:
+    """Forward+backward FLOPs of ``depth`` pre-norm blocks on one sequence of ``n`` tokens of width ``d``
+    (matmuls only; backward counted as twice the forward)."""
+    forward = depth * (2 * n * d * d * (4 + 2 * mlp_ratio) + 4 * n * n * d)
+    return 3.0 * forward
+
+
+def matmul_peak(device: str = "cpu", bf16: bool = False, size: int = 2048) -> float:
+    """Achieved FLOP/s of one square matmul in the same dtype: the ceiling to compare against."""
+    dev = torch.device(device)
+    dtype = torch.bfloat16 if bf16 and dev.type == "cuda" else torch.float32
+    a = torch.randn(size, size, device=dev, dtype=dtype)
+    seconds = runtime.time_call(lambda: a @ a, repeats=3)
+    return 2 * size**3 / seconds
+
+
 def bench_encoder(tokens: tuple[int, ...] = (64, 256), size: str = "tiny", batch: int = 32, repeats: int = 3,
                   device: str = "cpu", bf16: bool = False, compile: bool = False) -> list[dict]:
     """Forward+backward seconds per batch of our blocks vs the references, per token count."""
@@ -119,12 +135,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"ViT-{args.size} blocks (D={s.embed_dim}, depth={s.depth}, heads={s.num_heads}), "
                   f"batch {args.batch}, forward+backward, device {args.device}, "
                   f"bf16 {args.bf16}, compile {args.compile}")
+            peak = matmul_peak(args.device, args.bf16)
+            print(f"  matmul peak measured now: {peak / 1e12:.3f} TFLOP/s")
             for row in bench_encoder(size=args.size, batch=args.batch, device=args.device, bf16=args.bf16,
                                      compile=args.compile):
                 ours = row["jepa_lab"]
+                achieved = args.batch * block_flops(row["tokens"], s.embed_dim, s.depth) / ours
                 refs = ", ".join(f"{k} {args.batch / v:.0f}/s (ratio {v / ours:.2f})"
                                  for k, v in row.items() if k not in ("tokens", "jepa_lab"))
-                print(f"  N={row['tokens']:>4}: jepa_lab {args.batch / ours:.0f} images/s; {refs}")
+                print(f"  N={row['tokens']:>4}: jepa_lab {args.batch / ours:.0f} images/s "
+                      f"({achieved / 1e12:.3f} TFLOP/s, {achieved / peak:.0%} of the matmul peak); {refs}")
             print("  ratio = reference time / our time (>= 1.0: ours is at least as fast)")
     return 0
 

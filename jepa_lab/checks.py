@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from jepa_lab import masks, tokens
+from jepa_lab import masks, posembed, tokens
 
 
 def check(fn: Callable, reference: Callable, cases: Iterable[tuple], name: str,
@@ -86,3 +86,20 @@ def check_remove_targets(fn: Callable[[torch.Tensor, list[torch.Tensor]], torch.
         tgts = [torch.randperm(n, generator=g)[: n // 5].sort().values for _ in range(k)]
         cases.append((ctx, tgts))
     return check(fn, masks.remove_targets, cases, "remove_targets")
+
+
+def check_attention(fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]) -> bool:
+    """Check ``fn(q, k, v) -> softmax(q k^T / sqrt(d)) v`` against ``F.scaled_dot_product_attention``."""
+    g = torch.Generator().manual_seed(0)
+    cases = [tuple(torch.randn(shape, generator=g) for _ in range(3)) for shape in [(1, 1, 4, 8), (2, 3, 7, 16)]]
+    return check(fn, torch.nn.functional.scaled_dot_product_attention, cases, "attention", atol=1e-5)
+
+
+def check_apply_rope(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> bool:
+    """Check ``fn(x [N, d], angles [N, d/2])`` (rotate consecutive pairs) against ``posembed.apply_rope``."""
+    g = torch.Generator().manual_seed(0)
+    cases = []
+    for n, d in [(3, 4), (10, 16)]:
+        angles = posembed.rope_angles(torch.arange(n), d)
+        cases.append((torch.randn(n, d, generator=g), angles))
+    return check(fn, posembed.apply_rope, cases, "apply_rope", atol=1e-5)

@@ -96,6 +96,19 @@ class Masking02(Preset):
     batch_sizes: tuple[int, ...]  # batch sizes for the collator's truncation cost
 
 
+@dataclass(frozen=True)
+class Encoder03(Preset):
+    """Notebook 03: the ViT encoder."""
+
+    image_size: int
+    patch_size: int
+    size: str  # vit.SIZES key of the encoder whose attention maps are shown
+    cost_tokens: tuple[int, ...]  # token counts for the measured cost curve
+    cost_size: str  # vit.SIZES key of the block timed in the cost curve
+    batch: int  # images per timed batch
+    repeats: int  # timing repeats (minimum reported)
+
+
 _PRESETS: dict[str, dict[str, Preset]] = {
     "01": {
         "fast": Tokenise01(
@@ -120,6 +133,14 @@ _PRESETS: dict[str, dict[str, Preset]] = {
                          clip_size=32, coverage_samples=5000, batch_sizes=(4, 32, 256, 2048)),
         "full": Masking02(mode="full", seed=0, image_size=56, patch_size=4, n_images=16, clip_frames=16,
                           clip_size=64, coverage_samples=20000, batch_sizes=(4, 32, 256, 2048)),
+    },
+    "03": {
+        "fast": Encoder03(mode="fast", seed=0, image_size=32, patch_size=4, size="micro",
+                          cost_tokens=(64, 256, 1024, 2048), cost_size="nano", batch=4, repeats=2),
+        "cpu": Encoder03(mode="cpu", seed=0, image_size=32, patch_size=4, size="micro",
+                         cost_tokens=(64, 256, 1024, 2048, 4096), cost_size="nano", batch=8, repeats=3),
+        "full": Encoder03(mode="full", seed=0, image_size=64, patch_size=8, size="tiny",
+                          cost_tokens=(64, 256, 1024, 4096, 8192), cost_size="tiny", batch=16, repeats=5),
     },
 }
 

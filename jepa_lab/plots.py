@@ -204,3 +204,30 @@ def plot_coverage(freq: torch.Tensor, ax: Axes | None = None, title: str = "how 
     ax.set_title(title, fontsize=9)
     ax.set_axis_off()
     return ax
+
+
+# --------------------------------------------------------------------- attention (notebook 03)
+
+def plot_attention_on_image(image: torch.Tensor, weights: torch.Tensor, query: int, ax: Axes | None = None) -> Axes:
+    """Where token ``query`` looks: its attention weights ``[N]`` over the image ``[C, S, S]``."""
+    ax = _axes(ax, (3.2, 3.2))
+    n = weights.shape[0]
+    side = int(round(n**0.5))
+    p = image.shape[-1] // side
+    heat = weights.reshape(side, side).repeat_interleave(p, 0).repeat_interleave(p, 1)
+    ax.imshow(to_numpy_image(image))
+    ax.imshow(heat.numpy(), cmap="inferno", alpha=0.6)
+    r, c = divmod(query, side)
+    ax.add_patch(__import__("matplotlib.patches", fromlist=["Rectangle"]).Rectangle(
+        (c * p - 0.5, r * p - 0.5), p, p, fill=False, edgecolor="cyan", lw=2))
+    ax.set_axis_off()
+    return ax
+
+
+def plot_attention_matrix(weights: torch.Tensor, ax: Axes | None = None) -> Axes:
+    """An ``[N, N]`` attention matrix (rows: queries, columns: keys)."""
+    ax = _axes(ax, (3.2, 3.2))
+    ax.imshow(weights.numpy(), cmap="viridis")
+    ax.set_xlabel("key token")
+    ax.set_ylabel("query token")
+    return ax

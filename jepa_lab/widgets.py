@@ -241,3 +241,34 @@ def tube_explorer(clip: torch.Tensor, patch_size: int, tubelet: int = 2) -> Expl
         "seed": _slider(W.IntSlider, value=0, min=0, max=999, description="seed"),
     }
     return Explorer(draw, controls, figsize=(1.2 * clip.shape[1] + 0.5, 2.2))
+
+
+def attention_explorer(encoder, images: torch.Tensor) -> Explorer:
+    """Pick an image, a layer, a head and a query token; see where that token attends.
+
+    Args:
+        encoder: a 2-D ``vit.Encoder``; images: ``[N, C, S, S]`` it accepts.
+
+    Introduced in notebook 03.
+    """
+    if len(encoder.grid) != 2:
+        raise ValueError("attention_explorer needs an image encoder (2-D token grid)")
+    maps = encoder.attention_maps(images)  # [depth, N, heads, T, T]: computed once, sliders only index
+    depth, _, heads, n, _ = maps.shape
+
+    def draw(fig: Figure, index: int, layer: int, head: int, query: int) -> None:
+        left, right = fig.subplots(1, 2)
+        w = maps[layer, index, head]  # [T, T]
+        plots.plot_attention_on_image(images[index], w[query], query, ax=left)
+        plots.plot_attention_matrix(w, ax=right)
+        entropy = -(w[query] * w[query].clamp_min(1e-12).log()).sum().item()
+        fig.suptitle(f"layer {layer}, head {head}, query token {query}: attention entropy {entropy:.2f} "
+                     f"(uniform would be {torch.log(torch.tensor(float(n))).item():.2f})", fontsize=9)
+
+    controls = {
+        "index": _slider(W.IntSlider, value=0, min=0, max=len(images) - 1, description="image"),
+        "layer": _slider(W.IntSlider, value=0, min=0, max=depth - 1, description="layer"),
+        "head": _slider(W.IntSlider, value=0, min=0, max=heads - 1, description="head"),
+        "query": _slider(W.IntSlider, value=n // 2 + encoder.grid[1] // 2, min=0, max=n - 1, description="query token"),
+    }
+    return Explorer(draw, controls, figsize=(8, 4))

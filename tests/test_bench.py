@@ -27,3 +27,9 @@ def test_reference_stack_computes_what_our_blocks_compute():
 def test_bench_encoder_rows():
     rows = bench.bench_encoder(tokens=(16,), size="nano", batch=2, repeats=1)
     assert rows[0]["tokens"] == 16 and rows[0]["jepa_lab"] > 0 and rows[0]["nn.TransformerEncoderLayer"] > 0
+
+
+def test_flop_count_and_peak():
+    # one block, N=1, D=1, mlp 4: 2*(4+8) + 4 = 28 forward FLOPs, x3 with backward
+    assert bench.block_flops(1, 1, 1) == 84
+    assert bench.matmul_peak(size=64) > 0

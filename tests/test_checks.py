@@ -35,3 +35,18 @@ def test_channel_first_is_right_when_c_is_1():
     x = torch.rand(1, 1, 8, 8)
     b = x.unfold(2, 4, 4).unfold(3, 4, 4).permute(0, 2, 3, 1, 4, 5).reshape(1, -1, 16)
     assert torch.equal(b, tokens.patchify(x, 4))
+
+
+def test_notebook_02_03_checks(capsys):
+    import torch.nn.functional as F
+
+    from jepa_lab import masks, posembed
+
+    assert checks.check_block_indices(masks.block_indices)
+    assert checks.check_remove_targets(masks.remove_targets)
+    assert checks.check_attention(F.scaled_dot_product_attention)
+    assert checks.check_apply_rope(posembed.apply_rope)
+    assert not checks.check_attention(lambda q, k, v: (q @ k.transpose(-2, -1)).softmax(-1) @ v)  # no 1/sqrt(d)
+    assert not checks.check_block_indices(lambda g, t, l, h, w: masks.block_indices(g, l, t, w, h))  # swapped
+    assert not checks.check_remove_targets(lambda c, t: c)
+    assert not checks.check_apply_rope(lambda x, a: x)

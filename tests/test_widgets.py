@@ -87,3 +87,15 @@ def test_tube_explorer_leak():
     assert " 0% of hidden" not in e.figure._suptitle.get_text()
     with pytest.raises(ValueError, match="frame count"):
         widgets.tube_explorer(clip[:, :7], 4, 2)
+
+
+def test_attention_explorer(images):
+    from jepa_lab import vit
+
+    enc = vit.Encoder(image_size=32, patch_size=8, embed_dim=32, depth=2, num_heads=2).eval()
+    e = widgets.attention_explorer(enc, images)
+    assert e.controls["layer"].max == 1 and e.controls["head"].max == 1 and e.controls["query"].max == 15
+    before = _pixels(e.figure)
+    e.update(query=0, layer=5)  # layer clamped to the last one
+    assert e.params["layer"] == 1 and "query token 0" in e.figure._suptitle.get_text()
+    assert not torch.equal(before, _pixels(e.figure))

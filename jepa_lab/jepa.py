@@ -1,0 +1,88 @@
+"""The JEPA wrapper: a context encoder, its EMA copy as the target encoder, and a predictor.
+
+One training step reads like the I-JEPA paper:
+
+    z_tgt = model.forward_target(x, tgt_idx)            # EMA encoder, all tokens, no gradient
+    z_pred = model.forward_context(x, ctx_idx, tgt_idx)  # context encoder on ctx only + predictor
+    loss = model.loss(z_pred, z_tgt)                     # over the K target blocks
+    loss.backward(); optimizer.step()
+    model.ema_update(momentum)                           # target <- m * target + (1 - m) * context
+
+Introduced in notebook 04.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from jepa_lab.losses import LATENT_LOSSES, latent_loss
+from jepa_lab.vit import Encoder, Predictor, _gather
+
+
+class JEPA(nn.Module):
+    """I-JEPA around an encoder (``JEPA(encoder=Encoder(...))``).
+
+    Args (keyword-only):
+        encoder: the context encoder; the target encoder is a frozen deep copy of it.
+        predictor_dim, predictor_depth, predictor_heads: the narrow predictor.
+        loss: ``smooth_l1`` (default), ``l1`` or ``l2``.
+        target_norm: layer-norm the target features (as I-JEPA does).
+
+    Introduced in notebook 04.
+    """
+
+    def __init__(self, *, encoder: Encoder, predictor_dim: int = 96, predictor_depth: int = 4,
+                 predictor_heads: int = 4, loss: str = "smooth_l1", target_norm: bool = True) -> None:
+        super().__init__()
+        if loss not in LATENT_LOSSES:
+            raise ValueError(f"unknown latent loss {loss!r}; choose one of {', '.join(LATENT_LOSSES)}")
+        self.context_encoder = encoder
+        self.target_encoder = copy.deepcopy(encoder).requires_grad_(False)
+        self.predictor = Predictor(grid=encoder.grid, embed_dim=encoder.embed_dim, predictor_dim=predictor_dim,
+                                   depth=predictor_depth, num_heads=predictor_heads,
+                                   pos="rope" if encoder.config["pos"] == "rope" else "sincos")
+        self.loss_kind, self.target_norm = loss, target_norm
+
+    @torch.no_grad()
+    def forward_target(self, x: torch.Tensor, tgt_idx: list[torch.Tensor]) -> list[torch.Tensor]:
+        """Target features: the EMA encoder on all tokens, layer-normed, gathered per target block.
+
+        Returns: K tensors ``[B, Nt_k, D]``.
+        """
+        h = self.target_encoder(x)  # [B, N, D]
+        if self.target_norm:
+            h = F.layer_norm(h, h.shape[-1:])
+        return [_gather(h, idx) for idx in tgt_idx]
+
+    def forward_context(
+        self, x: torch.Tensor, ctx_idx: torch.Tensor, tgt_idx: list[torch.Tensor]
+    ) -> list[torch.Tensor]:
+        """Predicted target features: context encoder on ``ctx_idx [B, Nc]`` only, then the predictor
+        once per target block. Returns K tensors ``[B, Nt_k, D]``."""
+        z_ctx = self.context_encoder(x, ctx_idx)  # [B, Nc, D]
+        return [self.predictor(z_ctx, ctx_idx, idx) for idx in tgt_idx]
+
+    def loss(self, z_pred: list[torch.Tensor], z_tgt: list[torch.Tensor]) -> torch.Tensor:
+        """Mean latent loss over the K target blocks."""
+        if len(z_pred) != len(z_tgt) or not z_pred:
+            raise ValueError(f"need the same, non-zero number of predicted and target blocks, got "
+                             f"{len(z_pred)} and {len(z_tgt)}")
+        return torch.stack([latent_loss(p, t, self.loss_kind) for p, t in zip(z_pred, z_tgt, strict=True)]).mean()
+
+    @torch.no_grad()
+    def ema_update(self, momentum: float) -> None:
+        """``target <- momentum * target + (1 - momentum) * context``, parameter by parameter."""
+        if not 0.0 <= momentum <= 1.0:
+            raise ValueError(f"momentum must be in [0, 1], got {momentum}")
+        ctx = list(self.context_encoder.parameters())
+        tgt = list(self.target_encoder.parameters())
+        torch._foreach_mul_(tgt, momentum)
+        torch._foreach_add_(tgt, ctx, alpha=1.0 - momentum)
+
+    def forward(self, x: torch.Tensor, ctx_idx: torch.Tensor, tgt_idx: list[torch.Tensor]) -> torch.Tensor:
+        """The loss of one step (target, context, predictor, loss)."""
+        return self.loss(self.forward_context(x, ctx_idx, tgt_idx), self.forward_target(x, tgt_idx))

@@ -1,0 +1,88 @@
+import pytest
+import torch
+
+from jepa_lab import jepa, losses, masks, vit
+from jepa_lab.datasets import make_shapes
+
+
+def _model(**kw):
+    torch.manual_seed(0)
+    enc = vit.Encoder(image_size=32, patch_size=8, embed_dim=32, depth=2, num_heads=4)
+    return jepa.JEPA(encoder=enc, predictor_dim=16, predictor_depth=1, predictor_heads=2, **kw)
+
+
+def _batch(b=8, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return masks.sample_batch("multiblock", (4, 4), b, g, num_targets=2, min_context=2)
+
+
+def test_step_shapes_and_no_gradient_to_target():
+    model = _model()
+    x = make_shapes(8, 32, seed=0)[0]
+    mb = _batch()
+    z_tgt = model.forward_target(x, mb.tgt_idx)
+    z_pred = model.forward_context(x, mb.ctx_idx, mb.tgt_idx)
+    assert [t.shape for t in z_tgt] == [p.shape for p in z_pred] == [(8, i.shape[1], 32) for i in mb.tgt_idx]
+    assert not any(t.requires_grad for t in z_tgt)
+    model.loss(z_pred, z_tgt).backward()
+    assert all(p.grad is None for p in model.target_encoder.parameters())
+    assert model.context_encoder.blocks[0].attn.qkv.weight.grad is not None
+
+
+def test_target_features_are_layer_normed():
+    model = _model()
+    z = model.forward_target(make_shapes(2, 32)[0], [torch.arange(16).expand(2, -1)])[0]
+    assert torch.allclose(z.mean(-1), torch.zeros(2, 16), atol=1e-5)
+
+
+def test_ema_update():
+    model = _model()
+    with torch.no_grad():
+        for p in model.context_encoder.parameters():
+            p.add_(1.0)
+    before = [p.clone() for p in model.target_encoder.parameters()]
+    model.ema_update(1.0)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.target_encoder.parameters(), strict=True))
+    model.ema_update(0.75)
+    for b, t, c in zip(before, model.target_encoder.parameters(), model.context_encoder.parameters(), strict=True):
+        assert torch.allclose(t, 0.75 * b + 0.25 * c, atol=1e-6)
+    model.ema_update(0.0)
+    assert all(torch.equal(t, c) for t, c in zip(model.target_encoder.parameters(),
+                                                  model.context_encoder.parameters(), strict=True))
+    with pytest.raises(ValueError, match="momentum"):
+        model.ema_update(1.5)
+
+
+def test_a_few_steps_reduce_the_loss():
+    model = _model()
+    x = make_shapes(32, 32, seed=0)[0]
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-3)
+    mb = _batch(32)
+    first = None
+    for _ in range(30):
+        loss = model(x, mb.ctx_idx, mb.tgt_idx)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        model.ema_update(0.996)
+        first = first if first is not None else loss.item()
+    assert loss.item() < 0.7 * first
+
+
+@pytest.mark.parametrize("kind", losses.LATENT_LOSSES)
+def test_latent_losses(kind):
+    a, b = torch.zeros(2, 3, 4), torch.full((2, 3, 4), 3.0)
+    want = {"l1": 3.0, "l2": 9.0, "smooth_l1": 2.5}[kind]
+    assert losses.latent_loss(a, b, kind).item() == pytest.approx(want)
+    assert losses.latent_loss(a, a, kind).item() == 0
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="choose one of"):
+        losses.latent_loss(torch.zeros(2), torch.zeros(2), "cosine")
+    with pytest.raises(ValueError, match="differ in shape"):
+        losses.latent_loss(torch.zeros(2), torch.zeros(3))
+    with pytest.raises(ValueError, match="choose one of"):
+        _model(loss="huber")
+    with pytest.raises(ValueError, match="non-zero number"):
+        _model().loss([], [])

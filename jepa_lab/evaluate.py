@@ -1,0 +1,123 @@
+"""Evaluation of frozen features: linear and kNN probes, PCA pictures, collapse metrics.
+
+Probes use scikit-learn on pooled features with a held-out split. Collapse metrics follow the
+calibration notes: per-dimension std of L2-normalised features catches collapse early (an
+isotropic spread gives ``1/sqrt(D)``), effective rank alone can miss features shrinking toward
+one vector.
+
+Introduced in notebook 04 (collapse monitor: notebook 06).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+@torch.no_grad()
+def extract_features(encoder: torch.nn.Module, images: torch.Tensor, batch_size: int = 256,
+                     pool: bool = True) -> torch.Tensor:
+    """Encoder features of ``images``: mean-pooled ``[N, D]`` (or patch features ``[N, T, D]``)."""
+    if len(images) == 0:
+        raise ValueError("no images to encode: the dataset is empty")
+    was_training = encoder.training
+    encoder.eval()
+    device = next(encoder.parameters()).device
+    out = []
+    for i in range(0, len(images), batch_size):
+        z = encoder(images[i: i + batch_size].to(device)).float().cpu()  # [b, T, D]
+        out.append(z.mean(1) if pool else z)
+    encoder.train(was_training)
+    return torch.cat(out)
+
+
+def _check_xy(train_x, train_y, test_x, test_y) -> None:
+    if len(train_x) != len(train_y) or len(test_x) != len(test_y):
+        raise ValueError("features and labels differ in length")
+    if len(train_x) == 0 or len(test_x) == 0:
+        raise ValueError("a probe needs non-empty train and test sets")
+
+
+def linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
+                 c: float = 1.0, max_iter: int = 2000) -> float:
+    """Held-out accuracy of a standardised logistic regression on frozen features ``[N, D]``."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    _check_xy(train_x, train_y, test_x, test_y)
+    clf = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=max_iter))
+    clf.fit(np.asarray(train_x.flatten(1)), np.asarray(train_y))
+    return float(clf.score(np.asarray(test_x.flatten(1)), np.asarray(test_y)))
+
+
+def knn_probe(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
+              k: int = 20) -> float:
+    """Held-out accuracy of a cosine k-nearest-neighbour vote on frozen features."""
+    from sklearn.neighbors import KNeighborsClassifier
+
+    _check_xy(train_x, train_y, test_x, test_y)
+    knn = KNeighborsClassifier(n_neighbors=min(k, len(train_x)), metric="cosine")
+    knn.fit(np.asarray(train_x.flatten(1)), np.asarray(train_y))
+    return float(knn.score(np.asarray(test_x.flatten(1)), np.asarray(test_y)))
+
+
+def pca_rgb(patch_features: torch.Tensor, grid: tuple[int, int]) -> torch.Tensor:
+    """First three principal components of patch features ``[B, T, D]`` as RGB ``[B, 3, h, w]`` in [0, 1].
+
+    The components are fitted over all patches of the batch, so colours are comparable across images.
+    """
+    b, t, d = patch_features.shape
+    if t != grid[0] * grid[1]:
+        raise ValueError(f"{t} patch features do not fill a {grid[0]}x{grid[1]} grid")
+    flat = patch_features.reshape(-1, d).float()
+    flat = flat - flat.mean(0)
+    _, _, v = torch.linalg.svd(flat, full_matrices=False)
+    comps = flat @ v[:3].T  # [B*T, 3]
+    lo, hi = comps.quantile(0.01, dim=0), comps.quantile(0.99, dim=0)
+    comps = ((comps - lo) / (hi - lo).clamp_min(1e-8)).clamp(0, 1)
+    return comps.reshape(b, grid[0], grid[1], 3).permute(0, 3, 1, 2)
+
+
+def spectrum(z: torch.Tensor) -> torch.Tensor:
+    """Singular values of centred features ``[N, D]``, normalised to sum to 1 (descending)."""
+    z = z.float() - z.float().mean(0)
+    s = torch.linalg.svdvals(z)
+    return s / s.sum().clamp_min(1e-12)
+
+
+def effective_rank(z: torch.Tensor) -> float:
+    """``exp(entropy)`` of the normalised singular values (Roy & Vetterli 2007): 1 to D."""
+    p = spectrum(z)
+    p = p[p > 0]
+    return float(torch.exp(-(p * p.log()).sum()))
+
+
+def feature_std(z: torch.Tensor) -> float:
+    """Mean per-dimension std of L2-normalised features; ``1/sqrt(D)`` when spread isotropically, 0 when collapsed."""
+    return float(F.normalize(z.float(), dim=1).std(0).mean())
+
+
+def mean_cosine(z: torch.Tensor) -> float:
+    """Mean cosine similarity over distinct pairs of features (1 when all point the same way)."""
+    n = len(z)
+    if n < 2:
+        raise ValueError("mean_cosine needs at least two features")
+    u = F.normalize(z.float(), dim=1)
+    sims = u @ u.T
+    return float((sims.sum() - sims.diagonal().sum()) / (n * (n - 1)))
+
+
+def collapse_report(z: torch.Tensor) -> dict[str, float]:
+    """All collapse metrics of pooled features ``[N, D]`` in one dict (cheap enough to log often)."""
+    d = z.shape[1]
+    return {
+        "feature_std": feature_std(z),
+        "isotropic_std": 1 / math.sqrt(d),
+        "effective_rank": effective_rank(z),
+        "width": d,
+        "mean_cosine": mean_cosine(z),
+    }

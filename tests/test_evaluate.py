@@ -1,0 +1,52 @@
+import math
+
+import pytest
+import torch
+
+from jepa_lab import evaluate, vit
+from jepa_lab.datasets import make_shapes
+
+
+def test_collapse_metrics_tell_spread_from_collapse():
+    g = torch.Generator().manual_seed(0)
+    spread = torch.randn(2000, 64, generator=g)
+    collapsed = torch.randn(1, 64, generator=g) + 1e-3 * torch.randn(2000, 64, generator=g)
+    low_rank = torch.randn(2000, 4, generator=g) @ torch.randn(4, 64, generator=g)
+    r_spread, r_coll, r_low = (evaluate.collapse_report(z) for z in (spread, collapsed, low_rank))
+    assert r_spread["feature_std"] == pytest.approx(1 / math.sqrt(64), rel=0.05)
+    assert r_coll["feature_std"] < 0.01 * r_spread["feature_std"]
+    assert r_coll["mean_cosine"] > 0.99 and abs(r_spread["mean_cosine"]) < 0.05
+    assert r_spread["effective_rank"] > 55 and r_low["effective_rank"] < 4.5
+    # the calibration's trap: a collapsing model keeps an effective rank near the spread one
+    assert r_coll["effective_rank"] > 40
+    s = evaluate.spectrum(low_rank)
+    assert s.sum().item() == pytest.approx(1.0) and s[4:].sum() < 1e-4
+
+
+def test_probes_on_separable_and_random_labels():
+    g = torch.Generator().manual_seed(0)
+    y = torch.arange(400) % 4
+    x = torch.randn(400, 8, generator=g) * 0.3 + torch.nn.functional.one_hot(y, 8).float() * 3
+    assert evaluate.linear_probe(x[:300], y[:300], x[300:], y[300:]) > 0.95
+    assert evaluate.knn_probe(x[:300], y[:300], x[300:], y[300:]) > 0.95
+    noise = torch.randn(400, 8, generator=g)
+    assert evaluate.linear_probe(noise[:300], y[:300], noise[300:], y[300:]) < 0.45
+    with pytest.raises(ValueError, match="non-empty"):
+        evaluate.linear_probe(x[:0], y[:0], x, y)
+    with pytest.raises(ValueError, match="differ in length"):
+        evaluate.knn_probe(x, y[:10], x, y)
+
+
+def test_extract_features_and_pca():
+    enc = vit.Encoder(image_size=32, patch_size=8, embed_dim=32, depth=1, num_heads=4)
+    x = make_shapes(10, 32)[0]
+    enc.train()
+    z = evaluate.extract_features(enc, x, batch_size=4)
+    assert z.shape == (10, 32) and enc.training
+    patches = evaluate.extract_features(enc, x, pool=False)
+    rgb = evaluate.pca_rgb(patches, enc.grid)
+    assert rgb.shape == (10, 3, 4, 4) and rgb.min() >= 0 and rgb.max() <= 1
+    with pytest.raises(ValueError, match="empty"):
+        evaluate.extract_features(enc, x[:0])
+    with pytest.raises(ValueError, match="grid"):
+        evaluate.pca_rgb(patches, (3, 3))

@@ -1,0 +1,199 @@
+"""The course's one training loop (started here; DDP, ``fit_or_load`` and the command line come
+with the rest of issue 5).
+
+What it does each step: draw a batch from ``batch_fn(step, generator)`` (a generator seeded by
+``(seed, step)``, so a resumed run sees exactly the batches it would have seen), set the
+learning rate (linear warm-up then cosine), weight decay and EMA momentum (cosine schedules),
+compute the loss under bf16 autocast on CUDA, stop with the step number if it is not finite,
+clip gradients, step AdamW, update the EMA target, and log.
+
+Checkpoints are written atomically (temporary file, then rename) and loaded with
+``torch.load(..., weights_only=True)``; a checkpoint of another model or configuration is
+refused with a ``ValueError``.
+
+Introduced in notebook 04.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from jepa_lab import runtime
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings of one run (all schedules are per step)."""
+
+    steps: int
+    lr: float = 1e-3
+    min_lr: float = 1e-5
+    warmup_steps: int = 0
+    weight_decay: tuple[float, float] = (0.04, 0.4)  # start, end (cosine), as in I-JEPA
+    momentum: tuple[float, float] = (0.996, 1.0)  # EMA momentum start, end (cosine)
+    grad_clip: float = 1.0
+    bf16: bool = True  # used on CUDA only
+    seed: int = 0
+    log_every: int = 10
+
+    def __post_init__(self) -> None:
+        if self.steps < 1:
+            raise ValueError(f"steps must be at least 1, got {self.steps}")
+        if not 0 <= self.warmup_steps <= self.steps:
+            raise ValueError(f"warmup_steps must be in 0..steps ({self.steps}), got {self.warmup_steps}")
+        if not all(0.0 <= m <= 1.0 for m in self.momentum):
+            raise ValueError(f"momentum values must be in [0, 1], got {self.momentum}")
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss stopped being finite; the message names the step."""
+
+
+def cosine(step: int, total: int, start: float, end: float) -> float:
+    """Cosine interpolation from ``start`` (step 0) to ``end`` (step ``total``)."""
+    t = min(max(step / max(total, 1), 0.0), 1.0)
+    return end + (start - end) * 0.5 * (1 + math.cos(math.pi * t))
+
+
+def learning_rate(step: int, cfg: TrainConfig) -> float:
+    """Linear warm-up to ``lr`` over ``warmup_steps``, then cosine down to ``min_lr``."""
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    return cosine(step - cfg.warmup_steps, cfg.steps - cfg.warmup_steps, cfg.lr, cfg.min_lr)
+
+
+def _atomic_write(path: Path, write: Callable[[str], None]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)  # atomic on POSIX and Windows: readers see the old file or the new one
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def save_checkpoint(path: str | Path, model: nn.Module, optimizer: torch.optim.Optimizer | None,
+                    step: int, card: dict) -> None:
+    """Write ``model`` (+ optimizer) state and a JSON card next to it, each atomically."""
+    path = Path(path)
+    state = {"model": model.state_dict(), "step": step, "card": json.dumps(card, sort_keys=True)}
+    if optimizer is not None:
+        state["optimizer"] = optimizer.state_dict()
+    _atomic_write(path, lambda tmp: torch.save(state, tmp))
+    text = json.dumps(card, indent=2, sort_keys=True)
+    _atomic_write(path.with_suffix(".json"), lambda tmp: Path(tmp).write_text(text))
+
+
+def load_checkpoint(path: str | Path, model: nn.Module, optimizer: torch.optim.Optimizer | None = None,
+                    expect: dict | None = None) -> dict:
+    """Load a checkpoint into ``model`` (and ``optimizer``); return its card with ``step``.
+
+    Raises:
+        ValueError: missing file, or its card disagrees with ``expect`` on any key (another
+            model or configuration), or the weights do not fit ``model``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"no checkpoint at {str(path)!r}")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    card = json.loads(state["card"])
+    for key, want in (expect or {}).items():
+        if card.get(key) != want:
+            raise ValueError(f"checkpoint {path.name} was made with {key}={card.get(key)!r}, this run needs "
+                             f"{want!r}: train a new one or pick the matching preset")
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError as e:
+        raise ValueError(f"checkpoint {path.name} does not fit this model: {str(e).splitlines()[0]}") from e
+    if optimizer is not None and "optimizer" in state:
+        optimizer.load_state_dict(state["optimizer"])
+    return {**card, "step": int(state["step"])}
+
+
+def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.AdamW:
+    """AdamW over trainable parameters; no weight decay on biases and norms (1-D tensors)."""
+    decay = [p for p in model.parameters() if p.requires_grad and p.ndim > 1]
+    no_decay = [p for p in model.parameters() if p.requires_grad and p.ndim <= 1]
+    return torch.optim.AdamW([{"params": decay, "decay": True}, {"params": no_decay, "weight_decay": 0.0,
+                                                                  "decay": False}], lr=cfg.lr)
+
+
+def fit(model: nn.Module, batch_fn: Callable[[int, torch.Generator], tuple], cfg: TrainConfig, *,
+        device: torch.device | str = "cpu", checkpoint: str | Path | None = None, resume: bool = False,
+        card: dict | None = None, progress: bool = False, until: int | None = None) -> dict[str, list[float]]:
+    """Train ``model`` for ``cfg.steps`` steps; return the history (step, loss, lr, momentum).
+
+    Args:
+        model: a module whose ``forward(*batch)`` returns the loss; if it has ``ema_update``,
+            it is called after every step with the scheduled momentum.
+        batch_fn: ``(step, generator) -> tuple`` of tensors for ``model(*batch)``.
+        checkpoint: where to save at the end (and to resume from if ``resume``).
+        card: extra facts for the checkpoint's JSON card (preset, dataset...).
+        until: stop (and checkpoint) after this step count; a later ``resume=True`` call finishes
+            the run exactly as an uninterrupted one would.
+    Raises:
+        TrainingDiverged: the loss became NaN or infinite (the message names the step).
+    """
+    device = torch.device(device)
+    model.to(device).train()
+    optimizer = make_optimizer(model, cfg)
+    base_card = {"config": dataclasses.asdict(cfg), "model": type(model).__name__, **(card or {})}
+    start, history = 0, {"step": [], "loss": [], "lr": [], "momentum": []}
+    if resume and checkpoint is not None and Path(checkpoint).is_file():
+        loaded = load_checkpoint(checkpoint, model, optimizer, expect={"model": base_card["model"]})
+        start, history = loaded["step"], loaded.get("history", history)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=cfg.steps, initial=start, desc="train")
+    t0 = time.perf_counter()
+    stop = cfg.steps if until is None else min(until, cfg.steps)
+    for step in range(start, stop):
+        lr = learning_rate(step, cfg)
+        wd = cosine(step, cfg.steps, *cfg.weight_decay)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+            if group["decay"]:
+                group["weight_decay"] = wd
+        g = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
+        batch = tuple(b.to(device) if torch.is_tensor(b) else [t.to(device) for t in b] for b in batch_fn(step, g))
+        with runtime.autocast(device, enabled=cfg.bf16):
+            loss = model(*batch)
+        if not torch.isfinite(loss):
+            raise TrainingDiverged(f"loss became {loss.item()} at step {step}: lower the learning rate "
+                                   f"(lr={cfg.lr}) or check the data")
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        optimizer.step()
+        momentum = cosine(step, cfg.steps, *cfg.momentum)
+        if hasattr(model, "ema_update"):
+            model.ema_update(momentum)
+        if step % cfg.log_every == 0 or step == cfg.steps - 1:
+            for k, v in (("step", step), ("loss", loss.item()), ("lr", lr), ("momentum", momentum)):
+                history[k].append(v)
+        if bar is not None:
+            bar.set_postfix(loss=f"{loss.item():.4f}")
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    if checkpoint is not None:
+        save_checkpoint(checkpoint, model, optimizer, stop,
+                        {**base_card, "history": history, "wall_seconds": time.perf_counter() - t0,
+                         "device": str(device), "torch": torch.__version__})
+    return history

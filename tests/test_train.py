@@ -1,0 +1,87 @@
+import math
+
+import pytest
+import torch
+
+from jepa_lab import jepa, masks, train, vit
+from jepa_lab.datasets import make_shapes
+
+IMAGES = make_shapes(64, 32, seed=0)[0]
+
+
+def _model():
+    torch.manual_seed(0)
+    enc = vit.Encoder(image_size=32, patch_size=8, embed_dim=32, depth=1, num_heads=4)
+    return jepa.JEPA(encoder=enc, predictor_dim=16, predictor_depth=1, predictor_heads=2)
+
+
+def batch_fn(step, g):
+    idx = torch.randint(len(IMAGES), (16,), generator=g)
+    mb = masks.sample_batch("multiblock", (4, 4), 16, g, num_targets=2, min_context=2)
+    return IMAGES[idx], mb.ctx_idx, mb.tgt_idx
+
+
+def test_schedules():
+    cfg = train.TrainConfig(steps=100, lr=1.0, min_lr=0.0, warmup_steps=10)
+    assert train.learning_rate(0, cfg) == pytest.approx(0.1)
+    assert train.learning_rate(9, cfg) == pytest.approx(1.0)
+    assert train.learning_rate(10, cfg) == pytest.approx(1.0)
+    assert train.learning_rate(100, cfg) == pytest.approx(0.0, abs=1e-12)
+    assert train.cosine(50, 100, 0.996, 1.0) == pytest.approx(0.998)
+    with pytest.raises(ValueError, match="warmup_steps"):
+        train.TrainConfig(steps=5, warmup_steps=6)
+
+
+def test_fit_reduces_loss_and_logs():
+    hist = train.fit(_model(), batch_fn, train.TrainConfig(steps=40, lr=2e-3, log_every=5))
+    assert hist["step"][0] == 0 and hist["step"][-1] == 39
+    assert hist["loss"][-1] < hist["loss"][0]
+    assert hist["momentum"][0] == pytest.approx(0.996) and hist["momentum"][-1] > 0.999
+
+
+def test_resume_continues_exactly(tmp_path):
+    cfg = train.TrainConfig(steps=6, lr=1e-3, log_every=1)
+    straight = _model()
+    train.fit(straight, batch_fn, cfg)
+    ckpt = tmp_path / "run.pt"
+    train.fit(_model(), batch_fn, cfg, checkpoint=ckpt, until=3)
+    assert torch.load(ckpt, weights_only=True)["step"] == 3
+    resumed = _model()
+    hist = train.fit(resumed, batch_fn, cfg, checkpoint=ckpt, resume=True)
+    assert hist["step"] == list(range(6))
+    for a, b in zip(straight.parameters(), resumed.parameters(), strict=True):
+        assert torch.equal(a, b)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.json", "run.pt"]  # no temp files left
+
+
+def test_nan_stops_with_the_step():
+    def nan_at_4(step, g):
+        x, c, t = batch_fn(step, g)
+        return (x * math.nan if step == 4 else x), c, t
+
+    with pytest.raises(train.TrainingDiverged, match="at step 4"):
+        train.fit(_model(), nan_at_4, train.TrainConfig(steps=10))
+
+
+def test_checkpoint_of_another_model_is_refused(tmp_path):
+    model = _model()
+    train.save_checkpoint(tmp_path / "m.pt", model, None, 1, {"model": "JEPA", "preset": "a"})
+    card = train.load_checkpoint(tmp_path / "m.pt", _model(), expect={"preset": "a"})
+    assert card["step"] == 1 and (tmp_path / "m.json").is_file()
+    with pytest.raises(ValueError, match="preset='a'"):
+        train.load_checkpoint(tmp_path / "m.pt", _model(), expect={"preset": "b"})
+    other = vit.Encoder(image_size=32, patch_size=8, embed_dim=64, depth=1, num_heads=4)
+    with pytest.raises(ValueError, match="does not fit"):
+        train.load_checkpoint(tmp_path / "m.pt", jepa.JEPA(encoder=other))
+    with pytest.raises(ValueError, match="no checkpoint"):
+        train.load_checkpoint(tmp_path / "none.pt", model)
+
+
+def test_failed_write_leaves_nothing(tmp_path, monkeypatch):
+    def boom(*a, **k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", boom)
+    with pytest.raises(OSError):
+        train.save_checkpoint(tmp_path / "x.pt", _model(), None, 1, {})
+    assert list(tmp_path.iterdir()) == []

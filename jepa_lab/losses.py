@@ -32,3 +32,24 @@ def latent_loss(z_pred: torch.Tensor, z_tgt: torch.Tensor, kind: str = "smooth_l
     if kind == "l2":
         return F.mse_loss(z_pred, z_tgt)
     return F.smooth_l1_loss(z_pred, z_tgt, beta=1.0)
+
+
+def variance_term(z: torch.Tensor, gamma: float = 1.0, eps: float = 1e-4) -> torch.Tensor:
+    """VICReg's variance term: ``mean_d relu(gamma - sqrt(Var(z_d) + eps))`` over features ``[N, D]``.
+
+    Zero when every dimension's std is at least ``gamma``; pushes collapsed dimensions apart.
+    """
+    std = torch.sqrt(z.float().var(dim=0) + eps)
+    return F.relu(gamma - std).mean()
+
+
+def covariance_term(z: torch.Tensor) -> torch.Tensor:
+    """VICReg's covariance term: ``sum_{i != j} Cov(z)_ij^2 / D`` over features ``[N, D]``.
+
+    Zero when dimensions are decorrelated; stops them all carrying the same information.
+    """
+    n, d = z.shape
+    z = z.float() - z.float().mean(0)
+    cov = (z.T @ z) / max(n - 1, 1)
+    off = cov - torch.diag(cov.diagonal())
+    return off.pow(2).sum() / d

@@ -1,5 +1,4 @@
-"""The course's one training loop (started here; DDP, ``fit_or_load`` and the command line come
-with the rest of issue 5).
+"""The course's one training loop, for every notebook and for ``python -m jepa_lab.train``.
 
 What it does each step: draw a batch from ``batch_fn(step, generator)`` (a generator seeded by
 ``(seed, step)``, so a resumed run sees exactly the batches it would have seen), set the
@@ -10,6 +9,10 @@ clip gradients, step AdamW, update the EMA target, and log.
 Checkpoints are written atomically (temporary file, then rename) and loaded with
 ``torch.load(..., weights_only=True)``; a checkpoint of another model or configuration is
 refused with a ``ValueError``.
+
+Under ``torchrun --nproc_per_node=N`` (or any initialised process group) the model is wrapped in
+``DistributedDataParallel``: every rank draws the same global batch from the same seeded
+generator and trains on its own slice, so gradients are averaged and all ranks stay identical.
 
 Introduced in notebook 04.
 """
@@ -124,6 +127,26 @@ def load_checkpoint(path: str | Path, model: nn.Module, optimizer: torch.optim.O
     return {**card, "step": int(state["step"])}
 
 
+def _dist_info() -> tuple[int, int]:
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def _shard(b, rank: int, world: int, device: torch.device):
+    """This rank's slice of a global batch (a tensor, or a list of tensors such as target indices)."""
+    if isinstance(b, (list, tuple)):
+        return [_shard(t, rank, world, device) for t in b]
+    if world > 1:
+        if b.shape[0] < world:
+            raise ValueError(f"a batch of {b.shape[0]} cannot be split over {world} processes: "
+                             f"use a batch size of at least {world} (ideally a multiple)")
+        b = b.tensor_split(world)[rank]
+    return b.to(device)
+
+
 def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.AdamW:
     """AdamW over trainable parameters; no weight decay on biases and norms (1-D tensors)."""
     decay = [p for p in model.parameters() if p.requires_grad and p.ndim > 1]
@@ -150,6 +173,12 @@ def fit(model: nn.Module, batch_fn: Callable[[int, torch.Generator], tuple], cfg
     """
     device = torch.device(device)
     model.to(device).train()
+    rank, world = _dist_info()
+    net = model
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     optimizer = make_optimizer(model, cfg)
     base_card = {"config": dataclasses.asdict(cfg), "model": type(model).__name__, **(card or {})}
     start, history = 0, {"step": [], "loss": [], "lr": [], "momentum": []}
@@ -157,7 +186,7 @@ def fit(model: nn.Module, batch_fn: Callable[[int, torch.Generator], tuple], cfg
         loaded = load_checkpoint(checkpoint, model, optimizer, expect={"model": base_card["model"]})
         start, history = loaded["step"], loaded.get("history", history)
     bar = None
-    if progress:
+    if progress and rank == 0:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=cfg.steps, initial=start, desc="train")
@@ -171,9 +200,9 @@ def fit(model: nn.Module, batch_fn: Callable[[int, torch.Generator], tuple], cfg
             if group["decay"]:
                 group["weight_decay"] = wd
         g = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
-        batch = tuple(b.to(device) if torch.is_tensor(b) else [t.to(device) for t in b] for b in batch_fn(step, g))
+        batch = tuple(_shard(b, rank, world, device) for b in batch_fn(step, g))
         with runtime.autocast(device, enabled=cfg.bf16):
-            loss = model(*batch)
+            loss = net(*batch)
         if not torch.isfinite(loss):
             raise TrainingDiverged(f"loss became {loss.item()} at step {step}: lower the learning rate "
                                    f"(lr={cfg.lr}) or check the data")
@@ -192,7 +221,7 @@ def fit(model: nn.Module, batch_fn: Callable[[int, torch.Generator], tuple], cfg
             bar.update(1)
     if bar is not None:
         bar.close()
-    if checkpoint is not None:
+    if checkpoint is not None and rank == 0:
         save_checkpoint(checkpoint, model, optimizer, stop,
                         {**base_card, "history": history, "wall_seconds": time.perf_counter() - t0,
                          "device": str(device), "torch": torch.__version__})

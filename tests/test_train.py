@@ -85,3 +85,33 @@ def test_failed_write_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         train.save_checkpoint(tmp_path / "x.pt", _model(), None, 1, {})
     assert list(tmp_path.iterdir()) == []
+
+
+def _ddp_worker(rank, world, store_path, out_dir):
+    import torch.distributed as dist
+
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", init_method=f"file://{store_path}", rank=rank, world_size=world)
+    try:
+        model = _model()
+        train.fit(model, batch_fn, train.TrainConfig(steps=3, lr=1e-3))
+        torch.save(model.state_dict(), f"{out_dir}/rank{rank}.pt")
+    finally:
+        dist.destroy_process_group()
+
+
+def test_ddp_two_cpu_processes_end_identical(tmp_path):
+    import torch.multiprocessing as mp
+
+    mp.spawn(_ddp_worker, args=(2, str(tmp_path / "store"), str(tmp_path)), nprocs=2, join=True)
+    a = torch.load(tmp_path / "rank0.pt", weights_only=True)
+    b = torch.load(tmp_path / "rank1.pt", weights_only=True)
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    untrained = _model().state_dict()
+    key = "context_encoder.blocks.0.attn.qkv.weight"
+    assert not torch.equal(a[key], untrained[key])
+
+
+def test_batch_smaller_than_world_is_refused():
+    with pytest.raises(ValueError, match="cannot be split over 4 processes"):
+        train._shard(torch.zeros(3, 2), 0, 4, torch.device("cpu"))

@@ -109,6 +109,33 @@ class Encoder03(Preset):
     repeats: int  # timing repeats (minimum reported)
 
 
+@dataclass(frozen=True)
+class IJEPA04(Preset):
+    """Notebook 04 and ``python -m jepa_lab.train ijepa``: I-JEPA on shapes.
+
+    Provisional values (issue 5 is still open): the recipe that meets the notebook's targets
+    on CPU is being measured.
+    """
+
+    image_size: int
+    patch_size: int
+    n_train: int  # training images (shapes, seed 0)
+    embed_dim: int
+    depth: int
+    num_heads: int
+    predictor_dim: int
+    predictor_depth: int
+    predictor_heads: int
+    num_targets: int
+    min_context: int
+    batch_size: int
+    steps: int
+    lr: float
+    warmup_steps: int
+    var_weight: float  # VICReg variance term on context features (0 = plain I-JEPA)
+    cov_weight: float  # VICReg covariance term
+
+
 _PRESETS: dict[str, dict[str, Preset]] = {
     "01": {
         "fast": Tokenise01(
@@ -141,6 +168,20 @@ _PRESETS: dict[str, dict[str, Preset]] = {
                          cost_tokens=(64, 256, 1024, 2048, 4096), cost_size="nano", batch=8, repeats=3),
         "full": Encoder03(mode="full", seed=0, image_size=64, patch_size=8, size="tiny",
                           cost_tokens=(64, 256, 1024, 4096, 8192), cost_size="tiny", batch=16, repeats=5),
+    },
+    "04": {
+        "fast": IJEPA04(mode="fast", seed=0, image_size=32, patch_size=8, n_train=512, embed_dim=64, depth=2,
+                        num_heads=4, predictor_dim=32, predictor_depth=1, predictor_heads=4, num_targets=2,
+                        min_context=2, batch_size=32, steps=20, lr=1e-3, warmup_steps=2, var_weight=1.0,
+                        cov_weight=0.04),
+        "cpu": IJEPA04(mode="cpu", seed=0, image_size=32, patch_size=4, n_train=4000, embed_dim=128, depth=4,
+                       num_heads=4, predictor_dim=64, predictor_depth=2, predictor_heads=4, num_targets=4,
+                       min_context=8, batch_size=128, steps=200, lr=1e-3, warmup_steps=20, var_weight=1.0,
+                       cov_weight=0.04),
+        "full": IJEPA04(mode="full", seed=0, image_size=64, patch_size=8, n_train=20000, embed_dim=192, depth=6,
+                        num_heads=3, predictor_dim=96, predictor_depth=4, predictor_heads=4, num_targets=4,
+                        min_context=8, batch_size=256, steps=3000, lr=1e-3, warmup_steps=200, var_weight=1.0,
+                        cov_weight=0.04),
     },
 }
 

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from jepa_lab.losses import LATENT_LOSSES, latent_loss
+from jepa_lab.losses import LATENT_LOSSES, covariance_term, latent_loss, variance_term
 from jepa_lab.vit import Encoder, Predictor, _gather
 
 
@@ -31,12 +31,15 @@ class JEPA(nn.Module):
         predictor_dim, predictor_depth, predictor_heads: the narrow predictor.
         loss: ``smooth_l1`` (default), ``l1`` or ``l2``.
         target_norm: layer-norm the target features (as I-JEPA does).
+        var_weight, cov_weight: weights of VICReg's variance and covariance terms on the context
+            features (0 = plain I-JEPA; > 0 = the C-JEPA-style guard against collapse).
 
     Introduced in notebook 04.
     """
 
     def __init__(self, *, encoder: Encoder, predictor_dim: int = 96, predictor_depth: int = 4,
-                 predictor_heads: int = 4, loss: str = "smooth_l1", target_norm: bool = True) -> None:
+                 predictor_heads: int = 4, loss: str = "smooth_l1", target_norm: bool = True,
+                 var_weight: float = 0.0, cov_weight: float = 0.0) -> None:
         super().__init__()
         if loss not in LATENT_LOSSES:
             raise ValueError(f"unknown latent loss {loss!r}; choose one of {', '.join(LATENT_LOSSES)}")
@@ -46,6 +49,7 @@ class JEPA(nn.Module):
                                    depth=predictor_depth, num_heads=predictor_heads,
                                    pos="rope" if encoder.config["pos"] == "rope" else "sincos")
         self.loss_kind, self.target_norm = loss, target_norm
+        self.var_weight, self.cov_weight = var_weight, cov_weight
 
     @torch.no_grad()
     def forward_target(self, x: torch.Tensor, tgt_idx: list[torch.Tensor]) -> list[torch.Tensor]:
@@ -84,5 +88,11 @@ class JEPA(nn.Module):
         torch._foreach_add_(tgt, ctx, alpha=1.0 - momentum)
 
     def forward(self, x: torch.Tensor, ctx_idx: torch.Tensor, tgt_idx: list[torch.Tensor]) -> torch.Tensor:
-        """The loss of one step (target, context, predictor, loss)."""
-        return self.loss(self.forward_context(x, ctx_idx, tgt_idx), self.forward_target(x, tgt_idx))
+        """The loss of one step (target, context, predictor, loss, and the optional VICReg terms)."""
+        z_tgt = self.forward_target(x, tgt_idx)
+        z_ctx = self.context_encoder(x, ctx_idx)  # [B, Nc, D]
+        loss = self.loss([self.predictor(z_ctx, ctx_idx, idx) for idx in tgt_idx], z_tgt)
+        if self.var_weight or self.cov_weight:
+            flat = z_ctx.reshape(-1, z_ctx.shape[-1])  # every context token is a sample
+            loss = loss + self.var_weight * variance_term(flat) + self.cov_weight * covariance_term(flat)
+        return loss

@@ -32,7 +32,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from jepa_lab import runtime
+from jepa_lab import config, runtime
+
+CHECKPOINTS = Path(__file__).resolve().parent.parent / "data" / "checkpoints"
 
 
 @dataclass(frozen=True)
@@ -226,3 +228,116 @@ def fit(model: nn.Module, batch_fn: Callable[[int, torch.Generator], tuple], cfg
                         {**base_card, "history": history, "wall_seconds": time.perf_counter() - t0,
                          "device": str(device), "torch": torch.__version__})
     return history
+
+
+# ----------------------------------------------------------------------------- tasks and command line
+
+def ijepa_task(preset: config.IJEPA04):
+    """Model, batch function and ``TrainConfig`` of I-JEPA on shapes for a notebook-04 preset."""
+    from jepa_lab import jepa, masks, vit
+    from jepa_lab.datasets import make_shapes
+
+    images, _ = make_shapes(preset.n_train, preset.image_size, seed=preset.seed)
+    torch.manual_seed(preset.seed)
+    encoder = vit.Encoder(image_size=preset.image_size, patch_size=preset.patch_size, embed_dim=preset.embed_dim,
+                          depth=preset.depth, num_heads=preset.num_heads)
+    model = jepa.JEPA(encoder=encoder, predictor_dim=preset.predictor_dim, predictor_depth=preset.predictor_depth,
+                      predictor_heads=preset.predictor_heads, var_weight=preset.var_weight,
+                      cov_weight=preset.cov_weight)
+    if preset.batch_size > len(images):
+        raise ValueError(f"batch_size {preset.batch_size} is larger than the {len(images)} training images")
+
+    def batch_fn(step: int, g: torch.Generator):
+        idx = torch.randint(len(images), (preset.batch_size,), generator=g)
+        mb = masks.sample_batch("multiblock", encoder.grid, preset.batch_size, g, num_targets=preset.num_targets,
+                                min_context=preset.min_context)
+        return images[idx], mb.ctx_idx, mb.tgt_idx
+
+    cfg = TrainConfig(steps=preset.steps, lr=preset.lr, warmup_steps=preset.warmup_steps, seed=preset.seed)
+    return model, batch_fn, cfg
+
+
+TASKS = {"ijepa": ("04", ijepa_task)}
+
+
+def _commit() -> str:
+    import subprocess
+
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+                              cwd=Path(__file__).resolve().parent).stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def fit_or_load(name: str, preset: config.Preset, directory: str | Path = CHECKPOINTS,
+                progress: bool = True) -> tuple[nn.Module, dict]:
+    """Load ``directory/<name>.pt`` when its card was made with exactly ``preset``; else train.
+
+    A checkpoint made with another preset (another mode, size or seed) is never used silently: the
+    reason is printed and the model is trained from scratch (in ``fast`` mode, for real, a few steps).
+    Returns the model and the card (or the fresh run's history).
+    """
+    task = name.split("_")[0]
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
+    model, batch_fn, cfg = TASKS[task][1](preset)
+    path = Path(directory) / f"{name}.pt"
+    if path.is_file():
+        try:
+            return model, load_checkpoint(path, model, expect={"preset": preset.as_dict()})
+        except ValueError as e:
+            print(f"not using {path.name}: {e}")
+    history = fit(model, batch_fn, cfg, progress=progress)
+    return model, {"history": history, "preset": preset.as_dict(), "step": cfg.steps}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m jepa_lab.train TASK --mode MODE [--steps N] [--out PATH] [--resume]``."""
+    import argparse
+    import os
+
+    parser = argparse.ArgumentParser(description="Train a course model; works under torchrun for DDP.")
+    parser.add_argument("task", choices=sorted(TASKS))
+    parser.add_argument("--mode", choices=config.MODES, help="preset mode (default: JEPA_LAB_MODE or the device's)")
+    parser.add_argument("--steps", type=int, help="override the preset's step count")
+    parser.add_argument("--out", type=Path, help="checkpoint path (default data/checkpoints/<task>_shapes_<mode>.pt)")
+    parser.add_argument("--resume", action="store_true", help="continue from --out if it exists")
+    args = parser.parse_args(argv)
+    key, build = TASKS[args.task]
+    preset = config.for_notebook(key, mode=args.mode)
+    if args.steps:
+        preset = preset.replace(steps=args.steps)
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1:
+        import torch.distributed as dist
+
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        dist.init_process_group(backend)
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        device = torch.device("cuda", local) if torch.cuda.is_available() else torch.device("cpu")
+        if device.type == "cuda":
+            torch.cuda.set_device(device)
+    else:
+        device = runtime.get_device()
+    runtime.seed_everything(preset.seed)
+    model, batch_fn, cfg = build(preset)
+    out = args.out or CHECKPOINTS / f"{args.task}_shapes_{preset.mode}.pt"
+    command = f"python -m jepa_lab.train {args.task} --mode {preset.mode}"
+    command += f" --steps {args.steps}" if args.steps else ""
+    card = {"preset": preset.as_dict(), "dataset": "shapes", "command": command, "commit": _commit(),
+            "world_size": world}
+    history = fit(model, batch_fn, cfg, device=device, checkpoint=out, resume=args.resume, card=card,
+                  progress=True)
+    rank = _dist_info()[0]
+    if world > 1:
+        import torch.distributed as dist
+
+        dist.destroy_process_group()
+    if rank == 0:
+        print(f"final loss {history['loss'][-1]:.4f} (rank 0's shard); checkpoint {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

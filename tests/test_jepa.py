@@ -86,3 +86,23 @@ def test_bad_input():
         _model(loss="huber")
     with pytest.raises(ValueError, match="non-zero number"):
         _model().loss([], [])
+
+
+def test_vicreg_terms_prove_their_claims():
+    g = torch.Generator().manual_seed(0)
+    spread = torch.randn(4000, 16, generator=g) * 2.0  # std 2 >= gamma 1 in every dimension
+    assert losses.variance_term(spread).item() == 0.0
+    collapsed = torch.ones(100, 16) + 1e-6 * torch.randn(100, 16, generator=g)
+    assert losses.variance_term(collapsed).item() == pytest.approx(1.0, abs=0.02)
+    decorrelated = torch.randn(20000, 8, generator=g)
+    correlated = decorrelated[:, :1].expand(-1, 8) + 0.01 * decorrelated
+    assert losses.covariance_term(decorrelated).item() < 0.01
+    assert losses.covariance_term(correlated).item() > 5.0
+
+
+def test_vicreg_weights_add_to_the_loss():
+    x = make_shapes(8, 32, seed=0)[0]
+    mb = _batch()
+    plain = _model()(x, mb.ctx_idx, mb.tgt_idx)
+    guarded = _model(var_weight=1.0, cov_weight=0.04)(x, mb.ctx_idx, mb.tgt_idx)
+    assert guarded.item() > plain.item()

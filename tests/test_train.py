@@ -115,3 +115,23 @@ def test_ddp_two_cpu_processes_end_identical(tmp_path):
 def test_batch_smaller_than_world_is_refused():
     with pytest.raises(ValueError, match="cannot be split over 4 processes"):
         train._shard(torch.zeros(3, 2), 0, 4, torch.device("cpu"))
+
+
+def test_command_line_and_fit_or_load(tmp_path, capsys):
+    from jepa_lab import config
+
+    out = tmp_path / "ijepa_shapes_fast.pt"
+    assert train.main(["ijepa", "--mode", "fast", "--steps", "3", "--out", str(out)]) == 0
+    card = __import__("json").loads(out.with_suffix(".json").read_text())
+    assert card["command"] == "python -m jepa_lab.train ijepa --mode fast --steps 3"
+    assert card["preset"]["steps"] == 3 and card["dataset"] == "shapes" and len(card["commit"]) >= 7
+    preset = config.for_notebook("04", mode="fast", steps=3)
+    model, loaded = train.fit_or_load("ijepa_shapes_fast", preset, directory=tmp_path, progress=False)
+    assert loaded["step"] == 3 and "history" in loaded
+    # a checkpoint of another preset is not used silently: it trains instead, and says why
+    other = preset.replace(steps=2)
+    _, fresh = train.fit_or_load("ijepa_shapes_fast", other, directory=tmp_path, progress=False)
+    assert "not using ijepa_shapes_fast.pt" in capsys.readouterr().out
+    assert fresh["step"] == 2 and fresh["history"]["step"][-1] == 1
+    with pytest.raises(ValueError, match="unknown task"):
+        train.fit_or_load("mae_x", preset)

@@ -6,6 +6,9 @@
   ``nn.TransformerEncoderLayer(norm_first=True, batch_first=True)`` with the same width, depth
   and heads and the same weights (and timm's ``VisionTransformer`` blocks if timm is installed),
   at two token counts. ``--device cuda --bf16 --compile`` checks the GPU path.
+- ``ijepa``: training images/s of one I-JEPA step (EMA target on all tokens, context encoder on
+  the context only, predictor per target block, backward, EMA update) next to the same encoder's
+  forward+backward on all tokens, for the notebook-04 preset of ``--mode``.
 
 Reports the thread count and machine load, since both change the figures.
 
@@ -110,9 +113,38 @@ def bench_encoder(tokens: tuple[int, ...] = (64, 256), size: str = "tiny", batch
     return rows
 
 
+def bench_ijepa(mode: str = "cpu", repeats: int = 3, device: str = "cpu") -> dict[str, float]:
+    """Seconds per batch: a full I-JEPA training step vs the encoder's forward+backward on all tokens."""
+    from jepa_lab import config, train
+
+    preset = config.for_notebook("04", mode=mode)
+    model, batch_fn, cfg = train.ijepa_task(preset)
+    dev = torch.device(device)
+    model.to(dev)
+    opt = train.make_optimizer(model, cfg)
+    x, ctx_idx, tgt_idx = batch_fn(0, torch.Generator().manual_seed(0))
+    x, ctx_idx, tgt_idx = x.to(dev), ctx_idx.to(dev), [t.to(dev) for t in tgt_idx]
+
+    def ijepa_step():
+        loss = model(x, ctx_idx, tgt_idx)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        model.ema_update(0.996)
+
+    def encoder_all_tokens():
+        model.context_encoder(x).square().mean().backward()
+
+    step = runtime.time_call(ijepa_step, repeats=repeats)
+    enc = runtime.time_call(encoder_all_tokens, repeats=repeats)
+    return {"batch": preset.batch_size, "ijepa_s": step, "encoder_s": enc,
+            "context_tokens": ctx_idx.shape[1], "tokens": model.context_encoder.num_patches}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("name", choices=["masks", "encoder"])
+    parser.add_argument("name", choices=["masks", "encoder", "ijepa"])
+    parser.add_argument("--mode", default="cpu", choices=["fast", "cpu", "full"], help="preset (ijepa)")
     parser.add_argument("--size", default="tiny", choices=list(vit.SIZES), help="encoder size (encoder)")
     parser.add_argument("--batch", type=int, default=32, help="batch size (encoder)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (encoder)")
@@ -130,6 +162,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  batched (jepa_lab.masks.sample_batch): {r['batched_s']:.3f} s")
             print(f"  one at a time + collate (reference):  {r['one_at_a_time_s']:.3f} s")
             print(f"  ratio reference / ours: {r['speedup']:.1f}x")
+        elif args.name == "ijepa":
+            r = bench_ijepa(args.mode, device=args.device)
+            b = r["batch"]
+            print(f"notebook-04 '{args.mode}' preset, batch {b}, "
+                  f"{r['context_tokens']} of {r['tokens']} tokens in context:")
+            print(f"  I-JEPA training step: {b / r['ijepa_s']:.0f} images/s")
+            print(f"  encoder forward+backward on all tokens (reference): {b / r['encoder_s']:.0f} images/s")
+            print(f"  ratio I-JEPA step time / encoder time: {r['ijepa_s'] / r['encoder_s']:.2f}")
         else:
             s = vit.SIZES[args.size]
             print(f"ViT-{args.size} blocks (D={s.embed_dim}, depth={s.depth}, heads={s.num_heads}), "

@@ -33,3 +33,8 @@ def test_flop_count_and_peak():
     # one block, N=1, D=1, mlp 4: 2*(4+8) + 4 = 28 forward FLOPs, x3 with backward
     assert bench.block_flops(1, 1, 1) == 84
     assert bench.matmul_peak(size=64) > 0
+
+
+def test_bench_ijepa_fast():
+    r = bench.bench_ijepa("fast", repeats=1)
+    assert r["ijepa_s"] > 0 and r["encoder_s"] > 0 and 0 < r["context_tokens"] < r["tokens"]

@@ -163,7 +163,7 @@ _PRESETS: dict[str, dict[str, Preset]] = {
     },
     "03": {
         "fast": Encoder03(mode="fast", seed=0, image_size=32, patch_size=4, size="micro",
-                          cost_tokens=(64, 256, 1024, 2048), cost_size="nano", batch=4, repeats=2),
+                          cost_tokens=(64, 256, 1024, 2048), cost_size="nano", batch=4, repeats=3),
         "cpu": Encoder03(mode="cpu", seed=0, image_size=32, patch_size=4, size="micro",
                          cost_tokens=(64, 256, 1024, 2048, 4096), cost_size="nano", batch=8, repeats=3),
         "full": Encoder03(mode="full", seed=0, image_size=64, patch_size=8, size="tiny",

@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from jepa_lab import masks, posembed, tokens
+from jepa_lab import jepa, masks, posembed, tokens
 
 
 def check(fn: Callable, reference: Callable, cases: Iterable[tuple], name: str,
@@ -41,12 +41,27 @@ def check(fn: Callable, reference: Callable, cases: Iterable[tuple], name: str,
     return True
 
 
+def _short(a: Any) -> str:
+    if isinstance(a, torch.Tensor):
+        return f"tensor{list(a.shape)}"
+    if isinstance(a, (list, tuple)):
+        return f"[{', '.join(_short(x) for x in a)}]"
+    return repr(a)
+
+
 def _describe(case: tuple) -> str:
-    parts = [f"tensor{list(a.shape)}" if isinstance(a, torch.Tensor) else repr(a) for a in case]
-    return f"({', '.join(parts)})"
+    return f"({', '.join(_short(a) for a in case)})"
 
 
 def _compare(got: Any, want: Any, atol: float) -> str:
+    if isinstance(want, (list, tuple)) and want and isinstance(want[0], torch.Tensor):
+        if not isinstance(got, (list, tuple)) or len(got) != len(want):
+            return f"expected a list of {len(want)} tensors, got {_short(got)}"
+        for i, (a, b) in enumerate(zip(got, want, strict=True)):
+            problem = _compare(a, b, atol)
+            if problem:
+                return f"tensor {i}: {problem}"
+        return ""
     if isinstance(want, torch.Tensor):
         if not isinstance(got, torch.Tensor):
             return f"expected a tensor, got {type(got).__name__}"
@@ -103,3 +118,25 @@ def check_apply_rope(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -
         angles = posembed.rope_angles(torch.arange(n), d)
         cases.append((torch.randn(n, d, generator=g), angles))
     return check(fn, posembed.apply_rope, cases, "apply_rope", atol=1e-5)
+
+
+def check_ema(fn: Callable[[list[torch.Tensor], list[torch.Tensor], float], list[torch.Tensor]]) -> bool:
+    """Check ``fn(target, online, momentum) -> new target tensors`` against ``jepa.ema``."""
+    g = torch.Generator().manual_seed(0)
+    cases = []
+    for shapes, m in [([(4,)], 0.5), ([(3, 5), (5,)], 0.996), ([(2, 2)], 1.0), ([(6,)], 0.0)]:
+        cases.append(([torch.randn(s, generator=g) for s in shapes], [torch.randn(s, generator=g) for s in shapes], m))
+    return check(fn, jepa.ema, cases, "ema", atol=1e-6)
+
+
+def check_block_loss(fn: Callable[[list[torch.Tensor], list[torch.Tensor], str], torch.Tensor]) -> bool:
+    """Check ``fn(z_pred, z_tgt, kind) -> mean over blocks of the latent loss`` against ``jepa.block_loss``.
+
+    The blocks differ in size, so averaging all tokens together (instead of block by block) fails."""
+    g = torch.Generator().manual_seed(0)
+    cases = []
+    for sizes, kind in [([3, 5], "smooth_l1"), ([2, 7, 4], "l1"), ([6], "l2"), ([1, 9], "smooth_l1")]:
+        pred = [2 * torch.randn(2, n, 8, generator=g) for n in sizes]
+        tgt = [torch.randn(2, n, 8, generator=g) for n in sizes]
+        cases.append((pred, tgt, kind))
+    return check(fn, jepa.block_loss, cases, "block_loss", atol=1e-5)

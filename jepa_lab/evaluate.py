@@ -121,3 +121,73 @@ def collapse_report(z: torch.Tensor) -> dict[str, float]:
         "width": d,
         "mean_cosine": mean_cosine(z),
     }
+
+
+def probe_with_baselines(encoders: dict[str, torch.nn.Module], random_encoder: torch.nn.Module,
+                         train_images: torch.Tensor, train_labels: torch.Tensor,
+                         test_images: torch.Tensor, test_labels: torch.Tensor) -> dict[str, dict[str, float]]:
+    """Held-out linear-probe accuracy and collapse metrics of each encoder, next to the two baselines
+    measured in the same call: the same architecture at random init, and raw pixels.
+
+    Returns:
+        name -> ``{"probe": accuracy, **collapse_report}`` (pixels: ``{"probe": accuracy}``).
+    """
+    out = {}
+    for name, enc in {**encoders, "random init": random_encoder}.items():
+        a, b = extract_features(enc, train_images), extract_features(enc, test_images)
+        out[name] = {"probe": linear_probe(a, train_labels, b, test_labels), **collapse_report(b)}
+    out["raw pixels"] = {"probe": linear_probe(train_images.flatten(1), train_labels,
+                                               test_images.flatten(1), test_labels)}
+    return out
+
+
+def nearest_neighbours(bank: torch.Tensor, queries: torch.Tensor, k: int = 5) -> torch.Tensor:
+    """Indices ``[Q, k]`` of the ``k`` most cosine-similar rows of ``bank [N, D]`` for each query ``[Q, D]``."""
+    if not 1 <= k <= len(bank):
+        raise ValueError(f"k must be in 1..{len(bank)} (the bank's size), got {k}")
+    sims = F.normalize(queries.float(), dim=1) @ F.normalize(bank.float(), dim=1).T
+    return sims.topk(k, dim=1).indices
+
+
+def _token_error(z_pred: torch.Tensor, z_tgt: torch.Tensor, kind: str) -> torch.Tensor:
+    """Per-token latent loss ``[B, Nt]`` (the training loss before averaging)."""
+    if kind == "l1":
+        return (z_pred - z_tgt).abs().mean(-1)
+    if kind == "l2":
+        return (z_pred - z_tgt).pow(2).mean(-1)
+    return F.smooth_l1_loss(z_pred, z_tgt, beta=1.0, reduction="none").mean(-1)
+
+
+@torch.no_grad()
+def prediction_quality(model: torch.nn.Module, images: torch.Tensor, ctx_idx: torch.Tensor,
+                       tgt_idx: list[torch.Tensor]) -> dict[str, torch.Tensor]:
+    """How well a JEPA's predictor predicts the target features, next to a "wrong image" baseline.
+
+    The baseline gives the predictor another image's context at the same positions (the batch rolled
+    by one) and compares with *this* image's targets: if the predictor only learned where targets are
+    (position priors), both do equally well; if it reads the context, its own image wins.
+
+    Returns:
+        ``cosine`` ``[K]`` and ``cosine_other`` ``[K]``: mean cosine similarity of predicted and actual
+        target features per block; ``error`` ``[B, N]``: per-token loss at target tokens (NaN elsewhere,
+        averaged where blocks overlap); ``error_other`` the same for the baseline.
+    """
+    if len(images) < 2:
+        raise ValueError("prediction_quality needs at least two images (the baseline borrows another's context)")
+    device = next(model.parameters()).device
+    x = images.to(device)
+    ctx_idx, tgt_idx = ctx_idx.to(device), [t.to(device) for t in tgt_idx]
+    z_tgt = model.forward_target(x, tgt_idx)
+    z_pred = model.forward_context(x, ctx_idx, tgt_idx)
+    z_other = model.forward_context(x.roll(1, 0), ctx_idx, tgt_idx)
+    n = model.context_encoder.num_patches
+    out = {}
+    for name, preds in (("", z_pred), ("_other", z_other)):
+        out["cosine" + name] = torch.stack([F.cosine_similarity(p.float(), t.float(), dim=-1).mean()
+                                            for p, t in zip(preds, z_tgt, strict=True)]).cpu()
+        total, count = torch.zeros(len(x), n, device=device), torch.zeros(len(x), n, device=device)
+        for p, t, idx in zip(preds, z_tgt, tgt_idx, strict=True):
+            total.scatter_add_(1, idx, _token_error(p.float(), t.float(), model.loss_kind))
+            count.scatter_add_(1, idx, torch.ones_like(idx, dtype=total.dtype))
+        out["error" + name] = (total / count).cpu()  # 0/0 = NaN where no target
+    return out

@@ -23,6 +23,36 @@ from jepa_lab.losses import LATENT_LOSSES, covariance_term, latent_loss, varianc
 from jepa_lab.vit import Encoder, Predictor, _gather
 
 
+def block_loss(z_pred: list[torch.Tensor], z_tgt: list[torch.Tensor], kind: str = "smooth_l1") -> torch.Tensor:
+    """The I-JEPA loss: ``latent_loss`` of each target block, averaged over the K blocks.
+
+    Args:
+        z_pred, z_tgt: K tensors ``[B, Nt_k, D]`` each (blocks may differ in size).
+    Raises:
+        ValueError: different or zero numbers of blocks (or a block's shapes differ).
+    """
+    if len(z_pred) != len(z_tgt) or not z_pred:
+        raise ValueError(f"need the same, non-zero number of predicted and target blocks, got "
+                         f"{len(z_pred)} and {len(z_tgt)}")
+    return torch.stack([latent_loss(p, t, kind) for p, t in zip(z_pred, z_tgt, strict=True)]).mean()
+
+
+def _check_momentum(momentum: float) -> None:
+    if not 0.0 <= momentum <= 1.0:
+        raise ValueError(f"momentum must be in [0, 1], got {momentum}")
+
+
+def ema(target: list[torch.Tensor], online: list[torch.Tensor], momentum: float) -> list[torch.Tensor]:
+    """The EMA rule as a pure function: ``momentum * target + (1 - momentum) * online``, tensor by tensor.
+
+    ``JEPA.ema_update`` applies the same rule in place to the target encoder's parameters.
+    """
+    _check_momentum(momentum)
+    if len(target) != len(online):
+        raise ValueError(f"target has {len(target)} tensors, online {len(online)}: they must pair up")
+    return [momentum * t + (1.0 - momentum) * o for t, o in zip(target, online, strict=True)]
+
+
 class JEPA(nn.Module):
     """I-JEPA around an encoder (``JEPA(encoder=Encoder(...))``).
 
@@ -33,13 +63,15 @@ class JEPA(nn.Module):
         target_norm: layer-norm the target features (as I-JEPA does).
         var_weight, cov_weight: weights of VICReg's variance and covariance terms on the context
             features (0 = plain I-JEPA; > 0 = the C-JEPA-style guard against collapse).
+        pred_weight: weight of the prediction loss (1; 0 is the ablation "regulariser only", which
+            shows how much of what the encoder learns comes from predicting).
 
     Introduced in notebook 04.
     """
 
     def __init__(self, *, encoder: Encoder, predictor_dim: int = 96, predictor_depth: int = 4,
                  predictor_heads: int = 4, loss: str = "smooth_l1", target_norm: bool = True,
-                 var_weight: float = 0.0, cov_weight: float = 0.0) -> None:
+                 var_weight: float = 0.0, cov_weight: float = 0.0, pred_weight: float = 1.0) -> None:
         super().__init__()
         if loss not in LATENT_LOSSES:
             raise ValueError(f"unknown latent loss {loss!r}; choose one of {', '.join(LATENT_LOSSES)}")
@@ -49,7 +81,7 @@ class JEPA(nn.Module):
                                    depth=predictor_depth, num_heads=predictor_heads,
                                    pos="rope" if encoder.config["pos"] == "rope" else "sincos")
         self.loss_kind, self.target_norm = loss, target_norm
-        self.var_weight, self.cov_weight = var_weight, cov_weight
+        self.var_weight, self.cov_weight, self.pred_weight = var_weight, cov_weight, pred_weight
 
     @torch.no_grad()
     def forward_target(self, x: torch.Tensor, tgt_idx: list[torch.Tensor]) -> list[torch.Tensor]:
@@ -67,21 +99,19 @@ class JEPA(nn.Module):
     ) -> list[torch.Tensor]:
         """Predicted target features: context encoder on ``ctx_idx [B, Nc]`` only, then the predictor
         once per target block. Returns K tensors ``[B, Nt_k, D]``."""
-        z_ctx = self.context_encoder(x, ctx_idx)  # [B, Nc, D]
-        return [self.predictor(z_ctx, ctx_idx, idx) for idx in tgt_idx]
+        return self._predict(self.context_encoder(x, ctx_idx), ctx_idx, tgt_idx)
+
+    def _predict(self, z_ctx: torch.Tensor, ctx_idx: torch.Tensor, tgt_idx: list[torch.Tensor]) -> list[torch.Tensor]:
+        return [self.predictor(z_ctx, ctx_idx, idx) for idx in tgt_idx]  # one pass per target block
 
     def loss(self, z_pred: list[torch.Tensor], z_tgt: list[torch.Tensor]) -> torch.Tensor:
-        """Mean latent loss over the K target blocks."""
-        if len(z_pred) != len(z_tgt) or not z_pred:
-            raise ValueError(f"need the same, non-zero number of predicted and target blocks, got "
-                             f"{len(z_pred)} and {len(z_tgt)}")
-        return torch.stack([latent_loss(p, t, self.loss_kind) for p, t in zip(z_pred, z_tgt, strict=True)]).mean()
+        """Mean latent loss over the K target blocks (``block_loss`` with this model's loss kind)."""
+        return block_loss(z_pred, z_tgt, self.loss_kind)
 
     @torch.no_grad()
     def ema_update(self, momentum: float) -> None:
         """``target <- momentum * target + (1 - momentum) * context``, parameter by parameter."""
-        if not 0.0 <= momentum <= 1.0:
-            raise ValueError(f"momentum must be in [0, 1], got {momentum}")
+        _check_momentum(momentum)
         ctx = list(self.context_encoder.parameters())
         tgt = list(self.target_encoder.parameters())
         torch._foreach_mul_(tgt, momentum)
@@ -91,7 +121,7 @@ class JEPA(nn.Module):
         """The loss of one step (target, context, predictor, loss, and the optional VICReg terms)."""
         z_tgt = self.forward_target(x, tgt_idx)
         z_ctx = self.context_encoder(x, ctx_idx)  # [B, Nc, D]
-        loss = self.loss([self.predictor(z_ctx, ctx_idx, idx) for idx in tgt_idx], z_tgt)
+        loss = self.pred_weight * self.loss(self._predict(z_ctx, ctx_idx, tgt_idx), z_tgt)
         if self.var_weight or self.cov_weight:
             flat = z_ctx.reshape(-1, z_ctx.shape[-1])  # every context token is a sample
             loss = loss + self.var_weight * variance_term(flat) + self.cov_weight * covariance_term(flat)

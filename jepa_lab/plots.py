@@ -12,6 +12,9 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 from matplotlib.axes import Axes
+from matplotlib.patches import Rectangle
+
+from jepa_lab.tokens import grid_size
 
 
 def _axes(ax: Axes | None, figsize: tuple[float, float] = (4, 4)) -> Axes:
@@ -78,8 +81,6 @@ def plot_patch_grid(image: torch.Tensor, patch_size: int, ax: Axes | None = None
 
 def plot_tokens(image: torch.Tensor, patch_size: int, ax: Axes | None = None) -> Axes:
     """The patches of one image ``[C, H, W]`` pulled apart, in token order (row-major)."""
-    from jepa_lab.tokens import grid_size
-
     ax = _axes(ax)
     c = image.shape[0]
     gh, gw = grid_size(tuple(image.shape[-2:]), patch_size)
@@ -218,8 +219,7 @@ def plot_attention_on_image(image: torch.Tensor, weights: torch.Tensor, query: i
     ax.imshow(to_numpy_image(image))
     ax.imshow(heat.numpy(), cmap="inferno", alpha=0.6)
     r, c = divmod(query, side)
-    ax.add_patch(__import__("matplotlib.patches", fromlist=["Rectangle"]).Rectangle(
-        (c * p - 0.5, r * p - 0.5), p, p, fill=False, edgecolor="cyan", lw=2))
+    ax.add_patch(Rectangle((c * p - 0.5, r * p - 0.5), p, p, fill=False, edgecolor="cyan", lw=2))
     ax.set_axis_off()
     return ax
 
@@ -230,4 +230,59 @@ def plot_attention_matrix(weights: torch.Tensor, ax: Axes | None = None) -> Axes
     ax.imshow(weights.numpy(), cmap="viridis")
     ax.set_xlabel("key token")
     ax.set_ylabel("query token")
+    return ax
+
+
+# --------------------------------------------------------------------- training and I-JEPA (notebook 04)
+
+def plot_history(history: dict[str, list[float]], ax: Axes | None = None, label: str = "loss") -> Axes:
+    """Training loss against step (log scale) from a ``train.fit`` history."""
+    ax = _axes(ax, (5, 3.2))
+    ax.plot(history["step"], history["loss"], label=label)
+    ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel("training loss")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_pca_maps(images: torch.Tensor, rgb: torch.Tensor, ax: Axes | None = None) -> Axes:
+    """Images ``[N, C, S, S]`` above their patch features' first three principal components as RGB
+    ``[N, 3, h, w]`` (from ``evaluate.pca_rgb``), upsampled to the image size."""
+    n, _, s, _ = images.shape
+    ax = _axes(ax, (1.2 * n, 2.6))
+    up = rgb.repeat_interleave(s // rgb.shape[-1], 2).repeat_interleave(s // rgb.shape[-1], 3)
+    ax.imshow(to_numpy_image(montage(torch.cat([images[:, :3], up]), n, pad=2)))
+    ax.set_axis_off()
+    return ax
+
+
+def plot_neighbours(queries: torch.Tensor, bank: torch.Tensor, idx: torch.Tensor, ax: Axes | None = None) -> Axes:
+    """Each query image ``[Q, C, S, S]`` (left column) followed by its neighbours ``bank[idx[q]]``."""
+    q, k = idx.shape
+    ax = _axes(ax, (1.1 * (k + 1), 1.1 * q))
+    rows = torch.cat([torch.cat([queries[i: i + 1], bank[idx[i]]]) for i in range(q)])
+    ax.imshow(to_numpy_image(montage(rows, k + 1, pad=2)))
+    s = queries.shape[-1]
+    ax.axvline(s + 0.5, color="tab:red", lw=2)
+    ax.set_axis_off()
+    return ax
+
+
+def plot_prediction_error(image: torch.Tensor, mask, error: torch.Tensor, ax: Axes | None = None,
+                          vmax: float | None = None) -> Axes:
+    """The predictor's per-token error ``[N]`` (NaN where no target) as a heat map over the image,
+    with the context tokens outlined."""
+    ax = _axes(ax, (3.2, 3.2))
+    h, w = mask.grid
+    p = image.shape[-1] // w
+    heat = error.reshape(h, w).repeat_interleave(p, 0).repeat_interleave(p, 1)
+    ax.imshow(to_numpy_image(image))
+    im = ax.imshow(heat.numpy(), cmap="inferno", alpha=0.75, vmin=0,
+                   vmax=vmax if vmax is not None else float(np.nanmax(heat.numpy())))
+    for t in mask.ctx_idx.tolist():
+        r, c = divmod(t, w)
+        ax.add_patch(Rectangle((c * p - 0.5, r * p - 0.5), p, p, fill=False, edgecolor="cyan", lw=0.8))
+    ax.figure.colorbar(im, ax=ax, fraction=0.046)
+    ax.set_axis_off()
     return ax

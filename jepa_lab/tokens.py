@@ -140,7 +140,11 @@ class PatchEmbed(nn.Module):
         if x.ndim != 4 or tuple(x.shape[1:]) != expected:
             raise ValueError(
                 f"PatchEmbed was built for images [B, {expected[0]}, {expected[1]}, {expected[2]}], "
-                f"got {tuple(x.shape)}: resize the images or build it with image_size={x.shape[-1]}"
+                f"got {tuple(x.shape)}: " + (
+                    f"resize the images or build it with image_size={x.shape[-1]}"
+                    if x.ndim == 4 and x.shape[1] == self.in_chans else
+                    f"pass a batch of {self.in_chans}-channel images [B, {self.in_chans}, H, W] "
+                    f"(or build it with in_chans={x.shape[1] if x.ndim == 4 else '...'})")
             )
         return self.proj(x).flatten(2).transpose(1, 2)  # [B, D, h, w] -> [B, N, D]
 

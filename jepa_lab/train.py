@@ -237,13 +237,13 @@ def ijepa_task(preset: config.IJEPA04):
     from jepa_lab import jepa, masks, vit
     from jepa_lab.datasets import make_shapes
 
-    images, _ = make_shapes(preset.n_train, preset.image_size, seed=preset.seed)
+    images, _ = make_shapes(preset.n_train, preset.image_size, seed=preset.seed, colour=preset.colour)
     torch.manual_seed(preset.seed)
     encoder = vit.Encoder(image_size=preset.image_size, patch_size=preset.patch_size, embed_dim=preset.embed_dim,
                           depth=preset.depth, num_heads=preset.num_heads)
     model = jepa.JEPA(encoder=encoder, predictor_dim=preset.predictor_dim, predictor_depth=preset.predictor_depth,
                       predictor_heads=preset.predictor_heads, var_weight=preset.var_weight,
-                      cov_weight=preset.cov_weight)
+                      cov_weight=preset.cov_weight, pred_weight=preset.pred_weight)
     if preset.batch_size > len(images):
         raise ValueError(f"batch_size {preset.batch_size} is larger than the {len(images)} training images")
 
@@ -253,7 +253,8 @@ def ijepa_task(preset: config.IJEPA04):
                                 min_context=preset.min_context)
         return images[idx], mb.ctx_idx, mb.tgt_idx
 
-    cfg = TrainConfig(steps=preset.steps, lr=preset.lr, warmup_steps=preset.warmup_steps, seed=preset.seed)
+    cfg = TrainConfig(steps=preset.steps, lr=preset.lr, warmup_steps=min(preset.warmup_steps, preset.steps),
+                      momentum=(preset.ema_start, 1.0), seed=preset.seed)
     return model, batch_fn, cfg
 
 
@@ -292,6 +293,80 @@ def fit_or_load(name: str, preset: config.Preset, directory: str | Path = CHECKP
     return model, {"history": history, "preset": preset.as_dict(), "step": cfg.steps}
 
 
+def probe_data(preset: config.IJEPA04) -> tuple[torch.Tensor, ...]:
+    """The held-out probe split of a notebook-04 preset: ``probe_train`` shapes to fit (seed + 2),
+    ``probe_test`` to test (seed + 1); training uses ``seed`` itself, so neither split was seen in training."""
+    from jepa_lab.datasets import make_shapes
+
+    train_x, train_y = make_shapes(preset.probe_train, preset.image_size, seed=preset.seed + 2, colour=preset.colour)
+    test_x, test_y = make_shapes(preset.probe_test, preset.image_size, seed=preset.seed + 1, colour=preset.colour)
+    return train_x, train_y, test_x, test_y
+
+
+def probe_report(model: nn.Module, preset: config.IJEPA04,
+                 others: dict[str, nn.Module] | None = None) -> dict[str, dict[str, float]]:
+    """Linear probe + collapse metrics of both encoders of a trained I-JEPA (and of any ``others``),
+    next to the same encoder at random init (built exactly as training built it, same seed) and raw
+    pixels, on ``probe_data``."""
+    from jepa_lab import evaluate
+
+    torch.manual_seed(preset.seed)
+    fresh = ijepa_task(preset)[0].context_encoder.to(next(model.parameters()).device)
+    encoders = {"context encoder": model.context_encoder, "target encoder": model.target_encoder, **(others or {})}
+    return evaluate.probe_with_baselines(encoders, fresh, *probe_data(preset))
+
+
+def format_probe(results: dict[str, dict[str, float]]) -> str:
+    """One line per row of ``probe_report``: accuracy, then feature std and effective rank."""
+    lines = []
+    for name, r in results.items():
+        extra = (f"  feature std {r['feature_std']:.4f} (isotropic {r['isotropic_std']:.4f}), "
+                 f"effective rank {r['effective_rank']:.1f}/{r['width']}") if "feature_std" in r else ""
+        lines.append(f"probe {name:>15}: {r['probe']:.3f}{extra}")
+    return "\n".join(lines)
+
+
+def update_card(path: str | Path, facts: dict, drop_optimizer: bool = False) -> None:
+    """Add ``facts`` to a checkpoint's card (both the embedded one and the JSON beside it), atomically;
+    ``drop_optimizer`` removes the optimizer state (a shipped checkpoint is for loading, not resuming)."""
+    path = Path(path)
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    card = {**json.loads(state["card"]), **facts}
+    state["card"] = json.dumps(card, sort_keys=True)
+    if drop_optimizer:
+        state.pop("optimizer", None)
+    _atomic_write(path, lambda tmp: torch.save(state, tmp))
+    text = json.dumps(card, indent=2, sort_keys=True)
+    _atomic_write(path.with_suffix(".json"), lambda tmp: Path(tmp).write_text(text))
+
+
+def _parse_overrides(preset: config.Preset, items: list[str]) -> dict:
+    """``["lr=0.002", "colour=white"]`` -> typed overrides of ``preset``'s fields.
+
+    Raises:
+        ValueError: not ``KEY=VALUE``, an unknown key (the message lists the valid ones), or a value
+            that does not parse as the field's type.
+    """
+    fields, out = preset.as_dict(), {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"--set needs KEY=VALUE, got {item!r}")
+        if name not in fields:
+            preset.replace(**{name: None})  # raises ValueError naming the valid keys
+        kind = type(fields[name])
+        try:
+            if kind is bool:
+                if value.lower() not in ("true", "false", "1", "0"):
+                    raise ValueError(value)
+                out[name] = value.lower() in ("true", "1")
+            else:
+                out[name] = kind(value)
+        except ValueError:
+            raise ValueError(f"--set {name}: {value!r} is not a valid {kind.__name__}") from None
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m jepa_lab.train TASK --mode MODE [--steps N] [--out PATH] [--resume]``."""
     import argparse
@@ -303,11 +378,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, help="override the preset's step count")
     parser.add_argument("--out", type=Path, help="checkpoint path (default data/checkpoints/<task>_shapes_<mode>.pt)")
     parser.add_argument("--resume", action="store_true", help="continue from --out if it exists")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a preset field, e.g. --set lr=0.002 (repeatable)")
+    parser.add_argument("--probe", action="store_true",
+                        help="after training, linear-probe held-out shapes next to random-init and pixel baselines, "
+                             "and record the figures in the checkpoint's card")
+    parser.add_argument("--ship", action="store_true",
+                        help="like --probe, and drop the optimizer state (a few MB, for data/checkpoints/)")
     args = parser.parse_args(argv)
     key, build = TASKS[args.task]
     preset = config.for_notebook(key, mode=args.mode)
     if args.steps:
         preset = preset.replace(steps=args.steps)
+    preset = preset.replace(**_parse_overrides(preset, args.set))
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world > 1:
         import torch.distributed as dist
@@ -325,6 +408,8 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or CHECKPOINTS / f"{args.task}_shapes_{preset.mode}.pt"
     command = f"python -m jepa_lab.train {args.task} --mode {preset.mode}"
     command += f" --steps {args.steps}" if args.steps else ""
+    command += "".join(f" --set {item}" for item in args.set)
+    command += " --ship" if args.ship else " --probe" if args.probe else ""
     card = {"preset": preset.as_dict(), "dataset": "shapes", "command": command, "commit": _commit(),
             "world_size": world}
     history = fit(model, batch_fn, cfg, device=device, checkpoint=out, resume=args.resume, card=card,
@@ -336,6 +421,10 @@ def main(argv: list[str] | None = None) -> int:
         dist.destroy_process_group()
     if rank == 0:
         print(f"final loss {history['loss'][-1]:.4f} (rank 0's shard); checkpoint {out}")
+        if args.probe or args.ship:
+            results = probe_report(model, preset)
+            print(format_probe(results))
+            update_card(out, {"probe": results}, drop_optimizer=args.ship)
     return 0
 
 

@@ -16,6 +16,7 @@ Introduced in notebook 03.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -57,22 +58,22 @@ class Attention(nn.Module):
         self.qkv = nn.Linear(dim, 3 * dim, bias=qkv_bias)
         self.proj = nn.Linear(dim, dim)
 
-    def forward(self, x: torch.Tensor, rope: torch.Tensor | None = None) -> torch.Tensor:
-        b, n, d = x.shape
-        qkv = self.qkv(x).reshape(b, n, 3, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)
-        q, k, v = qkv[0], qkv[1], qkv[2]  # [B, heads, N, d]
+    def _qkv(self, x: torch.Tensor, rope: torch.Tensor | None) -> tuple[torch.Tensor, ...]:
+        """Queries, keys, values ``[B, heads, N, d]`` each, with RoPE applied to q and k if given."""
+        b, n, _ = x.shape
+        q, k, v = self.qkv(x).reshape(b, n, 3, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)
         if rope is not None:
             q, k = posembed.apply_rope(q, rope[:, None]), posembed.apply_rope(k, rope[:, None])
-        out = F.scaled_dot_product_attention(q, k, v)  # [B, heads, N, d]
+        return q, k, v
+
+    def forward(self, x: torch.Tensor, rope: torch.Tensor | None = None) -> torch.Tensor:
+        b, n, d = x.shape
+        out = F.scaled_dot_product_attention(*self._qkv(x, rope))  # [B, heads, N, d]
         return self.proj(out.transpose(1, 2).reshape(b, n, d))
 
     def attention_map(self, x: torch.Tensor, rope: torch.Tensor | None = None) -> torch.Tensor:
         """The softmax attention weights ``[B, heads, N, N]`` (for plots; slow path)."""
-        b, n, _ = x.shape
-        qkv = self.qkv(x).reshape(b, n, 3, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)
-        q, k = qkv[0], qkv[1]
-        if rope is not None:
-            q, k = posembed.apply_rope(q, rope[:, None]), posembed.apply_rope(k, rope[:, None])
+        q, k, _ = self._qkv(x, rope)
         return (q @ k.transpose(-2, -1) / self.head_dim**0.5).softmax(-1)
 
 
@@ -110,9 +111,7 @@ class _Positions(nn.Module):
         if kind not in POSITIONS:
             raise ValueError(f"pos must be one of {', '.join(POSITIONS)}, got {kind!r}")
         self.kind, self.grid = kind, grid
-        n = 1
-        for g in grid:
-            n *= g
+        n = math.prod(grid)
         if kind == "learned":
             self.table = nn.Parameter(torch.randn(1, n, dim) * 0.02)
         elif kind == "sincos":
@@ -237,9 +236,7 @@ class Predictor(nn.Module):
         if predictor_dim % num_heads:
             raise ValueError(f"predictor_dim {predictor_dim} is not divisible by num_heads {num_heads}")
         self.grid = tuple(grid)
-        self.num_patches = 1
-        for g in self.grid:
-            self.num_patches *= g
+        self.num_patches = math.prod(self.grid)
         self.embed = nn.Linear(embed_dim, predictor_dim)
         self.mask_token = nn.Parameter(torch.zeros(1, 1, predictor_dim))
         self.pos = _Positions(pos, self.grid, predictor_dim, predictor_dim // num_heads)

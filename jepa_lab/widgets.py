@@ -17,7 +17,8 @@ import ipywidgets as W
 import torch
 from matplotlib.figure import Figure
 
-from jepa_lab import plots
+from jepa_lab import masks, plots
+from jepa_lab.tokens import check_divisible, grid_size
 
 
 class Explorer:
@@ -129,8 +130,6 @@ def patch_size_explorer(images: torch.Tensor, min_patch: int = 2) -> Explorer:
 
 
 def _mask_title(m) -> str:
-    from jepa_lab import masks
-
     s = masks.mask_stats(m)
     return (f"masked {s['masked_fraction']:.0%} · context {s['context']}/{s['tokens']} · "
             f"targets {s['targets']} · overlap {s['target_overlap']:.0%} · "
@@ -155,9 +154,6 @@ def mask_explorer(images: torch.Tensor, patch_size: int, strategy: str = "multib
 
     Introduced in notebook 02.
     """
-    from jepa_lab import masks
-    from jepa_lab.tokens import grid_size
-
     grid = grid_size(images.shape[-1], patch_size)
     n = grid[0] * grid[1]
     common = {
@@ -217,9 +213,6 @@ def tube_explorer(clip: torch.Tensor, patch_size: int, tubelet: int = 2) -> Expl
 
     Introduced in notebook 02.
     """
-    from jepa_lab import masks
-    from jepa_lab.tokens import check_divisible, grid_size
-
     if clip.ndim != 4:
         raise ValueError(f"expected one clip [C, T, S, S], got {tuple(clip.shape)}")
     grid = (check_divisible(clip.shape[1], tubelet, "frame count"), *grid_size(clip.shape[-1], patch_size))
@@ -272,3 +265,57 @@ def attention_explorer(encoder, images: torch.Tensor) -> Explorer:
         "query": _slider(W.IntSlider, value=n // 2 + encoder.grid[1] // 2, min=0, max=n - 1, description="query token"),
     }
     return Explorer(draw, controls, figsize=(8, 4))
+
+
+def predictor_explorer(model, images: torch.Tensor, num_targets: int = 4, min_context: int = 4) -> Explorer:
+    """Pick an image and a multi-block mask; see the predictor's per-token error on the targets.
+
+    Args:
+        model: a trained ``jepa.JEPA`` on 2-D images; images: ``[N, C, S, S]`` it accepts (N >= 2).
+    Left: the mask over the image. Right: the per-token latent error (brighter = worse) with the
+    context outlined. The title compares the predicted features' cosine similarity to the real
+    targets with the same predictor given another image's context.
+
+    Introduced in notebook 04.
+    """
+    from jepa_lab import evaluate
+
+    if len(images) < 2:
+        raise ValueError("predictor_explorer needs at least two images (the baseline borrows another's context)")
+    grid = model.context_encoder.grid
+    if len(grid) != 2:
+        raise ValueError("predictor_explorer needs an image model (2-D token grid)")
+    was_training = model.training
+    model.eval()
+    scale = evaluate.prediction_quality(model, images[:2], *_one_mask(grid, 0, num_targets, min_context)[:2])
+    vmax = float(torch.nan_to_num(scale["error_other"], nan=0.0).max()) or 1.0  # one colour scale for all
+    model.train(was_training)
+
+    def draw(fig: Figure, index: int, seed: int, targets: int) -> None:
+        ctx, tgt, m = _one_mask(grid, seed, targets, min_context)
+        pair = torch.stack([images[index], images[(index + 1) % len(images)]])
+        model.eval()
+        q = evaluate.prediction_quality(model, pair, ctx, tgt)
+        model.train(was_training)
+        left, right = fig.subplots(1, 2)
+        plots.plot_mask(m, images[index], ax=left, title="context (clear) and targets")
+        plots.plot_prediction_error(images[index], m, q["error"][0], ax=right, vmax=vmax)
+        right.set_title("predictor error per target token", fontsize=9)
+        own = ", ".join(f"{c:.2f}" for c in q["cosine"].tolist())
+        fig.suptitle(f"cosine(predicted, actual) per block: {own} · with another image's context: "
+                     f"{q['cosine_other'].mean():.2f}", fontsize=9)
+
+    controls = {
+        "index": _slider(W.IntSlider, value=0, min=0, max=len(images) - 1, description="image"),
+        "seed": _slider(W.IntSlider, value=0, min=0, max=999, description="mask seed"),
+        "targets": _slider(W.IntSlider, value=min(num_targets, 4), min=1, max=max(num_targets, 4),
+                           description="target blocks"),
+    }
+    return Explorer(draw, controls, figsize=(8, 4))
+
+
+def _one_mask(grid, seed: int, num_targets: int, min_context: int):
+    """One I-JEPA multi-block mask as index tensors for a pair of images, and the ``MaskSample`` to draw."""
+    m = masks.sample("multiblock", grid, torch.Generator().manual_seed(seed), num_targets=num_targets,
+                     min_context=min_context)
+    return m.ctx_idx.expand(2, -1), [t.expand(2, -1) for t in m.tgt_idx], m

@@ -180,9 +180,10 @@ print(f"all {big.num_patches} tokens (what padding costs at best): {t_all * 1e3:
 assert t_all / t_ctx > 1.5  # 4x fewer tokens; a margin for timing noise on shared machines
 
 # %% [markdown]
-# Keeping a quarter of the tokens makes the encoder about 3× faster even at 64 tokens, where
-# fixed costs and the linear layers dominate; the gain approaches 16× as attention takes over
-# (section 4). Padding would cost at least as much as encoding all tokens.
+# Keeping a quarter of the tokens makes the encoder faster even at 64 tokens (measured above),
+# where fixed costs and the linear layers dominate. By arithmetic, the linear parts shrink 4× and
+# attention 16×, so the gain grows as attention takes over (section 4). Padding would cost at
+# least as much as encoding all tokens.
 #
 # ## 6. Positions: sin-cos vs RoPE beyond the training range
 #

@@ -50,3 +50,15 @@ def test_extract_features_and_pca():
         evaluate.extract_features(enc, x[:0])
     with pytest.raises(ValueError, match="grid"):
         evaluate.pca_rgb(patches, (3, 3))
+
+
+def test_probe_with_baselines_reports_every_row():
+    torch.manual_seed(0)
+    enc = vit.Encoder(image_size=32, patch_size=8, embed_dim=16, depth=1, num_heads=2)
+    rnd = vit.Encoder(image_size=32, patch_size=8, embed_dim=16, depth=1, num_heads=2)
+    x, y = make_shapes(120, 32, seed=0)
+    out = evaluate.probe_with_baselines({"mine": enc}, rnd, x[:80], y[:80], x[80:], y[80:])
+    assert list(out) == ["mine", "random init", "raw pixels"]
+    assert all(0.0 <= r["probe"] <= 1.0 for r in out.values())
+    assert out["mine"]["width"] == 16 and "effective_rank" in out["random init"]
+    assert set(out["raw pixels"]) == {"probe"}

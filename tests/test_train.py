@@ -135,3 +135,29 @@ def test_command_line_and_fit_or_load(tmp_path, capsys):
     assert fresh["step"] == 2 and fresh["history"]["step"][-1] == 1
     with pytest.raises(ValueError, match="unknown task"):
         train.fit_or_load("mae_x", preset)
+
+
+def test_command_line_overrides_and_probe(tmp_path, capsys):
+    out = tmp_path / "o.pt"
+    argv = ["ijepa", "--mode", "fast", "--steps", "2", "--set", "lr=0.002", "--set", "colour=white",
+            "--out", str(out), "--probe"]
+    assert train.main(argv) == 0
+    card = __import__("json").loads(out.with_suffix(".json").read_text())
+    assert card["preset"]["lr"] == 0.002 and card["preset"]["colour"] == "white"
+    assert card["command"].endswith("--steps 2 --set lr=0.002 --set colour=white --probe")
+    printed = capsys.readouterr().out
+    for row in ("context encoder", "target encoder", "random init", "raw pixels"):
+        assert f"{row}: " in printed and 0 <= card["probe"][row]["probe"] <= 1
+    assert "optimizer" in torch.load(out, weights_only=True)
+    size = out.stat().st_size
+    train.update_card(out, {"note": "shipped"}, drop_optimizer=True)  # what --ship does after --probe
+    state = torch.load(out, weights_only=True)
+    assert "optimizer" not in state and out.stat().st_size < size / 2
+    assert __import__("json").loads(out.with_suffix(".json").read_text())["note"] == "shipped"
+    assert "probe" in __import__("json").loads(state["card"])
+    with pytest.raises(ValueError, match="valid keys: mode, seed"):
+        train.main(["ijepa", "--mode", "fast", "--set", "learning_rate=1"])
+    with pytest.raises(ValueError, match="not a valid int"):
+        train.main(["ijepa", "--mode", "fast", "--set", "steps=many"])
+    with pytest.raises(ValueError, match="KEY=VALUE"):
+        train.main(["ijepa", "--mode", "fast", "--set", "lr"])

@@ -409,9 +409,10 @@ def main(argv: list[str] | None = None) -> int:
     command = f"python -m jepa_lab.train {args.task} --mode {preset.mode}"
     command += f" --steps {args.steps}" if args.steps else ""
     command += "".join(f" --set {item}" for item in args.set)
+    command += f" --out {args.out}" if args.out else ""
     command += " --ship" if args.ship else " --probe" if args.probe else ""
     card = {"preset": preset.as_dict(), "dataset": "shapes", "command": command, "commit": _commit(),
-            "world_size": world}
+            "world_size": world, "threads": torch.get_num_threads()}
     history = fit(model, batch_fn, cfg, device=device, checkpoint=out, resume=args.resume, card=card,
                   progress=True)
     rank = _dist_info()[0]

@@ -144,7 +144,7 @@ def test_command_line_overrides_and_probe(tmp_path, capsys):
     assert train.main(argv) == 0
     card = __import__("json").loads(out.with_suffix(".json").read_text())
     assert card["preset"]["lr"] == 0.002 and card["preset"]["colour"] == "white"
-    assert card["command"].endswith("--steps 2 --set lr=0.002 --set colour=white --probe")
+    assert card["command"].endswith(f"--steps 2 --set lr=0.002 --set colour=white --out {out} --probe")
     printed = capsys.readouterr().out
     for row in ("context encoder", "target encoder", "random init", "raw pixels"):
         assert f"{row}: " in printed and 0 <= card["probe"][row]["probe"] <= 1

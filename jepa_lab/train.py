@@ -272,8 +272,9 @@ def _commit() -> str:
 
 
 def fit_or_load(name: str, preset: config.Preset, directory: str | Path = CHECKPOINTS,
-                progress: bool = True) -> tuple[nn.Module, dict]:
-    """Load ``directory/<name>.pt`` when its card was made with exactly ``preset``; else train.
+                progress: bool = True, retrain: bool = False) -> tuple[nn.Module, dict]:
+    """Load ``directory/<name>.pt`` when its card was made with exactly ``preset``; else (or with
+    ``retrain=True``) train, without writing anything.
 
     A checkpoint made with another preset (another mode, size or seed) is never used silently: the
     reason is printed and the model is trained from scratch (in ``fast`` mode, for real, a few steps).
@@ -284,12 +285,12 @@ def fit_or_load(name: str, preset: config.Preset, directory: str | Path = CHECKP
         raise ValueError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
     model, batch_fn, cfg = TASKS[task][1](preset)
     path = Path(directory) / f"{name}.pt"
-    if path.is_file():
+    if path.is_file() and not retrain:
         try:
             return model, load_checkpoint(path, model, expect={"preset": preset.as_dict()})
         except ValueError as e:
             print(f"not using {path.name}: {e}")
-    history = fit(model, batch_fn, cfg, progress=progress)
+    history = fit(model, batch_fn, cfg, device=runtime.get_device(), progress=progress)
     return model, {"history": history, "preset": preset.as_dict(), "step": cfg.steps}
 
 

@@ -106,3 +106,44 @@ def test_vicreg_weights_add_to_the_loss():
     plain = _model()(x, mb.ctx_idx, mb.tgt_idx)
     guarded = _model(var_weight=1.0, cov_weight=0.04)(x, mb.ctx_idx, mb.tgt_idx)
     assert guarded.item() > plain.item()
+
+
+def test_wrong_images_for_the_model_say_what_to_change():
+    model, mb = _model(), _batch()
+    with pytest.raises(ValueError, match="build it with image_size=64"):
+        model(torch.zeros(8, 3, 64, 64), mb.ctx_idx, mb.tgt_idx)
+    with pytest.raises(ValueError, match="3-channel images"):
+        model(torch.zeros(8, 1, 32, 32), mb.ctx_idx, mb.tgt_idx)
+    with pytest.raises(ValueError, match="at least 1"):
+        make_shapes(0)  # an empty dataset
+
+
+def test_pure_functions_match_the_model():
+    model, mb = _model(), _batch()
+    x = make_shapes(8, 32, seed=0)[0]
+    z_tgt = model.forward_target(x, mb.tgt_idx)
+    z_pred = model.forward_context(x, mb.ctx_idx, mb.tgt_idx)
+    assert torch.equal(model.loss(z_pred, z_tgt), jepa.block_loss(z_pred, z_tgt, "smooth_l1"))
+    # blocks of different sizes: the mean over blocks is not the mean over all tokens
+    a, b = [torch.ones(1, 1, 2), torch.zeros(1, 3, 2)], [torch.zeros(1, 1, 2), torch.zeros(1, 3, 2)]
+    assert jepa.block_loss(a, b, "l1").item() == pytest.approx(0.5)
+    before = [p.clone() for p in model.target_encoder.parameters()]
+    online = list(model.context_encoder.parameters())
+    with torch.no_grad():
+        for p in online:
+            p.add_(1.0)
+    want = jepa.ema(before, online, 0.9)
+    model.ema_update(0.9)
+    assert all(torch.allclose(p, w) for p, w in zip(model.target_encoder.parameters(), want, strict=True))
+    with pytest.raises(ValueError, match="pair up"):
+        jepa.ema(before, online[:1], 0.5)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        jepa.ema(before, online, 1.5)
+
+
+def test_pred_weight_zero_leaves_only_the_regulariser():
+    model, mb = _model(var_weight=1.0, cov_weight=0.04, pred_weight=0.0), _batch()
+    x = make_shapes(8, 32, seed=0)[0]
+    z = model.context_encoder(x, mb.ctx_idx).reshape(-1, 32)
+    want = losses.variance_term(z) + 0.04 * losses.covariance_term(z)
+    assert torch.allclose(model(x, mb.ctx_idx, mb.tgt_idx), want)

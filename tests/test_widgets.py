@@ -99,3 +99,48 @@ def test_attention_explorer(images):
     e.update(query=0, layer=5)  # layer clamped to the last one
     assert e.params["layer"] == 1 and "query token 0" in e.figure._suptitle.get_text()
     assert not torch.equal(before, _pixels(e.figure))
+
+
+def test_predictor_explorer(images):
+    from jepa_lab import jepa, vit
+
+    torch.manual_seed(0)
+    enc = vit.Encoder(image_size=32, patch_size=8, embed_dim=32, depth=1, num_heads=2)
+    model = jepa.JEPA(encoder=enc, predictor_dim=16, predictor_depth=1, predictor_heads=2).train()
+    e = widgets.predictor_explorer(model, images, num_targets=2, min_context=2)
+    assert model.training  # the explorer leaves the model's mode as it found it
+    assert "cosine(predicted, actual) per block" in e.figure._suptitle.get_text()
+    before = _pixels(e.figure)
+    e.update(seed=3, index=99, targets=0)  # clamped: last image, one target block
+    assert e.params == {"index": 3, "seed": 3, "targets": 1}
+    assert len(e.figure._suptitle.get_text().split(":")[1].split(",")) == 1
+    assert not torch.equal(before, _pixels(e.figure))
+    with pytest.raises(ValueError, match="at least two images"):
+        widgets.predictor_explorer(model, images[:1])
+
+
+def test_prediction_quality_baseline_and_error_map(images):
+    from jepa_lab import evaluate, jepa, masks, vit
+
+    torch.manual_seed(0)
+    enc = vit.Encoder(image_size=32, patch_size=8, embed_dim=32, depth=1, num_heads=2)
+    model = jepa.JEPA(encoder=enc, predictor_dim=16, predictor_depth=1, predictor_heads=2)
+    mb = masks.sample_batch("multiblock", (4, 4), 4, torch.Generator().manual_seed(0), num_targets=2,
+                            min_context=2)
+    q = evaluate.prediction_quality(model, images, mb.ctx_idx, mb.tgt_idx)
+    assert q["cosine"].shape == (2,) and q["error"].shape == (4, 16)
+    targets = torch.zeros(4, 16, dtype=torch.bool)
+    for t in mb.tgt_idx:
+        targets.scatter_(1, t, True)
+    assert torch.equal(~q["error"].isnan(), targets)  # an error exactly at target tokens
+    # the error averages to the training loss when blocks do not overlap (checked on one block)
+    one = evaluate.prediction_quality(model, images, mb.ctx_idx, mb.tgt_idx[:1])
+    loss = model.loss(model.forward_context(images, mb.ctx_idx, mb.tgt_idx[:1]),
+                      model.forward_target(images, mb.tgt_idx[:1]))
+    assert one["error"].nanmean().item() == pytest.approx(loss.item(), rel=1e-4)
+    with pytest.raises(ValueError, match="at least two images"):
+        evaluate.prediction_quality(model, images[:1], mb.ctx_idx[:1], [t[:1] for t in mb.tgt_idx])
+    bank = torch.eye(5)
+    assert evaluate.nearest_neighbours(bank, bank[[2, 4]] + 0.01, k=2)[:, 0].tolist() == [2, 4]
+    with pytest.raises(ValueError, match="k must be"):
+        evaluate.nearest_neighbours(bank, bank, k=6)

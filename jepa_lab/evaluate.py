@@ -194,3 +194,18 @@ def prediction_quality(model: torch.nn.Module, images: torch.Tensor, ctx_idx: to
             count.scatter_add_(1, idx, torch.ones_like(idx, dtype=total.dtype))
         out["error" + name] = (total / count).cpu()  # 0/0 = NaN where no target
     return out
+
+
+def collapse_monitor(images: torch.Tensor, encoder: str = "context_encoder"):
+    """A ``train.fit`` monitor: the ``collapse_report`` of ``model.<encoder>``'s pooled features of a fixed
+    batch of ``images`` (keep it small, 128–512 images: it runs every few steps).
+
+    Introduced in notebook 06.
+    """
+    if len(images) < 2:
+        raise ValueError("collapse_monitor needs at least two images")
+
+    def monitor(model: torch.nn.Module) -> dict[str, float]:
+        return collapse_report(extract_features(getattr(model, encoder), images))
+
+    return monitor

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from jepa_lab.losses import LATENT_LOSSES, covariance_term, latent_loss, variance_term
+from jepa_lab.losses import LATENT_LOSSES, covariance_term, latent_loss, sigreg, variance_term
 from jepa_lab.vit import Encoder, Predictor, _gather
 
 
@@ -65,14 +65,27 @@ class JEPA(nn.Module):
             features (0 = plain I-JEPA; > 0 = the C-JEPA-style guard against collapse).
         pred_weight: weight of the prediction loss (1; 0 is the ablation "regulariser only", which
             shows how much of what the encoder learns comes from predicting).
+        target: ``"ema"`` (I-JEPA: a slow copy, updated by ``ema_update``) or ``"online"`` (the context
+            encoder itself on all tokens; ``ema_update`` then does nothing) — notebook 06's ablations.
+        stop_grad: with ``target="online"``, ``False`` lets gradients flow through the target branch
+            too (the "no stop-gradient" ablation; LeJEPA's set-up with ``sigreg_weight > 0``).
+        sigreg_weight: weight of SIGReg (LeJEPA) on the context features (random directions drawn from
+            torch's global generator, so a run is reproducible from its seed).
 
     Introduced in notebook 04.
     """
 
     def __init__(self, *, encoder: Encoder, predictor_dim: int = 96, predictor_depth: int = 4,
                  predictor_heads: int = 4, loss: str = "smooth_l1", target_norm: bool = True,
-                 var_weight: float = 0.0, cov_weight: float = 0.0, pred_weight: float = 1.0) -> None:
+                 var_weight: float = 0.0, cov_weight: float = 0.0, pred_weight: float = 1.0,
+                 target: str = "ema", stop_grad: bool = True, sigreg_weight: float = 0.0) -> None:
         super().__init__()
+        if target not in ("ema", "online"):
+            raise ValueError(f"target must be 'ema' or 'online', got {target!r}")
+        if target == "ema" and not stop_grad:
+            raise ValueError("an EMA target never receives gradients: for the no-stop-gradient ablation use "
+                             "target='online', stop_grad=False")
+        self.target_kind, self.stop_grad, self.sigreg_weight = target, stop_grad, sigreg_weight
         if loss not in LATENT_LOSSES:
             raise ValueError(f"unknown latent loss {loss!r}; choose one of {', '.join(LATENT_LOSSES)}")
         self.context_encoder = encoder
@@ -83,16 +96,18 @@ class JEPA(nn.Module):
         self.loss_kind, self.target_norm = loss, target_norm
         self.var_weight, self.cov_weight, self.pred_weight = var_weight, cov_weight, pred_weight
 
-    @torch.no_grad()
     def forward_target(self, x: torch.Tensor, tgt_idx: list[torch.Tensor]) -> list[torch.Tensor]:
-        """Target features: the EMA encoder on all tokens, layer-normed, gathered per target block.
+        """Target features: the EMA encoder (or, in the ablations, the online one) on all tokens,
+        without gradient unless ``stop_grad=False``, layer-normed, gathered per target block.
 
         Returns: K tensors ``[B, Nt_k, D]``.
         """
-        h = self.target_encoder(x)  # [B, N, D]
-        if self.target_norm:
-            h = F.layer_norm(h, h.shape[-1:])
-        return [_gather(h, idx) for idx in tgt_idx]
+        encoder = self.target_encoder if self.target_kind == "ema" else self.context_encoder
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.stop_grad):
+            h = encoder(x)  # [B, N, D]
+            if self.target_norm:
+                h = F.layer_norm(h, h.shape[-1:])
+            return [_gather(h, idx) for idx in tgt_idx]
 
     def forward_context(
         self, x: torch.Tensor, ctx_idx: torch.Tensor, tgt_idx: list[torch.Tensor]
@@ -112,6 +127,8 @@ class JEPA(nn.Module):
     def ema_update(self, momentum: float) -> None:
         """``target <- momentum * target + (1 - momentum) * context``, parameter by parameter."""
         _check_momentum(momentum)
+        if self.target_kind != "ema":
+            return  # the online encoder is its own target
         ctx = list(self.context_encoder.parameters())
         tgt = list(self.target_encoder.parameters())
         torch._foreach_mul_(tgt, momentum)
@@ -122,7 +139,9 @@ class JEPA(nn.Module):
         z_tgt = self.forward_target(x, tgt_idx)
         z_ctx = self.context_encoder(x, ctx_idx)  # [B, Nc, D]
         loss = self.pred_weight * self.loss(self._predict(z_ctx, ctx_idx, tgt_idx), z_tgt)
+        flat = z_ctx.reshape(-1, z_ctx.shape[-1])  # every context token is a sample
         if self.var_weight or self.cov_weight:
-            flat = z_ctx.reshape(-1, z_ctx.shape[-1])  # every context token is a sample
             loss = loss + self.var_weight * variance_term(flat) + self.cov_weight * covariance_term(flat)
+        if self.sigreg_weight:
+            loss = loss + self.sigreg_weight * sigreg(flat)
         return loss

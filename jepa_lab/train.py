@@ -82,6 +82,9 @@ def _atomic_write(path: Path, write: Callable[[str], None]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; give the usual permissions
     try:
         write(tmp)
         os.replace(tmp, path)  # atomic on POSIX and Windows: readers see the old file or the new one
@@ -159,7 +162,9 @@ def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.AdamW:
 
 def fit(model: nn.Module, batch_fn: Callable[[int, torch.Generator], tuple], cfg: TrainConfig, *,
         device: torch.device | str = "cpu", checkpoint: str | Path | None = None, resume: bool = False,
-        card: dict | None = None, progress: bool = False, until: int | None = None) -> dict[str, list[float]]:
+        card: dict | None = None, progress: bool = False, until: int | None = None,
+        monitor: Callable[[nn.Module], dict[str, float]] | None = None,
+        monitor_every: int = 0) -> dict[str, list]:
     """Train ``model`` for ``cfg.steps`` steps; return the history (step, loss, lr, momentum).
 
     Args:
@@ -170,6 +175,9 @@ def fit(model: nn.Module, batch_fn: Callable[[int, torch.Generator], tuple], cfg
         card: extra facts for the checkpoint's JSON card (preset, dataset...).
         until: stop (and checkpoint) after this step count; a later ``resume=True`` call finishes
             the run exactly as an uninterrupted one would.
+        monitor: ``model -> {name: float}`` called (in eval mode, without gradients) before the first
+            step, every ``monitor_every`` steps and after the last; the results go to
+            ``history["monitor"]`` as ``{"step": s, **metrics}`` (e.g. ``evaluate.collapse_monitor``).
     Raises:
         TrainingDiverged: the loss became NaN or infinite (the message names the step).
     """
@@ -194,6 +202,17 @@ def fit(model: nn.Module, batch_fn: Callable[[int, torch.Generator], tuple], cfg
         bar = tqdm(total=cfg.steps, initial=start, desc="train")
     t0 = time.perf_counter()
     stop = cfg.steps if until is None else min(until, cfg.steps)
+    def watch(step: int) -> None:
+        if monitor is None or rank != 0:
+            return
+        was_training = model.training
+        model.eval()
+        with torch.no_grad():
+            history.setdefault("monitor", []).append({"step": step, **monitor(model)})
+        model.train(was_training)
+
+    if start == 0:
+        watch(0)
     for step in range(start, stop):
         lr = learning_rate(step, cfg)
         wd = cosine(step, cfg.steps, *cfg.weight_decay)
@@ -218,11 +237,15 @@ def fit(model: nn.Module, batch_fn: Callable[[int, torch.Generator], tuple], cfg
         if step % cfg.log_every == 0 or step == cfg.steps - 1:
             for k, v in (("step", step), ("loss", loss.item()), ("lr", lr), ("momentum", momentum)):
                 history[k].append(v)
+        if monitor_every and (step + 1) % monitor_every == 0 and step + 1 < stop:
+            watch(step + 1)
         if bar is not None:
             bar.set_postfix(loss=f"{loss.item():.4f}")
             bar.update(1)
     if bar is not None:
         bar.close()
+    if stop > start:
+        watch(stop)
     if checkpoint is not None and rank == 0:
         save_checkpoint(checkpoint, model, optimizer, stop,
                         {**base_card, "history": history, "wall_seconds": time.perf_counter() - t0,

@@ -147,3 +147,36 @@ def test_pred_weight_zero_leaves_only_the_regulariser():
     z = model.context_encoder(x, mb.ctx_idx).reshape(-1, 32)
     want = losses.variance_term(z) + 0.04 * losses.covariance_term(z)
     assert torch.allclose(model(x, mb.ctx_idx, mb.tgt_idx), want)
+
+
+def test_ablation_switches():
+    x, mb = make_shapes(8, 32, seed=0)[0], _batch()
+    grads = {}
+    for stop in (True, False):
+        model = _model(target="online", stop_grad=stop)
+        z = model.forward_target(x, mb.tgt_idx)
+        with torch.no_grad():
+            h = torch.nn.functional.layer_norm(model.context_encoder(x), (32,))
+        assert torch.allclose(z[0], vit._gather(h, mb.tgt_idx[0]), atol=1e-6)  # the online encoder is the target
+        assert z[0].requires_grad is (not stop)
+        model(x, mb.ctx_idx, mb.tgt_idx).backward()
+        grads[stop] = model.context_encoder.patch_embed.proj.weight.grad.clone()
+        before = [p.clone() for p in model.target_encoder.parameters()]
+        model.ema_update(0.5)  # nothing to update: the target is the online encoder
+        assert all(torch.equal(a, b) for a, b in zip(before, model.target_encoder.parameters(), strict=True))
+    assert not torch.allclose(grads[True], grads[False])  # gradients also flow through the target branch
+    with pytest.raises(ValueError, match="target='online', stop_grad=False"):
+        _model(stop_grad=False)
+    with pytest.raises(ValueError, match="'ema' or 'online'"):
+        _model(target="teacher")
+
+
+def test_sigreg_weight_adds_sigreg():
+    x, mb = make_shapes(8, 32, seed=0)[0], _batch()
+    plain, reg = _model(), _model(sigreg_weight=0.5)
+    z = plain.context_encoder(x, mb.ctx_idx).reshape(-1, 32)
+    torch.manual_seed(3)
+    got = reg(x, mb.ctx_idx, mb.tgt_idx)
+    torch.manual_seed(3)
+    want = plain(x, mb.ctx_idx, mb.tgt_idx) + 0.5 * losses.sigreg(z)
+    assert torch.allclose(got, want, atol=1e-5)

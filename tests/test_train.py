@@ -123,7 +123,7 @@ def test_command_line_and_fit_or_load(tmp_path, capsys):
     out = tmp_path / "ijepa_shapes_fast.pt"
     assert train.main(["ijepa", "--mode", "fast", "--steps", "3", "--out", str(out)]) == 0
     card = __import__("json").loads(out.with_suffix(".json").read_text())
-    assert card["command"] == "python -m jepa_lab.train ijepa --mode fast --steps 3"
+    assert card["command"] == f"python -m jepa_lab.train ijepa --mode fast --steps 3 --out {out}"
     assert card["preset"]["steps"] == 3 and card["dataset"] == "shapes" and len(card["commit"]) >= 7
     preset = config.for_notebook("04", mode="fast", steps=3)
     model, loaded = train.fit_or_load("ijepa_shapes_fast", preset, directory=tmp_path, progress=False)
@@ -161,3 +161,18 @@ def test_command_line_overrides_and_probe(tmp_path, capsys):
         train.main(["ijepa", "--mode", "fast", "--set", "steps=many"])
     with pytest.raises(ValueError, match="KEY=VALUE"):
         train.main(["ijepa", "--mode", "fast", "--set", "lr"])
+
+
+def test_monitor_logs_collapse_metrics(tmp_path):
+    from jepa_lab import evaluate
+
+    cfg = train.TrainConfig(steps=5, seed=0)
+    monitor = evaluate.collapse_monitor(IMAGES[:16])
+    history = train.fit(_model(), batch_fn, cfg, monitor=monitor, monitor_every=2, checkpoint=tmp_path / "m.pt")
+    assert [m["step"] for m in history["monitor"]] == [0, 2, 4, 5]
+    assert {"feature_std", "effective_rank", "mean_cosine"} <= set(history["monitor"][0])
+    assert history["monitor"][0]["feature_std"] != history["monitor"][-1]["feature_std"]
+    card = __import__("json").loads((tmp_path / "m.json").read_text())
+    assert card["history"]["monitor"] == history["monitor"]
+    with pytest.raises(ValueError, match="at least two"):
+        evaluate.collapse_monitor(IMAGES[:1])

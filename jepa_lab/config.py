@@ -141,6 +141,16 @@ class IJEPA04(Preset):
     probe_test: int  # held-out shapes to test it (seed + 1)
 
 
+@dataclass(frozen=True)
+class Collapse06(IJEPA04):
+    """Notebook 06: collapse and its cures, on a small I-JEPA so every ablation runs in seconds."""
+
+    monitor_every: int  # steps between collapse-monitor readings
+    monitor_images: int  # held-out images the monitor encodes each time
+    sigreg_weight: float  # SIGReg's weight in the LeJEPA-style variant
+    sweep: tuple[float, ...]  # VICReg variance weights tried by the tipping-point sweep (cov = var / 25)
+
+
 _PRESETS: dict[str, dict[str, Preset]] = {
     "01": {
         "fast": Tokenise01(
@@ -190,6 +200,17 @@ _PRESETS: dict[str, dict[str, Preset]] = {
                         num_targets=4, min_context=8, batch_size=256, steps=3000, lr=1e-3, warmup_steps=200,
                         var_weight=1.0, cov_weight=0.04, pred_weight=1.0,
                         ema_start=0.996, probe_train=2000, probe_test=1000),
+    },
+    "06": {
+        mode: Collapse06(mode=mode, seed=0, image_size=32, patch_size=8, n_train=2048, colour="white", embed_dim=64,
+                         depth=2, num_heads=4, predictor_dim=32, predictor_depth=1, predictor_heads=4, num_targets=2,
+                         min_context=2, batch_size=64, steps=steps, lr=2e-3, warmup_steps=steps // 10,
+                         var_weight=1.0, cov_weight=0.04, pred_weight=1.0, ema_start=0.98,
+                         probe_train=probe[0], probe_test=probe[1], monitor_every=max(steps // 10, 1),
+                         monitor_images=256, sigreg_weight=0.05, sweep=sweep)
+        for mode, steps, probe, sweep in (("fast", 40, (600, 400), (0.0, 1.0)),
+                                          ("cpu", 300, (2000, 1000), (0.0, 0.01, 0.1, 1.0)),
+                                          ("full", 1000, (2000, 1000), (0.0, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)))
     },
 }
 

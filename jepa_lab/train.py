@@ -255,8 +255,11 @@ def fit(model: nn.Module, batch_fn: Callable[[int, torch.Generator], tuple], cfg
 
 # ----------------------------------------------------------------------------- tasks and command line
 
-def ijepa_task(preset: config.IJEPA04):
-    """Model, batch function and ``TrainConfig`` of I-JEPA on shapes for a notebook-04 preset."""
+def ijepa_task(preset: config.IJEPA04, **model_options):
+    """Model, batch function and ``TrainConfig`` of I-JEPA on shapes for a notebook-04 (or 06) preset.
+
+    ``model_options`` override ``jepa.JEPA``'s arguments (notebook 06's ablations: ``target``,
+    ``stop_grad``, ``sigreg_weight``, ``predictor_dim``, ``var_weight``...)."""
     from jepa_lab import jepa, masks, vit
     from jepa_lab.datasets import make_shapes
 
@@ -264,9 +267,10 @@ def ijepa_task(preset: config.IJEPA04):
     torch.manual_seed(preset.seed)
     encoder = vit.Encoder(image_size=preset.image_size, patch_size=preset.patch_size, embed_dim=preset.embed_dim,
                           depth=preset.depth, num_heads=preset.num_heads)
-    model = jepa.JEPA(encoder=encoder, predictor_dim=preset.predictor_dim, predictor_depth=preset.predictor_depth,
-                      predictor_heads=preset.predictor_heads, var_weight=preset.var_weight,
-                      cov_weight=preset.cov_weight, pred_weight=preset.pred_weight)
+    options = {"predictor_dim": preset.predictor_dim, "predictor_depth": preset.predictor_depth,
+               "predictor_heads": preset.predictor_heads, "var_weight": preset.var_weight,
+               "cov_weight": preset.cov_weight, "pred_weight": preset.pred_weight, **model_options}
+    model = jepa.JEPA(encoder=encoder, **options)
     if preset.batch_size > len(images):
         raise ValueError(f"batch_size {preset.batch_size} is larger than the {len(images)} training images")
 

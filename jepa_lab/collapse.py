@@ -1,0 +1,132 @@
+"""Collapse on purpose: notebook 06's controlled ablations of I-JEPA, each a short run of the same engine.
+
+Every variant is the notebook-06 preset's small I-JEPA with one thing changed (``VARIANTS``); ``run``
+trains it with the collapse monitor logged every ``preset.monitor_every`` steps and ends with a
+held-out linear probe, next to the same encoder at random init. ``sweep`` finds where VICReg's
+weights tip into collapse. ``python -m jepa_lab.collapse --mode cpu --out FILE`` writes all of it to a
+JSON file that the notebook's collapse dial can load instead of re-running.
+
+Introduced in notebook 06.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import torch
+
+from jepa_lab import config, evaluate, runtime, train
+from jepa_lab.datasets import make_shapes
+
+_NO_VICREG = {"var_weight": 0.0, "cov_weight": 0.0}
+
+# name -> (what changes, JEPA options); "wide predictor" gets the encoder's width at build time
+VARIANTS: dict[str, tuple[str, dict]] = {
+    "I-JEPA": ("EMA target, stop-gradient, narrow predictor", dict(_NO_VICREG)),
+    "no stop-gradient": ("target = the online encoder, gradients through both branches",
+                         {"target": "online", "stop_grad": False, **_NO_VICREG}),
+    "momentum 0": ("target = the online encoder with stop-gradient (EMA momentum 0)",
+                   {"target": "online", **_NO_VICREG}),
+    "wide predictor": ("EMA target, predictor as wide as the encoder", {"predictor_dim": "encoder", **_NO_VICREG}),
+    "VICReg, no EMA": ("momentum 0 + VICReg variance/covariance terms", {"target": "online"}),
+    "SIGReg, no EMA": ("LeJEPA-style: online target with gradients + SIGReg", {"target": "online", "stop_grad": False,
+                                                                           "sigreg_weight": "preset", **_NO_VICREG}),
+    "C-JEPA": ("I-JEPA (EMA) + VICReg variance/covariance terms", {}),
+}
+
+
+def options(preset: config.Collapse06, variant: str, **changes) -> dict:
+    """The ``jepa.JEPA`` options of ``variant`` under ``preset`` (plus ``changes``)."""
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown variant {variant!r}; choose one of {', '.join(VARIANTS)}")
+    opts = dict(VARIANTS[variant][1])
+    if opts.get("predictor_dim") == "encoder":
+        opts["predictor_dim"] = preset.embed_dim
+    if opts.get("sigreg_weight") == "preset":
+        opts["sigreg_weight"] = preset.sigreg_weight
+    return {**opts, **changes}
+
+
+def monitor_images(preset: config.Collapse06) -> torch.Tensor:
+    """The fixed held-out batch the collapse monitor encodes (seed + 3: neither training nor probe data)."""
+    return make_shapes(preset.monitor_images, preset.image_size, seed=preset.seed + 3, colour=preset.colour)[0]
+
+
+def run(preset: config.Collapse06, variant: str, probe: bool = True, **changes) -> dict:
+    """Train one variant with the collapse monitor; return its history, final report and probe.
+
+    Returns:
+        ``{"variant", "options", "history", "final", "probe", "seconds"}`` (``final``: the last
+        monitor reading; ``probe``: held-out linear-probe accuracy of the context encoder).
+    """
+    opts = options(preset, variant, **changes)
+    runtime.seed_everything(preset.seed)
+    model, batch_fn, cfg = train.ijepa_task(preset, **opts)
+    monitor = evaluate.collapse_monitor(monitor_images(preset))
+    t0 = time.perf_counter()
+    history = train.fit(model, batch_fn, cfg, device=runtime.get_device(), monitor=monitor,
+                        monitor_every=preset.monitor_every)
+    out = {"variant": variant, "options": opts, "history": history, "final": history["monitor"][-1],
+           "seconds": time.perf_counter() - t0}
+    if probe:
+        tr_x, tr_y, te_x, te_y = train.probe_data(preset)
+        enc = model.context_encoder
+        out["probe"] = evaluate.linear_probe(evaluate.extract_features(enc, tr_x), tr_y,
+                                             evaluate.extract_features(enc, te_x), te_y)
+    return out
+
+
+def random_init_probe(preset: config.Collapse06) -> dict:
+    """Probe accuracy and collapse report of the untrained encoder (the floor every variant is judged by)."""
+    torch.manual_seed(preset.seed)
+    enc = train.ijepa_task(preset)[0].context_encoder
+    tr_x, tr_y, te_x, te_y = train.probe_data(preset)
+    return {"probe": evaluate.linear_probe(evaluate.extract_features(enc, tr_x), tr_y,
+                                           evaluate.extract_features(enc, te_x), te_y),
+            **evaluate.collapse_report(evaluate.extract_features(enc, monitor_images(preset)))}
+
+
+def sweep(preset: config.Collapse06, weights: tuple[float, ...] | None = None) -> list[dict]:
+    """VICReg with no EMA (the ``VICReg, no EMA`` variant) at each variance weight (covariance = var / 25):
+    where does it tip into collapse?"""
+    return [run(preset, "VICReg, no EMA", var_weight=w, cov_weight=w / 25) for w in (weights or preset.sweep)]
+
+
+def run_all(preset: config.Collapse06, with_sweep: bool = True) -> dict:
+    """Every variant, the random-init floor and (optionally) the sweep, as one JSON-ready dict."""
+    out = {"preset": preset.as_dict(), "random init": random_init_probe(preset),
+           "runs": {v: run(preset, v) for v in VARIANTS}}
+    if with_sweep:
+        out["sweep"] = sweep(preset)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m jepa_lab.collapse --mode MODE --out FILE``: every ablation and the sweep, to JSON."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Run notebook 06's collapse ablations and sweep.")
+    parser.add_argument("--mode", choices=config.MODES)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    preset = config.for_notebook("06", mode=args.mode)
+    result = run_all(preset)
+    result["command"] = f"python -m jepa_lab.collapse --mode {preset.mode} --out {args.out}"
+    result["commit"], result["threads"] = train._commit(), torch.get_num_threads()
+    text = json.dumps(result, indent=1)
+    train._atomic_write(args.out, lambda tmp: Path(tmp).write_text(text))
+    for name, r in result["runs"].items():
+        f = r["final"]
+        print(f"{name:>18}: probe {r['probe']:.3f}  feature std {f['feature_std']:.4f}  "
+              f"effective rank {f['effective_rank']:.1f}  ({r['seconds']:.0f} s)")
+    print(f"{'random init':>18}: probe {result['random init']['probe']:.3f}")
+    for r in result["sweep"]:
+        print(f"VICReg var {r['options']['var_weight']:<6}: probe {r['probe']:.3f}  "
+              f"feature std {r['final']['feature_std']:.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

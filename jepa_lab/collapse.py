@@ -68,8 +68,10 @@ def run(preset: config.Collapse06, variant: str, probe: bool = True, **changes) 
     t0 = time.perf_counter()
     history = train.fit(model, batch_fn, cfg, device=runtime.get_device(), monitor=monitor,
                         monitor_every=preset.monitor_every)
+    model.eval()
+    spectrum = evaluate.spectrum(evaluate.extract_features(model.context_encoder, monitor_images(preset)))
     out = {"variant": variant, "options": opts, "history": history, "final": history["monitor"][-1],
-           "seconds": time.perf_counter() - t0}
+           "spectrum": spectrum.tolist(), "seconds": time.perf_counter() - t0}
     if probe:
         tr_x, tr_y, te_x, te_y = train.probe_data(preset)
         enc = model.context_encoder
@@ -83,9 +85,10 @@ def random_init_probe(preset: config.Collapse06) -> dict:
     torch.manual_seed(preset.seed)
     enc = train.ijepa_task(preset)[0].context_encoder
     tr_x, tr_y, te_x, te_y = train.probe_data(preset)
+    z = evaluate.extract_features(enc, monitor_images(preset))
     return {"probe": evaluate.linear_probe(evaluate.extract_features(enc, tr_x), tr_y,
                                            evaluate.extract_features(enc, te_x), te_y),
-            **evaluate.collapse_report(evaluate.extract_features(enc, monitor_images(preset)))}
+            **evaluate.collapse_report(z), "spectrum": evaluate.spectrum(z).tolist()}
 
 
 def sweep(preset: config.Collapse06, weights: tuple[float, ...] | None = None) -> list[dict]:

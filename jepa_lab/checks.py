@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from jepa_lab import jepa, masks, posembed, tokens
+from jepa_lab import jepa, losses, masks, posembed, tokens
 
 
 def check(fn: Callable, reference: Callable, cases: Iterable[tuple], name: str,
@@ -140,3 +140,19 @@ def check_block_loss(fn: Callable[[list[torch.Tensor], list[torch.Tensor], str],
         tgt = [torch.randn(2, n, 8, generator=g) for n in sizes]
         cases.append((pred, tgt, kind))
     return check(fn, jepa.block_loss, cases, "block_loss", atol=1e-5)
+
+
+def _feature_cases() -> list[tuple[torch.Tensor]]:
+    g = torch.Generator().manual_seed(0)
+    return [(torch.randn(64, 8, generator=g) * 2,), (torch.randn(100, 16, generator=g) * 0.1,),
+            (torch.randn(50, 1, generator=g) @ torch.randn(1, 12, generator=g),)]
+
+
+def check_variance_term(fn: Callable[[torch.Tensor], torch.Tensor]) -> bool:
+    """Check ``fn(z [N, D]) -> mean_d relu(1 - sqrt(Var(z_d) + 1e-4))`` against ``losses.variance_term``."""
+    return check(fn, losses.variance_term, _feature_cases(), "variance_term", atol=1e-5)
+
+
+def check_covariance_term(fn: Callable[[torch.Tensor], torch.Tensor]) -> bool:
+    """Check ``fn(z [N, D]) -> sum of squared off-diagonal covariances / D`` against ``losses.covariance_term``."""
+    return check(fn, losses.covariance_term, _feature_cases(), "covariance_term", atol=1e-4)

@@ -286,3 +286,39 @@ def plot_prediction_error(image: torch.Tensor, mask, error: torch.Tensor, ax: Ax
     ax.figure.colorbar(im, ax=ax, fraction=0.046)
     ax.set_axis_off()
     return ax
+
+
+# --------------------------------------------------------------------- collapse (notebook 06)
+
+def plot_monitor(runs: dict[str, dict], key: str = "feature_std", ax: Axes | None = None,
+                 highlight: str | None = None, reference: float | None = None) -> Axes:
+    """One collapse-monitor metric against step for several runs (``collapse.run`` results); with
+    ``highlight``, that run is drawn bold and the others grey; ``reference`` draws a dotted level."""
+    ax = _axes(ax, (5.5, 3.4))
+    for name, r in runs.items():
+        steps = [m["step"] for m in r["history"]["monitor"]]
+        values = [m[key] for m in r["history"]["monitor"]]
+        style = {} if highlight is None else ({"lw": 2.5, "zorder": 3} if name == highlight
+                                               else {"color": "0.75", "lw": 1})
+        ax.plot(steps, values, label=name if highlight in (None, name) else None, **style)
+    if reference is not None:
+        ax.axhline(reference, color="k", ls=":", lw=1, label="random init")
+    if key == "feature_std":
+        ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel(key.replace("_", " "))
+    ax.legend(fontsize=7)
+    return ax
+
+
+def plot_spectra(spectra: dict[str, Sequence[float]], ax: Axes | None = None, highlight: str | None = None) -> Axes:
+    """Normalised singular-value spectra (``evaluate.spectrum``), log scale: a collapsed run's falls off a cliff."""
+    ax = _axes(ax, (4.5, 3.4))
+    for name, s in spectra.items():
+        style = {} if highlight is None or name == highlight or name == "random init" else {"color": "0.8", "lw": 1}
+        ax.semilogy(range(1, len(s) + 1), np.maximum(np.asarray(s), 1e-8), label=name if not style else None,
+                    **style)
+    ax.set_xlabel("component")
+    ax.set_ylabel("share of singular values")
+    ax.legend(fontsize=7)
+    return ax

@@ -319,3 +319,28 @@ def _one_mask(grid, seed: int, num_targets: int, min_context: int):
     m = masks.sample("multiblock", grid, torch.Generator().manual_seed(seed), num_targets=num_targets,
                      min_context=min_context)
     return m.ctx_idx.expand(2, -1), [t.expand(2, -1) for t in m.tgt_idx], m
+
+
+def collapse_dial(results: dict) -> Explorer:
+    """Pick an ablation or a point of the VICReg sweep (``collapse.run_all`` results); see its feature
+    spread over training and its final spectrum move, with its probe accuracy, against the rest.
+
+    Introduced in notebook 06.
+    """
+    runs = dict(results["runs"])
+    for r in results.get("sweep", []):
+        runs[f"VICReg var {r['options']['var_weight']:g}"] = r
+    floor = results["random init"]
+    names = list(runs)
+
+    def draw(fig: Figure, run: str) -> None:
+        left, right = fig.subplots(1, 2)
+        plots.plot_monitor(runs, "feature_std", ax=left, highlight=run, reference=floor["feature_std"])
+        spectra = {"random init": floor["spectrum"], run: runs[run]["spectrum"]}
+        plots.plot_spectra(spectra, ax=right, highlight=run)
+        f = runs[run]["final"]
+        fig.suptitle(f"{run}: probe {runs[run]['probe']:.3f} (random init {floor['probe']:.3f}) · feature std "
+                     f"{f['feature_std']:.4f} · effective rank {f['effective_rank']:.1f}/{f['width']}", fontsize=9)
+
+    controls = {"run": W.Dropdown(options=names, value=names[0], description="run")}
+    return Explorer(draw, controls, figsize=(9.5, 3.8))

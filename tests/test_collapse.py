@@ -1,0 +1,41 @@
+import json
+
+import pytest
+
+from jepa_lab import collapse, config, widgets
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return config.for_notebook("06", mode="fast").replace(steps=6, monitor_every=3, monitor_images=32,
+                                                          probe_train=60, probe_test=40, sweep=(0.0, 1.0))
+
+
+def test_variants_are_one_change_each(tiny):
+    assert collapse.options(tiny, "wide predictor")["predictor_dim"] == tiny.embed_dim
+    assert collapse.options(tiny, "SIGReg, no EMA")["sigreg_weight"] == tiny.sigreg_weight
+    assert collapse.options(tiny, "C-JEPA") == {}
+    assert collapse.options(tiny, "I-JEPA") == {"var_weight": 0.0, "cov_weight": 0.0}
+    with pytest.raises(ValueError, match="choose one of I-JEPA"):
+        collapse.options(tiny, "BYOL")
+
+
+def test_run_all_and_load_or_run(tiny, tmp_path, capsys):
+    result = collapse.run_all(tiny)
+    assert list(result["runs"]) == list(collapse.VARIANTS) and len(result["sweep"]) == 2
+    r = result["runs"]["no stop-gradient"]
+    assert [m["step"] for m in r["history"]["monitor"]] == [0, 3, 6]
+    assert 0 <= r["probe"] <= 1 and len(r["spectrum"]) == min(tiny.embed_dim, tiny.monitor_images)
+    assert result["sweep"][1]["options"]["cov_weight"] == pytest.approx(1.0 / 25)
+    path = tmp_path / "collapse_fast.json"
+    path.write_text(json.dumps(result))
+    other = tiny.replace(steps=5)
+    loaded = collapse.load_or_run(tiny, tmp_path)
+    assert loaded == json.loads(json.dumps(result))  # the file, not a re-run
+    rerun = collapse.load_or_run(other, tmp_path)
+    assert "not using collapse_fast.json" in capsys.readouterr().out
+    assert rerun["preset"]["steps"] == 5
+    dial = widgets.collapse_dial(loaded)
+    assert "I-JEPA: probe" in dial.figure._suptitle.get_text()
+    dial.update(run="VICReg var 1")
+    assert dial.params["run"] == "VICReg var 1" and "VICReg var 1: probe" in dial.figure._suptitle.get_text()

@@ -131,9 +131,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     preset = config.for_notebook("06", mode=args.mode)
+    commit = train._commit()  # the code that runs, read before it runs
     result = run_all(preset)
     result["command"] = f"python -m jepa_lab.collapse --mode {preset.mode} --out {args.out}"
-    result["commit"], result["threads"] = train._commit(), torch.get_num_threads()
+    result["commit"], result["threads"] = commit, torch.get_num_threads()
     text = json.dumps(result, indent=1)
     train._atomic_write(args.out, lambda tmp: Path(tmp).write_text(text))
     for name, r in result["runs"].items():

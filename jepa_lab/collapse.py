@@ -91,10 +91,18 @@ def random_init_probe(preset: config.Collapse06) -> dict:
             **evaluate.collapse_report(z), "spectrum": evaluate.spectrum(z).tolist()}
 
 
+SWEEP_TARGETS = {"EMA": "C-JEPA", "momentum 0": "VICReg, no EMA"}  # dial setting -> variant it runs
+
+
 def sweep(preset: config.Collapse06, weights: tuple[float, ...] | None = None) -> list[dict]:
-    """VICReg with no EMA (the ``VICReg, no EMA`` variant) at each variance weight (covariance = var / 25):
-    where does it tip into collapse?"""
-    return [run(preset, "VICReg, no EMA", var_weight=w, cov_weight=w / 25) for w in (weights or preset.sweep)]
+    """Each VICReg variance weight (covariance = var / 25) with the EMA target and with momentum 0: where
+    does each tip into collapse? Every result also carries ``target`` and ``var_weight``."""
+    out = []
+    for target, variant in SWEEP_TARGETS.items():
+        for w in weights or preset.sweep:
+            out.append({"target": target, "var_weight": w,
+                        **run(preset, variant, var_weight=w, cov_weight=w / 25)})
+    return out
 
 
 def run_all(preset: config.Collapse06, with_sweep: bool = True) -> dict:
@@ -143,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
               f"effective rank {f['effective_rank']:.1f}  ({r['seconds']:.0f} s)")
     print(f"{'random init':>18}: probe {result['random init']['probe']:.3f}")
     for r in result["sweep"]:
-        print(f"VICReg var {r['options']['var_weight']:<6}: probe {r['probe']:.3f}  "
+        print(f"{r['target']:>10}, VICReg var {r['var_weight']:<6}: probe {r['probe']:.3f}  "
               f"feature std {r['final']['feature_std']:.4f}")
     return 0
 

@@ -49,6 +49,7 @@ class TrainConfig:
     momentum: tuple[float, float] = (0.996, 1.0)  # EMA momentum start, end (cosine)
     grad_clip: float = 1.0
     bf16: bool = True  # used on CUDA only
+    compile: bool = False  # torch.compile the model's forward (worth it on a GPU; slow to compile on CPU)
     seed: int = 0
     log_every: int = 10
 
@@ -184,11 +185,11 @@ def fit(model: nn.Module, batch_fn: Callable[[int, torch.Generator], tuple], cfg
     device = torch.device(device)
     model.to(device).train()
     rank, world = _dist_info()
-    net = model
+    net = torch.compile(model) if cfg.compile else model  # checkpoints keep the uncompiled names
     if world > 1:
         from torch.nn.parallel import DistributedDataParallel
 
-        net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+        net = DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None)
     optimizer = make_optimizer(model, cfg)
     base_card = {"config": dataclasses.asdict(cfg), "model": type(model).__name__, **(card or {})}
     start, history = 0, {"step": [], "loss": [], "lr": [], "momentum": []}
@@ -406,6 +407,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, help="override the preset's step count")
     parser.add_argument("--out", type=Path, help="checkpoint path (default data/checkpoints/<task>_shapes_<mode>.pt)")
     parser.add_argument("--resume", action="store_true", help="continue from --out if it exists")
+    parser.add_argument("--compile", action="store_true", help="torch.compile the model (GPU runs)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a preset field, e.g. --set lr=0.002 (repeatable)")
     parser.add_argument("--probe", action="store_true",
@@ -433,11 +435,13 @@ def main(argv: list[str] | None = None) -> int:
         device = runtime.get_device()
     runtime.seed_everything(preset.seed)
     model, batch_fn, cfg = build(preset)
+    cfg = dataclasses.replace(cfg, compile=args.compile)
     out = args.out or CHECKPOINTS / f"{args.task}_shapes_{preset.mode}.pt"
     command = f"python -m jepa_lab.train {args.task} --mode {preset.mode}"
     command += f" --steps {args.steps}" if args.steps else ""
     command += "".join(f" --set {item}" for item in args.set)
     command += f" --out {args.out}" if args.out else ""
+    command += " --compile" if args.compile else ""
     command += " --ship" if args.ship else " --probe" if args.probe else ""
     card = {"preset": preset.as_dict(), "dataset": "shapes", "command": command, "commit": _commit(),
             "world_size": world, "threads": torch.get_num_threads()}

@@ -322,25 +322,34 @@ def _one_mask(grid, seed: int, num_targets: int, min_context: int):
 
 
 def collapse_dial(results: dict) -> Explorer:
-    """Pick an ablation or a point of the VICReg sweep (``collapse.run_all`` results); see its feature
-    spread over training and its final spectrum move, with its probe accuracy, against the rest.
+    """The collapse dial: set the target (EMA or momentum 0) and VICReg's weight, read from the sweep of
+    ``collapse.run_all`` results; see the feature spread over training and the final spectrum move, with
+    the probe accuracy, against the random-init encoder.
 
     Introduced in notebook 06.
     """
-    runs = dict(results["runs"])
-    for r in results.get("sweep", []):
-        runs[f"VICReg var {r['options']['var_weight']:g}"] = r
+    sweep = results["sweep"]
+    by_setting = {(r["target"], r["var_weight"]): r for r in sweep}
+    targets = list(dict.fromkeys(r["target"] for r in sweep))
+    weights = sorted({r["var_weight"] for r in sweep})
     floor = results["random init"]
-    names = list(runs)
 
-    def draw(fig: Figure, run: str) -> None:
+    def draw(fig: Figure, target: str, vicreg: float) -> None:
         left, right = fig.subplots(1, 2)
-        plots.plot_monitor(runs, "feature_std", ax=left, highlight=run, reference=floor["feature_std"])
-        spectra = {"random init": floor["spectrum"], run: runs[run]["spectrum"]}
-        plots.plot_spectra(spectra, ax=right, highlight=run)
-        f = runs[run]["final"]
-        fig.suptitle(f"{run}: probe {runs[run]['probe']:.3f} (random init {floor['probe']:.3f}) · feature std "
-                     f"{f['feature_std']:.4f} · effective rank {f['effective_rank']:.1f}/{f['width']}", fontsize=9)
+        same = {f"VICReg {w:g}": by_setting[(target, w)] for w in weights}
+        name = f"VICReg {vicreg:g}"
+        plots.plot_monitor(same, "feature_std", ax=left, highlight=name, reference=floor["feature_std"])
+        left.set_title(f"target: {target}", fontsize=9)
+        r = by_setting[(target, vicreg)]
+        plots.plot_spectra({"random init": floor["spectrum"], name: r["spectrum"]}, ax=right, highlight=name)
+        f = r["final"]
+        fig.suptitle(f"{target}, VICReg variance weight {vicreg:g}: probe {r['probe']:.3f} (random init "
+                     f"{floor['probe']:.3f}) · feature std {f['feature_std']:.4f} · effective rank "
+                     f"{f['effective_rank']:.1f}/{f['width']}", fontsize=9)
 
-    controls = {"run": W.Dropdown(options=names, value=names[0], description="run")}
+    controls = {
+        "target": W.ToggleButtons(options=targets, value=targets[0], description="target"),
+        "vicreg": W.SelectionSlider(options=weights, value=weights[0], description="VICReg weight",
+                                    continuous_update=False),
+    }
     return Explorer(draw, controls, figsize=(9.5, 3.8))

@@ -31,7 +31,7 @@
 #
 # **What you need:** notebooks 01–04. No GPU. Measured run time, top to bottom: about 0.7 min in `cpu`
 # mode on a 2-core laptop CPU with the shipped ablation file (`make course`; `RERUN = True` re-runs all
-# eleven runs here, about 4 min of training with one thread), about 1.2 min in `fast` mode (CI).
+# fifteen runs here, about 7 min of training with one thread), about 1.5 min in `fast` mode (CI).
 
 # %%
 import matplotlib.pyplot as plt
@@ -154,9 +154,11 @@ assert all(runs[g]["probe"] > runs[worst]["probe"] for g in guards)  # which the
 
 # ## 4. The collapse dial, and where VICReg tips over
 #
-# Pick any run (the seven ablations, and the sweep of VICReg's variance weight with the covariance
-# weight at 1/25 of it, no EMA): the left panel highlights its feature spread over training, the right
-# its final spectrum against the random-init encoder's.
+# The dial sets two things: the target (the EMA copy, or momentum 0: the online encoder with
+# stop-gradient) and VICReg's variance weight (covariance weight 1/25 of it). Every setting is a run of
+# the sweep in the same results (`collapse.sweep`), so moving the dial costs nothing. Left: the feature
+# spread over training for every weight at this target, the chosen one bold. Right: its final spectrum
+# against the random-init encoder's.
 
 # %%
 dial = widgets.collapse_dial(results)
@@ -164,22 +166,26 @@ dial
 
 # %% [markdown]
 # **What to try**
-# - Step through the ablations: the unregularised ones end below the dotted random-init line; the
-#   guarded ones end an order of magnitude above it.
-# - Pick `no stop-gradient`, then `SIGReg, no EMA`: the same set-up without stop-gradient, without and
-#   with SIGReg — the spread climbs from the bottom of the plot to the top.
-# - Walk the sweep from `VICReg var 0` upwards: the spread stays collapsed at 0, barely clears the
-#   random-init line at 0.01, and is healthy from 0.1 (the tipping point is printed below).
+# - Set the weight to 0 and switch the target: with EMA or without, the spread ends below the dotted
+#   random-init line — the EMA alone does not hold collapse off here.
+# - Raise the weight one step at a time: the spread barely clears the line at 0.01 and is healthy from
+#   0.1, whichever the target; the spectrum's tail lifts with it.
+# - Compare the probe in the title at weight 1 for the two targets: the guard matters far more than the
+#   EMA (the sweep's table below has every number).
 
 # %%
-sweep = [(r["options"]["var_weight"], r["final"]["feature_std"], r["probe"]) for r in results["sweep"]]
-for w, s, p in sweep:
-    print(f"VICReg variance weight {w:<6g}: feature std {s:.4f}, probe {p:.3f}")
-healthy = [w for w, s, _ in sweep if s > results["random init"]["feature_std"]]
-print(f"smallest weight that keeps the spread above random init: {min(healthy) if healthy else 'none'}")
-assert sweep[0][0] == 0 and sweep[0][1] < sweep[-1][1]  # no regulariser collapses, the largest weight does not
-dial.update(run="C-JEPA")
-assert "C-JEPA: probe" in dial.figure._suptitle.get_text()
+rows = [(r["target"], r["var_weight"], r["final"]["feature_std"], r["probe"]) for r in results["sweep"]]
+for target, w, s, p in rows:
+    print(f"{target:>10}, VICReg variance weight {w:<6g}: feature std {s:.4f}, probe {p:.3f}")
+for target in collapse.SWEEP_TARGETS:
+    healthy = [w for t, w, s, _ in rows if t == target and s > results["random init"]["feature_std"]]
+    print(f"{target}: smallest weight that keeps the spread above random init: {min(healthy) if healthy else 'none'}")
+    spread = {w: s for t, w, s, _ in rows if t == target}
+    assert spread[0.0] < results["random init"]["feature_std"] < spread[max(spread)]  # 0 collapses, the most does not
+dial.update(target="EMA", vicreg=1.0)
+assert "EMA, VICReg variance weight 1" in dial.figure._suptitle.get_text()
+dial.update(vicreg=0.7)  # between the swept weights: snaps to the nearest one
+assert dial.params["vicreg"] in dial.controls["vicreg"].options
 
 # %% [markdown]
 # ## Summary

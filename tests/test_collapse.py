@@ -22,20 +22,21 @@ def test_variants_are_one_change_each(tiny):
 
 def test_run_all_and_load_or_run(tiny, tmp_path, capsys):
     result = collapse.run_all(tiny)
-    assert list(result["runs"]) == list(collapse.VARIANTS) and len(result["sweep"]) == 2
+    assert list(result["runs"]) == list(collapse.VARIANTS) and len(result["sweep"]) == 4
     r = result["runs"]["no stop-gradient"]
     assert [m["step"] for m in r["history"]["monitor"]] == [0, 3, 6]
     assert 0 <= r["probe"] <= 1 and len(r["spectrum"]) == min(tiny.embed_dim, tiny.monitor_images)
-    assert result["sweep"][1]["options"]["cov_weight"] == pytest.approx(1.0 / 25)
+    ema_one = [x for x in result["sweep"] if x["target"] == "EMA" and x["var_weight"] == 1.0][0]
+    assert ema_one["variant"] == "C-JEPA" and ema_one["options"]["cov_weight"] == pytest.approx(1.0 / 25)
     path = tmp_path / "collapse_fast.json"
     path.write_text(json.dumps(result))
-    other = tiny.replace(steps=5)
     loaded = collapse.load_or_run(tiny, tmp_path)
     assert loaded == json.loads(json.dumps(result))  # the file, not a re-run
-    rerun = collapse.load_or_run(other, tmp_path)
+    rerun = collapse.load_or_run(tiny.replace(steps=5), tmp_path)
     assert "not using collapse_fast.json" in capsys.readouterr().out
     assert rerun["preset"]["steps"] == 5
     dial = widgets.collapse_dial(loaded)
-    assert "I-JEPA: probe" in dial.figure._suptitle.get_text()
-    dial.update(run="VICReg var 1")
-    assert dial.params["run"] == "VICReg var 1" and "VICReg var 1: probe" in dial.figure._suptitle.get_text()
+    assert dial.params == {"target": "EMA", "vicreg": 0.0}
+    dial.update(target="momentum 0", vicreg=0.8)  # snaps to the nearest swept weight
+    assert dial.params == {"target": "momentum 0", "vicreg": 1.0}
+    assert dial.figure._suptitle.get_text().startswith("momentum 0, VICReg variance weight 1: probe")

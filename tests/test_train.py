@@ -176,3 +176,18 @@ def test_monitor_logs_collapse_metrics(tmp_path):
     assert card["history"]["monitor"] == history["monitor"]
     with pytest.raises(ValueError, match="at least two"):
         evaluate.collapse_monitor(IMAGES[:1])
+
+
+def test_compile_flag_compiles_the_forward_and_keeps_plain_names(monkeypatch, tmp_path):
+    seen = []
+
+    def fake_compile(module):
+        seen.append(module)
+        return module
+
+    monkeypatch.setattr(torch, "compile", fake_compile)
+    model = _model()
+    train.fit(model, batch_fn, train.TrainConfig(steps=1, compile=True), checkpoint=tmp_path / "c.pt")
+    assert seen == [model]
+    state = torch.load(tmp_path / "c.pt", weights_only=True)["model"]
+    assert not any(k.startswith("_orig_mod") for k in state)

@@ -29,9 +29,10 @@
 # it, and what each ingredient of the recipes (stop-gradient, EMA, narrow predictor, VICReg, SIGReg)
 # actually does at this scale.
 #
-# **What you need:** notebooks 01–04. No GPU. Measured run time, top to bottom: about 0.7 min in `cpu`
-# mode on a 2-core laptop CPU with the shipped ablation file (`make course`; `RERUN = True` re-runs all
-# fifteen runs here, about 7 min of training with one thread), about 1.5 min in `fast` mode (CI).
+# **What you need:** notebooks 01–04. No GPU. Measured run time, top to bottom:
+# about 0.7 min in `cpu` mode on a 2-core laptop CPU with the shipped ablation file (`make course`;
+# `RERUN = True` re-runs all fifteen runs here, about 7 min of training with one thread), about
+# 1.5 min in `fast` mode (CI).
 
 # %%
 import matplotlib.pyplot as plt

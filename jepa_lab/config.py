@@ -142,6 +142,35 @@ class IJEPA04(Preset):
 
 
 @dataclass(frozen=True)
+class VJEPA05(Preset):
+    """Notebook 05 and ``python -m jepa_lab.train vjepa``: V-JEPA on clips of moving shapes."""
+
+    image_size: int
+    patch_size: int
+    frames: int  # frames T per clip
+    tubelet: int  # frames per tubelet token (2, as in V-JEPA)
+    n_train: int  # training clips (seed 0)
+    embed_dim: int
+    depth: int
+    num_heads: int
+    pos: str  # "sincos" (3-D table) or "rope" (3-D axial RoPE: embed_dim / num_heads divisible by 6)
+    predictor_dim: int
+    predictor_depth: int
+    predictor_heads: int
+    mask: str  # "tube" (same spatial mask in every frame) or "per_frame" (the shortcut ablation)
+    keep_ratio: float  # context share per frame (random spatial masks: tube and per-frame alike)
+    batch_size: int
+    steps: int
+    lr: float
+    warmup_steps: int
+    var_weight: float
+    cov_weight: float
+    ema_start: float
+    probe_train: int  # held-out clips to fit the motion/appearance probes (seed + 2)
+    probe_test: int  # held-out clips to test them (seed + 1)
+
+
+@dataclass(frozen=True)
 class Collapse06(IJEPA04):
     """Notebook 06: collapse and its cures, on a small I-JEPA so every ablation runs in seconds."""
 
@@ -200,6 +229,16 @@ _PRESETS: dict[str, dict[str, Preset]] = {
                         num_targets=4, min_context=8, batch_size=256, steps=3000, lr=1e-3, warmup_steps=200,
                         var_weight=1.0, cov_weight=0.04, pred_weight=1.0,
                         ema_start=0.996, probe_train=2000, probe_test=1000),
+    },
+    "05": {
+        mode: VJEPA05(mode=mode, seed=0, image_size=32, patch_size=8, frames=8, tubelet=2, n_train=n_train,
+                      embed_dim=96, depth=depth, num_heads=4, pos="sincos", predictor_dim=48, predictor_depth=2,
+                      predictor_heads=4, mask="tube", keep_ratio=0.25, batch_size=batch, steps=steps, lr=2e-3,
+                      warmup_steps=steps // 10, var_weight=1.0, cov_weight=0.04, ema_start=0.98,
+                      probe_train=probe[0], probe_test=probe[1])
+        for mode, n_train, depth, batch, steps, probe in (("fast", 512, 2, 32, 40, (400, 300)),
+                                                          ("cpu", 4000, 4, 64, 300, (1500, 1000)),
+                                                          ("full", 20000, 6, 256, 3000, (2000, 1000)))
     },
     "06": {
         mode: Collapse06(mode=mode, seed=0, image_size=32, patch_size=8, n_train=2048, colour="white", embed_dim=64,

@@ -286,7 +286,39 @@ def ijepa_task(preset: config.IJEPA04, **model_options):
     return model, batch_fn, cfg
 
 
-TASKS = {"ijepa": ("04", ijepa_task)}
+def vjepa_task(preset: config.VJEPA05, **model_options):
+    """Model, batch function and ``TrainConfig`` of V-JEPA on moving-shape clips for a notebook-05 preset:
+    tubelet tokens, 3-D positions, tube (or per-frame) masks, L1 loss in latent space, EMA target."""
+    from jepa_lab import jepa, masks, vit
+    from jepa_lab.datasets.video import make_moving_shapes
+
+    if preset.mask not in ("tube", "per_frame"):
+        raise ValueError(f"mask must be 'tube' or 'per_frame', got {preset.mask!r}")
+    clips, _ = make_moving_shapes(preset.n_train, preset.frames, preset.image_size, seed=preset.seed)
+    torch.manual_seed(preset.seed)
+    encoder = vit.Encoder(image_size=preset.image_size, patch_size=preset.patch_size, frames=preset.frames,
+                          tubelet=preset.tubelet, embed_dim=preset.embed_dim, depth=preset.depth,
+                          num_heads=preset.num_heads, pos=preset.pos)
+    options = {"predictor_dim": preset.predictor_dim, "predictor_depth": preset.predictor_depth,
+               "predictor_heads": preset.predictor_heads, "loss": "l1", "var_weight": preset.var_weight,
+               "cov_weight": preset.cov_weight, **model_options}
+    model = jepa.JEPA(encoder=encoder, **options)
+    if preset.batch_size > len(clips):
+        raise ValueError(f"batch_size {preset.batch_size} is larger than the {len(clips)} training clips")
+    spatial = {"spatial": "random"} if preset.mask == "tube" else {}
+
+    def batch_fn(step: int, g: torch.Generator):
+        idx = torch.randint(len(clips), (preset.batch_size,), generator=g)
+        mb = masks.sample_batch(preset.mask, encoder.grid, preset.batch_size, g, keep_ratio=preset.keep_ratio,
+                                **spatial)
+        return clips[idx], mb.ctx_idx, mb.tgt_idx
+
+    cfg = TrainConfig(steps=preset.steps, lr=preset.lr, warmup_steps=min(preset.warmup_steps, preset.steps),
+                      momentum=(preset.ema_start, 1.0), seed=preset.seed)
+    return model, batch_fn, cfg
+
+
+TASKS = {"ijepa": ("04", ijepa_task), "vjepa": ("05", vjepa_task)}
 
 
 def _commit() -> str:
@@ -343,6 +375,46 @@ def probe_report(model: nn.Module, preset: config.IJEPA04,
     fresh = ijepa_task(preset)[0].context_encoder.to(next(model.parameters()).device)
     encoders = {"context encoder": model.context_encoder, "target encoder": model.target_encoder, **(others or {})}
     return evaluate.probe_with_baselines(encoders, fresh, *probe_data(preset))
+
+
+def video_probe_data(preset: config.VJEPA05) -> tuple[torch.Tensor, dict, torch.Tensor, dict]:
+    """Held-out clips to fit (seed + 2) and test (seed + 1) the probes, with their shape/direction/speed labels."""
+    from jepa_lab.datasets.video import make_moving_shapes
+
+    train_x, train_y = make_moving_shapes(preset.probe_train, preset.frames, preset.image_size, seed=preset.seed + 2)
+    test_x, test_y = make_moving_shapes(preset.probe_test, preset.frames, preset.image_size, seed=preset.seed + 1)
+    return train_x, train_y, test_x, test_y
+
+
+@torch.no_grad()
+def framewise_features(encoder: nn.Module, clips: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+    """An image encoder applied to every frame of ``clips [N, C, T, S, S]``, pooled over tokens and frames:
+    the "no time" baseline of notebook 05. Returns ``[N, D]``."""
+    from jepa_lab import evaluate
+
+    n, c, t, s, _ = clips.shape
+    frames = clips.permute(0, 2, 1, 3, 4).reshape(n * t, c, s, s)
+    return evaluate.extract_features(encoder, frames, batch_size=batch_size).reshape(n, t, -1).mean(1)
+
+
+def vjepa_probe_report(model: nn.Module, preset: config.VJEPA05,
+                       frame_encoder: nn.Module | None = None) -> dict[str, dict[str, float]]:
+    """Held-out linear-probe accuracy for direction, speed and shape from pooled features of the V-JEPA
+    encoders, the same encoder at random init and (if given) an image encoder applied frame by frame."""
+    from jepa_lab import evaluate
+
+    train_x, train_y, test_x, test_y = video_probe_data(preset)
+    torch.manual_seed(preset.seed)
+    fresh = vjepa_task(preset)[0].context_encoder.to(next(model.parameters()).device)
+    feats = {name: (evaluate.extract_features(enc, train_x), evaluate.extract_features(enc, test_x))
+             for name, enc in (("context encoder", model.context_encoder), ("target encoder", model.target_encoder),
+                               ("random init", fresh))}
+    if frame_encoder is not None:
+        feats["frame-wise image encoder"] = (framewise_features(frame_encoder, train_x),
+                                             framewise_features(frame_encoder, test_x))
+    return {name: {label: evaluate.linear_probe(a, train_y[label], b, test_y[label])
+                   for label in ("direction", "speed", "shape")}
+            for name, (a, b) in feats.items()}
 
 
 def format_probe(results: dict[str, dict[str, float]]) -> str:
@@ -405,7 +477,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("task", choices=sorted(TASKS))
     parser.add_argument("--mode", choices=config.MODES, help="preset mode (default: JEPA_LAB_MODE or the device's)")
     parser.add_argument("--steps", type=int, help="override the preset's step count")
-    parser.add_argument("--out", type=Path, help="checkpoint path (default data/checkpoints/<task>_shapes_<mode>.pt)")
+    parser.add_argument("--out", type=Path, help="checkpoint path (default data/checkpoints/<task>_<dataset>_<mode>.pt)")
     parser.add_argument("--resume", action="store_true", help="continue from --out if it exists")
     parser.add_argument("--compile", action="store_true", help="torch.compile the model (GPU runs)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -436,14 +508,15 @@ def main(argv: list[str] | None = None) -> int:
     runtime.seed_everything(preset.seed)
     model, batch_fn, cfg = build(preset)
     cfg = dataclasses.replace(cfg, compile=args.compile)
-    out = args.out or CHECKPOINTS / f"{args.task}_shapes_{preset.mode}.pt"
+    dataset = "moving_shapes" if args.task == "vjepa" else "shapes"
+    out = args.out or CHECKPOINTS / f"{args.task}_{dataset}_{preset.mode}.pt"
     command = f"python -m jepa_lab.train {args.task} --mode {preset.mode}"
     command += f" --steps {args.steps}" if args.steps else ""
     command += "".join(f" --set {item}" for item in args.set)
     command += f" --out {args.out}" if args.out else ""
     command += " --compile" if args.compile else ""
     command += " --ship" if args.ship else " --probe" if args.probe else ""
-    card = {"preset": preset.as_dict(), "dataset": "shapes", "command": command, "commit": _commit(),
+    card = {"preset": preset.as_dict(), "dataset": dataset, "command": command, "commit": _commit(),
             "world_size": world, "threads": torch.get_num_threads()}
     history = fit(model, batch_fn, cfg, device=device, checkpoint=out, resume=args.resume, card=card,
                   progress=True)
@@ -454,7 +527,12 @@ def main(argv: list[str] | None = None) -> int:
         dist.destroy_process_group()
     if rank == 0:
         print(f"final loss {history['loss'][-1]:.4f} (rank 0's shard); checkpoint {out}")
-        if args.probe or args.ship:
+        if (args.probe or args.ship) and args.task == "vjepa":
+            results = vjepa_probe_report(model, preset)
+            for name, r in results.items():
+                print(f"probe {name:>15}: " + ", ".join(f"{k} {v:.3f}" for k, v in r.items()))
+            update_card(out, {"probe": results}, drop_optimizer=args.ship)
+        elif args.probe or args.ship:
             results = probe_report(model, preset)
             print(format_probe(results))
             update_card(out, {"probe": results}, drop_optimizer=args.ship)

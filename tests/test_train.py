@@ -191,3 +191,29 @@ def test_compile_flag_compiles_the_forward_and_keeps_plain_names(monkeypatch, tm
     assert seen == [model]
     state = torch.load(tmp_path / "c.pt", weights_only=True)["model"]
     assert not any(k.startswith("_orig_mod") for k in state)
+
+
+def test_vjepa_task_and_command_line(tmp_path, capsys):
+    from jepa_lab import config
+
+    preset = config.for_notebook("05", mode="fast").replace(n_train=64, batch_size=8, steps=2, probe_train=40,
+                                                          probe_test=30)
+    model, batch_fn, cfg = train.vjepa_task(preset)
+    clips, ctx, tgt = batch_fn(0, torch.Generator().manual_seed(0))
+    assert clips.shape == (8, 3, 8, 32, 32) and model.context_encoder.grid == (4, 4, 4)
+    per_frame = preset.replace(mask="per_frame")
+    _, pf_fn, _ = train.vjepa_task(per_frame)
+    _, pctx, _ = pf_fn(0, torch.Generator().manual_seed(0))
+    spatial = [set((pctx[0][(pctx[0] // 16) == f] % 16).tolist()) for f in range(4)]
+    assert len({frozenset(s) for s in spatial}) > 1  # per-frame masks differ between time steps
+    tube = [set((ctx[0][(ctx[0] // 16) == f] % 16).tolist()) for f in range(4)]
+    assert all(s == tube[0] for s in tube)  # a tube is the same spatial mask in every time step
+    with pytest.raises(ValueError, match="'tube' or 'per_frame'"):
+        train.vjepa_task(preset.replace(mask="random"))
+    report = train.vjepa_probe_report(model, preset, frame_encoder=train.ijepa_task(
+        config.for_notebook("04", mode="fast"))[0].context_encoder)
+    assert set(report) == {"context encoder", "target encoder", "random init", "frame-wise image encoder"}
+    assert all(set(r) == {"direction", "speed", "shape"} for r in report.values())
+    out = tmp_path / "v.pt"
+    assert train.main(["vjepa", "--mode", "fast", "--steps", "1", "--out", str(out)]) == 0
+    assert __import__("json").loads(out.with_suffix(".json").read_text())["dataset"] == "moving_shapes"

@@ -468,6 +468,17 @@ def _parse_overrides(preset: config.Preset, items: list[str]) -> dict:
     return out
 
 
+def _shipped_image_encoder(image_size: int) -> nn.Module | None:
+    """Notebook 04's shipped ``cpu`` I-JEPA target encoder (the frame-wise baseline), if it fits ``image_size``."""
+    image = config.for_notebook("04", mode="cpu")
+    path = CHECKPOINTS / "ijepa_shapes_cpu.pt"
+    if image.image_size != image_size or not path.is_file():
+        return None
+    model = ijepa_task(image)[0]
+    load_checkpoint(path, model, expect={"preset": image.as_dict()})
+    return model.target_encoder
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m jepa_lab.train TASK --mode MODE [--steps N] [--out PATH] [--resume]``."""
     import argparse
@@ -477,7 +488,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("task", choices=sorted(TASKS))
     parser.add_argument("--mode", choices=config.MODES, help="preset mode (default: JEPA_LAB_MODE or the device's)")
     parser.add_argument("--steps", type=int, help="override the preset's step count")
-    parser.add_argument("--out", type=Path, help="checkpoint path (default data/checkpoints/<task>_<dataset>_<mode>.pt)")
+    parser.add_argument("--out", type=Path, help="checkpoint (default data/checkpoints/<task>_<dataset>_<mode>.pt)")
     parser.add_argument("--resume", action="store_true", help="continue from --out if it exists")
     parser.add_argument("--compile", action="store_true", help="torch.compile the model (GPU runs)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -528,7 +539,7 @@ def main(argv: list[str] | None = None) -> int:
     if rank == 0:
         print(f"final loss {history['loss'][-1]:.4f} (rank 0's shard); checkpoint {out}")
         if (args.probe or args.ship) and args.task == "vjepa":
-            results = vjepa_probe_report(model, preset)
+            results = vjepa_probe_report(model, preset, frame_encoder=_shipped_image_encoder(preset.image_size))
             for name, r in results.items():
                 print(f"probe {name:>15}: " + ", ".join(f"{k} {v:.3f}" for k, v in r.items()))
             update_card(out, {"probe": results}, drop_optimizer=args.ship)

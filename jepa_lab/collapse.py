@@ -64,31 +64,31 @@ def run(preset: config.Collapse06, variant: str, probe: bool = True, **changes) 
     opts = options(preset, variant, **changes)
     runtime.seed_everything(preset.seed)
     model, batch_fn, cfg = train.ijepa_task(preset, **opts)
-    monitor = evaluate.collapse_monitor(monitor_images(preset))
+    images = monitor_images(preset)
     t0 = time.perf_counter()
-    history = train.fit(model, batch_fn, cfg, device=runtime.get_device(), monitor=monitor,
-                        monitor_every=preset.monitor_every)
-    model.eval()
-    spectrum = evaluate.spectrum(evaluate.extract_features(model.context_encoder, monitor_images(preset)))
-    out = {"variant": variant, "options": opts, "history": history, "final": history["monitor"][-1],
-           "spectrum": spectrum.tolist(), "seconds": time.perf_counter() - t0}
+    history = train.fit(model, batch_fn, cfg, device=runtime.get_device(),
+                        monitor=evaluate.collapse_monitor(images), monitor_every=preset.monitor_every)
+    seconds = time.perf_counter() - t0
+    summary = _summary(model.context_encoder, preset, images, probe)
+    return {"variant": variant, "options": opts, "history": history, "final": history["monitor"][-1],
+            "spectrum": summary["spectrum"], "seconds": seconds, **({"probe": summary["probe"]} if probe else {})}
+
+
+def _summary(encoder: torch.nn.Module, preset: config.Collapse06, images: torch.Tensor, probe: bool = True) -> dict:
+    """Collapse report and spectrum of ``encoder`` on the monitor images, and (``probe``) its held-out probe."""
+    z = evaluate.extract_features(encoder, images)
+    out = {**evaluate.collapse_report(z), "spectrum": evaluate.spectrum(z).tolist()}
     if probe:
         tr_x, tr_y, te_x, te_y = train.probe_data(preset)
-        enc = model.context_encoder
-        out["probe"] = evaluate.linear_probe(evaluate.extract_features(enc, tr_x), tr_y,
-                                             evaluate.extract_features(enc, te_x), te_y)
+        out["probe"] = evaluate.linear_probe(evaluate.extract_features(encoder, tr_x), tr_y,
+                                             evaluate.extract_features(encoder, te_x), te_y)
     return out
 
 
 def random_init_probe(preset: config.Collapse06) -> dict:
-    """Probe accuracy and collapse report of the untrained encoder (the floor every variant is judged by)."""
+    """Probe accuracy, collapse report and spectrum of the untrained encoder (the floor every variant is judged by)."""
     torch.manual_seed(preset.seed)
-    enc = train.ijepa_task(preset)[0].context_encoder
-    tr_x, tr_y, te_x, te_y = train.probe_data(preset)
-    z = evaluate.extract_features(enc, monitor_images(preset))
-    return {"probe": evaluate.linear_probe(evaluate.extract_features(enc, tr_x), tr_y,
-                                           evaluate.extract_features(enc, te_x), te_y),
-            **evaluate.collapse_report(z), "spectrum": evaluate.spectrum(z).tolist()}
+    return _summary(train.ijepa_task(preset)[0].context_encoder, preset, monitor_images(preset))
 
 
 SWEEP_TARGETS = {"EMA": "C-JEPA", "momentum 0": "VICReg, no EMA"}  # dial setting -> variant it runs

@@ -87,8 +87,7 @@ def _summary(encoder: torch.nn.Module, preset: config.Collapse06, images: torch.
 
 def random_init_probe(preset: config.Collapse06) -> dict:
     """Probe accuracy, collapse report and spectrum of the untrained encoder (the floor every variant is judged by)."""
-    torch.manual_seed(preset.seed)
-    return _summary(train.ijepa_task(preset)[0].context_encoder, preset, monitor_images(preset))
+    return _summary(train.initial_encoder(preset), preset, monitor_images(preset))
 
 
 SWEEP_TARGETS = {"EMA": "C-JEPA", "momentum 0": "VICReg, no EMA"}  # dial setting -> variant it runs

@@ -256,18 +256,27 @@ def fit(model: nn.Module, batch_fn: Callable[[int, torch.Generator], tuple], cfg
 
 # ----------------------------------------------------------------------------- tasks and command line
 
+def initial_encoder(preset: config.IJEPA04 | config.VJEPA05) -> nn.Module:
+    """The context encoder of a notebook-04/05/06 preset exactly as its task builds it (same seed, same
+    weights) before training: the random-init baseline, without building the data or the rest of the model."""
+    from jepa_lab import vit
+
+    torch.manual_seed(preset.seed)
+    video = {"frames": preset.frames, "tubelet": preset.tubelet, "pos": preset.pos} if hasattr(preset, "frames") else {}
+    return vit.Encoder(image_size=preset.image_size, patch_size=preset.patch_size, embed_dim=preset.embed_dim,
+                       depth=preset.depth, num_heads=preset.num_heads, **video)
+
+
 def ijepa_task(preset: config.IJEPA04, **model_options):
     """Model, batch function and ``TrainConfig`` of I-JEPA on shapes for a notebook-04 (or 06) preset.
 
     ``model_options`` override ``jepa.JEPA``'s arguments (notebook 06's ablations: ``target``,
     ``stop_grad``, ``sigreg_weight``, ``predictor_dim``, ``var_weight``...)."""
-    from jepa_lab import jepa, masks, vit
+    from jepa_lab import jepa, masks
     from jepa_lab.datasets import make_shapes
 
     images, _ = make_shapes(preset.n_train, preset.image_size, seed=preset.seed, colour=preset.colour)
-    torch.manual_seed(preset.seed)
-    encoder = vit.Encoder(image_size=preset.image_size, patch_size=preset.patch_size, embed_dim=preset.embed_dim,
-                          depth=preset.depth, num_heads=preset.num_heads)
+    encoder = initial_encoder(preset)
     options = {"predictor_dim": preset.predictor_dim, "predictor_depth": preset.predictor_depth,
                "predictor_heads": preset.predictor_heads, "var_weight": preset.var_weight,
                "cov_weight": preset.cov_weight, "pred_weight": preset.pred_weight, **model_options}
@@ -289,16 +298,13 @@ def ijepa_task(preset: config.IJEPA04, **model_options):
 def vjepa_task(preset: config.VJEPA05, **model_options):
     """Model, batch function and ``TrainConfig`` of V-JEPA on moving-shape clips for a notebook-05 preset:
     tubelet tokens, 3-D positions, tube (or per-frame) masks, L1 loss in latent space, EMA target."""
-    from jepa_lab import jepa, masks, vit
+    from jepa_lab import jepa, masks
     from jepa_lab.datasets.video import make_moving_shapes
 
     if preset.mask not in ("tube", "per_frame"):
         raise ValueError(f"mask must be 'tube' or 'per_frame', got {preset.mask!r}")
     clips, _ = make_moving_shapes(preset.n_train, preset.frames, preset.image_size, seed=preset.seed)
-    torch.manual_seed(preset.seed)
-    encoder = vit.Encoder(image_size=preset.image_size, patch_size=preset.patch_size, frames=preset.frames,
-                          tubelet=preset.tubelet, embed_dim=preset.embed_dim, depth=preset.depth,
-                          num_heads=preset.num_heads, pos=preset.pos)
+    encoder = initial_encoder(preset)
     options = {"predictor_dim": preset.predictor_dim, "predictor_depth": preset.predictor_depth,
                "predictor_heads": preset.predictor_heads, "loss": "l1", "var_weight": preset.var_weight,
                "cov_weight": preset.cov_weight, **model_options}
@@ -371,8 +377,7 @@ def probe_report(model: nn.Module, preset: config.IJEPA04,
     pixels, on ``probe_data``."""
     from jepa_lab import evaluate
 
-    torch.manual_seed(preset.seed)
-    fresh = ijepa_task(preset)[0].context_encoder.to(next(model.parameters()).device)
+    fresh = initial_encoder(preset).to(next(model.parameters()).device)
     encoders = {"context encoder": model.context_encoder, "target encoder": model.target_encoder, **(others or {})}
     return evaluate.probe_with_baselines(encoders, fresh, *probe_data(preset))
 
@@ -404,8 +409,7 @@ def vjepa_probe_report(model: nn.Module, preset: config.VJEPA05,
     from jepa_lab import evaluate
 
     train_x, train_y, test_x, test_y = video_probe_data(preset)
-    torch.manual_seed(preset.seed)
-    fresh = vjepa_task(preset)[0].context_encoder.to(next(model.parameters()).device)
+    fresh = initial_encoder(preset).to(next(model.parameters()).device)
     feats = {name: (evaluate.extract_features(enc, train_x), evaluate.extract_features(enc, test_x))
              for name, enc in (("context encoder", model.context_encoder), ("target encoder", model.target_encoder),
                                ("random init", fresh))}

@@ -227,7 +227,7 @@ queries = evaluate.extract_features(encoder, test_x)
 idx = evaluate.nearest_neighbours(bank, queries[:5], k=6)
 plots.plot_neighbours(test_x[:5], train_x, idx)
 plt.show()
-random_encoder = train.ijepa_task(preset)[0].context_encoder.to(device)
+random_encoder = train.initial_encoder(preset).to(device)
 knn = {name: evaluate.knn_probe(evaluate.extract_features(e, train_x), train_y,
                                 evaluate.extract_features(e, test_x), test_y)
        for name, e in (("target encoder", encoder), ("random init", random_encoder))}
@@ -283,11 +283,11 @@ explorer
 # **What to try**
 # - Move *mask seed* through a few values: the bright (high-error) tokens are the targets that cover
 #   the shape, its edges above all; background targets stay dark.
-# - Set *target blocks* to 1: more of the image is context, and the per-block cosine rises a little
-#   (over 20 masks on the shipped `cpu` model: 0.73 with one block, 0.71 with four).
+# - Set *target blocks* to 1: more of the image is context; compare the per-block cosine in the
+#   title with the four-block masks.
 # - Compare the title's two cosines across images: its own context is ahead of another image's by a
-#   few hundredths on average (0.71 vs 0.68 over the same 20 masks), on some masks not at all — this
-#   predictor leans on position more than on content.
+#   few hundredths at most (as in the batch printout above), on some masks not at all — this predictor
+#   leans on position more than on content.
 
 # %%
 explorer.update(index=3, seed=7, targets=1)

@@ -28,8 +28,7 @@ def test_card_matches_the_weights(path):
     loaded = train.load_checkpoint(path, model, expect={"preset": preset.as_dict()})
     assert loaded["step"] == preset.steps and "optimizer" not in torch.load(path, weights_only=True)
     data = train.probe_data(preset)
-    torch.manual_seed(preset.seed)
-    fresh = train.ijepa_task(preset)[0].context_encoder
+    fresh = train.initial_encoder(preset)
     got = evaluate.probe_with_baselines({"context encoder": model.context_encoder,
                                          "target encoder": model.target_encoder}, fresh, *data, pixels=False)
     for row in ("context encoder", "target encoder", "random init"):

@@ -217,3 +217,14 @@ def test_vjepa_task_and_command_line(tmp_path, capsys):
     out = tmp_path / "v.pt"
     assert train.main(["vjepa", "--mode", "fast", "--steps", "1", "--out", str(out)]) == 0
     assert __import__("json").loads(out.with_suffix(".json").read_text())["dataset"] == "moving_shapes"
+
+
+def test_initial_encoder_is_the_task_encoder_before_training():
+    from jepa_lab import config
+
+    for key in ("04", "05"):
+        preset = config.for_notebook(key, mode="fast")
+        task = (train.ijepa_task if key == "04" else train.vjepa_task)(preset)[0].context_encoder
+        fresh = train.initial_encoder(preset)
+        assert all(torch.equal(a, b) for a, b in zip(task.state_dict().values(), fresh.state_dict().values(),
+                                                     strict=True))

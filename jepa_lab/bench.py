@@ -6,6 +6,9 @@
   ``nn.TransformerEncoderLayer(norm_first=True, batch_first=True)`` with the same width, depth
   and heads and the same weights (and timm's ``VisionTransformer`` blocks if timm is installed),
   at two token counts. ``--device cuda --bf16 --compile`` checks the GPU path.
+- ``vjepa``: one V-JEPA training step on the notebook-05 preset's clips (T frames, tubelets of 2)
+  against the same step on single frames (same encoder width and depth, same predictor, the same
+  share of tokens in context): the clip has T/2 times the tokens, so the target is a ratio <= T/2.
 - ``ijepa``: training images/s of one I-JEPA step (EMA target on all tokens, context encoder on
   the context only, predictor per target block, backward, EMA update) next to the same encoder's
   forward+backward on all tokens, for the notebook-04 preset of ``--mode``.
@@ -141,10 +144,53 @@ def bench_ijepa(mode: str = "cpu", repeats: int = 3, device: str = "cpu") -> dic
             "context_tokens": ctx_idx.shape[1], "tokens": model.context_encoder.num_patches}
 
 
+def _step_time(model, x, ctx_idx, tgt_idx, repeats: int) -> float:
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-3)
+
+    def step():
+        loss = model(x, ctx_idx, tgt_idx)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        model.ema_update(0.996)
+
+    return runtime.time_call(step, repeats=repeats)
+
+
+def bench_vjepa(mode: str = "cpu", repeats: int = 3, device: str = "cpu") -> dict[str, float]:
+    """Seconds per batch: a V-JEPA step on clips vs the same model's image twin on one frame per clip."""
+    from jepa_lab import config, jepa
+    from jepa_lab.datasets.video import make_moving_shapes
+
+    p = config.for_notebook("05", mode=mode)
+    dev = torch.device(device)
+    g = torch.Generator().manual_seed(0)
+    clips, _ = make_moving_shapes(p.batch_size, p.frames, p.image_size, seed=0)
+    rows = {}
+    for name, frames in (("vjepa", p.frames), ("frame", None)):
+        torch.manual_seed(0)
+        video = {"frames": frames, "tubelet": p.tubelet} if frames else {}
+        enc = vit.Encoder(image_size=p.image_size, patch_size=p.patch_size, embed_dim=p.embed_dim, depth=p.depth,
+                          num_heads=p.num_heads, pos=p.pos, **video)
+        model = jepa.JEPA(encoder=enc, predictor_dim=p.predictor_dim, predictor_depth=p.predictor_depth,
+                          predictor_heads=p.predictor_heads, loss="l1", var_weight=p.var_weight,
+                          cov_weight=p.cov_weight).to(dev)
+        if frames:
+            mb = masks.sample_video_batch("tube", enc.grid, p.batch_size, g, keep_ratio=p.keep_ratio)
+            x = clips
+        else:
+            mb = masks.sample_batch("random", enc.grid, p.batch_size, g, keep_ratio=p.keep_ratio)
+            x = clips[:, :, 0]
+        rows[name] = _step_time(model, x.to(dev), mb.ctx_idx.to(dev), [t.to(dev) for t in mb.tgt_idx], repeats)
+        rows[name + "_tokens"] = enc.num_patches
+    return {"batch": p.batch_size, "frames": p.frames, "tubelet": p.tubelet, "vjepa_s": rows["vjepa"],
+            "frame_s": rows["frame"], "tokens": rows["vjepa_tokens"], "frame_tokens": rows["frame_tokens"]}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("name", choices=["masks", "encoder", "ijepa"])
-    parser.add_argument("--mode", default="cpu", choices=["fast", "cpu", "full"], help="preset (ijepa)")
+    parser.add_argument("name", choices=["masks", "encoder", "ijepa", "vjepa"])
+    parser.add_argument("--mode", default="cpu", choices=["fast", "cpu", "full"], help="preset (ijepa, vjepa)")
     parser.add_argument("--size", default="tiny", choices=list(vit.SIZES), help="encoder size (encoder)")
     parser.add_argument("--batch", type=int, default=32, help="batch size (encoder)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (encoder)")
@@ -162,6 +208,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  batched (jepa_lab.masks.sample_batch): {r['batched_s']:.3f} s")
             print(f"  one at a time + collate (reference):  {r['one_at_a_time_s']:.3f} s")
             print(f"  ratio reference / ours: {r['speedup']:.1f}x")
+        elif args.name == "vjepa":
+            r = bench_vjepa(args.mode, device=args.device)
+            b, half = r["batch"], r["frames"] // r["tubelet"]
+            print(f"notebook-05 '{args.mode}' preset, batch {b}, clips of {r['frames']} frames "
+                  f"({r['tokens']} tokens) vs one frame ({r['frame_tokens']} tokens), same model width:")
+            print(f"  V-JEPA training step on clips: {b / r['vjepa_s']:.0f} clips/s")
+            print(f"  the same step on one frame (reference): {b / r['frame_s']:.0f} frames/s")
+            ratio = r["vjepa_s"] / r["frame_s"]
+            print(f"  ratio clip step / frame step: {ratio:.2f} (target <= T/2 = {half}): "
+                  + ("within" if ratio <= half else "OVER") + " the target")
         elif args.name == "ijepa":
             r = bench_ijepa(args.mode, device=args.device)
             b = r["batch"]

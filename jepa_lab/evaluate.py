@@ -209,3 +209,51 @@ def collapse_monitor(images: torch.Tensor, encoder: str = "context_encoder"):
         return collapse_report(extract_features(getattr(model, encoder), images))
 
     return monitor
+
+
+@torch.no_grad()
+def video_prediction_error(model: torch.nn.Module, clips: torch.Tensor, mask: str, keep_ratio: float,
+                           seed: int = 0) -> dict[str, float]:
+    """A video JEPA's latent error on ``clips`` under notebook 05's ``mask`` (``tube`` or ``per_frame``),
+    split into hidden tokens a model could copy (same place visible one time step away:
+    ``masks.leaked_tokens``) and the rest.
+
+    Returns floats: ``error`` (all targets), ``error_copyable``, ``error_hidden`` (NaN when there are
+    none), ``copyable`` (their share of the targets), ``error_other`` (the predictor given another clip's
+    context: what position alone buys).
+
+    Introduced in notebook 05.
+    """
+    from jepa_lab import masks
+
+    grid = model.context_encoder.grid
+    mb = masks.sample_video_batch(mask, grid, len(clips), torch.Generator().manual_seed(seed), keep_ratio)
+    q = prediction_quality(model, clips, mb.ctx_idx, mb.tgt_idx)
+    err = q["error"]
+    target = ~err.isnan()
+    copyable = masks.leaked_tokens(mb.ctx_idx, grid) & target
+
+    def mean(sel: torch.Tensor, e: torch.Tensor = err) -> float:
+        return float(e[sel].mean()) if sel.any() else float("nan")
+
+    return {"error": mean(target), "error_copyable": mean(copyable), "error_hidden": mean(target & ~copyable),
+            "copyable": float(copyable.sum() / target.sum()), "error_other": mean(target, q["error_other"])}
+
+
+@torch.no_grad()
+def copy_baselines(model: torch.nn.Module, clips: torch.Tensor) -> dict[str, float]:
+    """What a video JEPA's predictor would score without predicting (same latent error as the model:
+    L1 to the layer-normed target features). ``copy_previous``: each token's target copied from the same
+    place one time step earlier (the shortcut per-frame masks allow); ``position_mean``: the mean target
+    at that place over ``clips`` (a predictor that ignores the context).
+
+    Introduced in notebook 05.
+    """
+    grid = model.context_encoder.grid
+    if len(grid) != 3 or grid[0] < 2:
+        raise ValueError("copy_baselines needs a video model with at least two time steps")
+    device = next(model.parameters()).device
+    h = model.target_encoder(clips.to(device))
+    h = F.layer_norm(h, h.shape[-1:]).view(len(clips), grid[0], grid[1] * grid[2], -1)
+    return {"copy_previous": float((h[:, 1:] - h[:, :-1]).abs().mean()),
+            "position_mean": float((h - h.mean(0)).abs().mean())}

@@ -123,6 +123,18 @@ class JEPA(nn.Module):
         """Mean latent loss over the K target blocks (``block_loss`` with this model's loss kind)."""
         return block_loss(z_pred, z_tgt, self.loss_kind)
 
+    def for_frames(self, frames: int) -> JEPA:
+        """A copy, same weights, for clips of ``frames`` frames (a video model; sin-cos or RoPE positions).
+
+        Introduced in notebook 05 (clips longer than the training clips).
+        """
+        new = copy.copy(self)  # shallow: shares nothing below, every submodule is replaced
+        new._modules = dict(self._modules)
+        new.context_encoder = self.context_encoder.for_frames(frames)
+        new.target_encoder = self.target_encoder.for_frames(frames)
+        new.predictor = self.predictor.for_grid(new.context_encoder.grid)
+        return new
+
     @torch.no_grad()
     def ema_update(self, momentum: float) -> None:
         """``target <- momentum * target + (1 - momentum) * context``, parameter by parameter."""

@@ -16,21 +16,25 @@ def _divisors(n: int) -> list[int]:
     return [d for d in range(1, n + 1) if n % d == 0]
 
 
-def check_divisible(size: int, patch: int, what: str = "image size") -> int:
+def check_divisible(size: int, patch: int, what: str = "image size", unit: str | None = None) -> int:
     """Return ``size // patch``; raise ``ValueError`` with the nearest valid sizes if it is not exact.
+
+    ``unit`` names what ``patch`` is in the message (``"patch size"``; ``"tubelet depth"`` for a
+    frame count).
 
     Introduced in notebook 01.
     """
+    unit = unit or ("tubelet depth" if what == "frame count" else "patch size")
     if not isinstance(patch, int) or patch < 1:
-        raise ValueError(f"patch size must be a positive int, got {patch!r}")
+        raise ValueError(f"{unit} must be a positive int, got {patch!r}")
     if size < patch:
-        raise ValueError(f"{what} {size} is smaller than the patch size {patch}: use a patch size <= {size}")
+        raise ValueError(f"{what} {size} is smaller than the {unit} {patch}: use a {unit} <= {size}")
     if size % patch:
         lower = size - size % patch
         upper = lower + patch
         raise ValueError(
-            f"{what} {size} is not divisible by patch size {patch}: resize to {lower} or {upper}, "
-            f"or use a patch size that divides {size} ({', '.join(map(str, _divisors(size)))})"
+            f"{what} {size} is not divisible by {unit} {patch}: resize to {lower} or {upper}, "
+            f"or use a {unit} that divides {size} ({', '.join(map(str, _divisors(size)))})"
         )
     return size // patch
 

@@ -301,8 +301,8 @@ def vjepa_task(preset: config.VJEPA05, **model_options):
     from jepa_lab import jepa, masks
     from jepa_lab.datasets.video import make_moving_shapes
 
-    if preset.mask not in ("tube", "per_frame"):
-        raise ValueError(f"mask must be 'tube' or 'per_frame', got {preset.mask!r}")
+    if preset.mask not in masks.VIDEO_MASKS:
+        raise ValueError(f"mask must be one of {', '.join(masks.VIDEO_MASKS)}, got {preset.mask!r}")
     clips, _ = make_moving_shapes(preset.n_train, preset.frames, preset.image_size, seed=preset.seed)
     encoder = initial_encoder(preset)
     options = {"predictor_dim": preset.predictor_dim, "predictor_depth": preset.predictor_depth,
@@ -311,12 +311,10 @@ def vjepa_task(preset: config.VJEPA05, **model_options):
     model = jepa.JEPA(encoder=encoder, **options)
     if preset.batch_size > len(clips):
         raise ValueError(f"batch_size {preset.batch_size} is larger than the {len(clips)} training clips")
-    spatial = {"spatial": "random"} if preset.mask == "tube" else {}
 
     def batch_fn(step: int, g: torch.Generator):
         idx = torch.randint(len(clips), (preset.batch_size,), generator=g)
-        mb = masks.sample_batch(preset.mask, encoder.grid, preset.batch_size, g, keep_ratio=preset.keep_ratio,
-                                **spatial)
+        mb = masks.sample_video_batch(preset.mask, encoder.grid, preset.batch_size, g, keep_ratio=preset.keep_ratio)
         return clips[idx], mb.ctx_idx, mb.tgt_idx
 
     cfg = TrainConfig(steps=preset.steps, lr=preset.lr, warmup_steps=min(preset.warmup_steps, preset.steps),
@@ -421,6 +419,30 @@ def vjepa_probe_report(model: nn.Module, preset: config.VJEPA05,
             for name, (a, b) in feats.items()}
 
 
+def longer_clips_report(model: nn.Module, preset: config.VJEPA05, frames: tuple[int, ...] = (8, 16),
+                        n: tuple[int, int] = (600, 400), speed: float = 1.0) -> dict[int, dict[str, float]]:
+    """A video JEPA run on clips of other lengths (``JEPA.for_frames``: same weights, positions
+    extended): per clip length, the latent error under tube masks (held-out clips, seed + 1) and the
+    context encoder's held-out direction probe (fit on seed + 2). All clips move at one ``speed`` so
+    that long clips stay inside the frame.
+
+    Introduced in notebook 05 (sin-cos vs RoPE beyond the trained clip length).
+    """
+    from jepa_lab import evaluate
+    from jepa_lab.datasets.video import make_moving_shapes
+
+    out = {}
+    for t in frames:
+        m = model.for_frames(t).eval()
+        train_x, train_y = make_moving_shapes(n[0], t, preset.image_size, seed=preset.seed + 2, speeds=(speed,))
+        test_x, test_y = make_moving_shapes(n[1], t, preset.image_size, seed=preset.seed + 1, speeds=(speed,))
+        err = evaluate.video_prediction_error(m, test_x[:256], "tube", preset.keep_ratio, seed=preset.seed)
+        probe = evaluate.linear_probe(evaluate.extract_features(m.context_encoder, train_x), train_y["direction"],
+                                      evaluate.extract_features(m.context_encoder, test_x), test_y["direction"])
+        out[t] = {"error": err["error"], "error_other": err["error_other"], "direction": probe}
+    return out
+
+
 def format_probe(results: dict[str, dict[str, float]]) -> str:
     """One line per row of ``probe_report``: accuracy, then feature std and effective rank."""
     lines = []
@@ -472,7 +494,7 @@ def _parse_overrides(preset: config.Preset, items: list[str]) -> dict:
     return out
 
 
-def _shipped_image_encoder(image_size: int) -> nn.Module | None:
+def shipped_image_encoder(image_size: int) -> nn.Module | None:
     """Notebook 04's shipped ``cpu`` I-JEPA target encoder (the frame-wise baseline), if it fits ``image_size``."""
     image = config.for_notebook("04", mode="cpu")
     path = CHECKPOINTS / "ijepa_shapes_cpu.pt"
@@ -543,7 +565,7 @@ def main(argv: list[str] | None = None) -> int:
     if rank == 0:
         print(f"final loss {history['loss'][-1]:.4f} (rank 0's shard); checkpoint {out}")
         if (args.probe or args.ship) and args.task == "vjepa":
-            results = vjepa_probe_report(model, preset, frame_encoder=_shipped_image_encoder(preset.image_size))
+            results = vjepa_probe_report(model, preset, frame_encoder=shipped_image_encoder(preset.image_size))
             for name, r in results.items():
                 print(f"probe {name:>15}: " + ", ".join(f"{k} {v:.3f}" for k, v in r.items()))
             update_card(out, {"probe": results}, drop_optimizer=args.ship)

@@ -16,6 +16,7 @@ Introduced in notebook 03.
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 
@@ -24,7 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from jepa_lab import posembed
-from jepa_lab.tokens import PatchEmbed, TubeletEmbed
+from jepa_lab.tokens import PatchEmbed, TubeletEmbed, check_divisible
 
 POSITIONS = ("learned", "sincos", "rope")
 
@@ -110,7 +111,7 @@ class _Positions(nn.Module):
         super().__init__()
         if kind not in POSITIONS:
             raise ValueError(f"pos must be one of {', '.join(POSITIONS)}, got {kind!r}")
-        self.kind, self.grid = kind, grid
+        self.kind, self.grid, self.dim, self.head_dim = kind, tuple(grid), dim, head_dim
         n = math.prod(grid)
         if kind == "learned":
             self.table = nn.Parameter(torch.randn(1, n, dim) * 0.02)
@@ -119,6 +120,15 @@ class _Positions(nn.Module):
             self.register_buffer("table", table[None], persistent=False)
         else:
             self.register_buffer("angles", posembed.rope_angles(posembed.grid_coords(grid), head_dim), persistent=False)
+
+    def regrid(self, grid: tuple[int, ...]) -> _Positions:
+        """The same kind of positions over another grid (sin-cos and RoPE are functions of the
+        coordinates, so they extend to new ones; a learned table does not)."""
+        if self.kind == "learned":
+            raise ValueError(f"learned positions exist only for the {self.grid} grid they were trained on: "
+                             "use pos='sincos' or pos='rope' to run on other clip lengths")
+        ref = self.table if self.kind == "sincos" else self.angles
+        return _Positions(self.kind, grid, self.dim, self.head_dim).to(ref.device)
 
     def add(self, x: torch.Tensor, idx: torch.Tensor | None) -> torch.Tensor:
         """Add the table at ``idx [B, n]`` (or all positions) to tokens ``x [B, n, D]``."""
@@ -198,6 +208,22 @@ class Encoder(nn.Module):
             z = blk(z, rope)
         return self.norm(z)
 
+    def for_frames(self, frames: int) -> Encoder:
+        """A copy of this video encoder, same weights, for clips of ``frames`` frames (e.g. longer
+        than it was trained on). Positions are recomputed for the new ``(T/t, h, w)`` grid.
+
+        Introduced in notebook 05.
+        """
+        if len(self.grid) != 3:
+            raise ValueError("for_frames needs a video encoder (built with frames=...)")
+        pos = self.pos.regrid((check_divisible(frames, self.patch_embed.tubelet, "frame count"), *self.grid[1:]))
+        new = copy.deepcopy(self)
+        new.pos, new.grid = pos, pos.grid
+        new.patch_embed.frames, new.patch_embed.grid = frames, pos.grid
+        new.num_patches = new.patch_embed.num_patches = math.prod(pos.grid)
+        new.config = {**self.config, "frames": frames}
+        return new
+
     @torch.no_grad()
     def attention_maps(self, x: torch.Tensor) -> torch.Tensor:
         """Attention weights of every layer on all tokens: ``[depth, B, heads, N, N]``."""
@@ -245,6 +271,13 @@ class Predictor(nn.Module):
         self.proj = nn.Linear(predictor_dim, embed_dim)
         self.apply(_init)
         nn.init.trunc_normal_(self.mask_token, std=0.02)
+
+    def for_grid(self, grid: tuple[int, ...]) -> Predictor:
+        """A copy with the same weights over another token grid (see ``Encoder.for_frames``)."""
+        new = copy.deepcopy(self)
+        new.pos = self.pos.regrid(tuple(grid))
+        new.grid, new.num_patches = new.pos.grid, math.prod(new.pos.grid)
+        return new
 
     def forward(self, z_ctx: torch.Tensor, ctx_idx: torch.Tensor, tgt_idx: torch.Tensor) -> torch.Tensor:
         b, nc, _ = z_ctx.shape

@@ -314,6 +314,72 @@ def predictor_explorer(model, images: torch.Tensor, num_targets: int = 4, min_co
     return Explorer(draw, controls, figsize=(8, 4))
 
 
+def clip_scrubber(model, clips: torch.Tensor, keep_ratio: float = 0.25) -> Explorer:
+    """Scrub through a clip frame by frame with its mask and the predictor's per-token error.
+
+    Args:
+        model: a trained video ``jepa.JEPA`` (3-D token grid); clips: ``[N, C, T, S, S]`` it accepts
+            (N >= 2: the title's baseline borrows the next clip's context).
+        keep_ratio: the context share per frame (clamped to [0.1, 0.9] by the slider).
+    Controls: the clip, the frame, the mask kind (``tube`` or ``per_frame``) and the mask seed. Left:
+    the frame with its mask (context clear). Right: the latent error of each hidden token of that
+    frame's time step, on one colour scale for every setting.
+
+    Introduced in notebook 05.
+    """
+    from jepa_lab import evaluate
+
+    grid = model.context_encoder.grid
+    if len(grid) != 3:
+        raise ValueError("clip_scrubber needs a video model (3-D token grid)")
+    if clips.ndim != 5 or len(clips) < 2:
+        raise ValueError(f"clip_scrubber needs at least two clips [N, C, T, S, S], got {tuple(clips.shape)}")
+    tubelet, per = model.context_encoder.patch_embed.tubelet, grid[1] * grid[2]
+    cache: dict[tuple, tuple] = {}
+
+    def errors(index: int, kind: str, keep: float, seed: int):
+        key = (index, kind, round(keep, 3), seed)
+        if key not in cache:
+            mb = masks.sample_video_batch(kind, grid, 1, torch.Generator().manual_seed(seed), keep_ratio=keep)
+            ctx, tgt = mb.ctx_idx.expand(2, -1), [t.expand(2, -1) for t in mb.tgt_idx]
+            was_training = model.training
+            model.eval()
+            q = evaluate.prediction_quality(model, clips[[index, (index + 1) % len(clips)]], ctx, tgt)
+            model.train(was_training)
+            copyable = masks.leaked_tokens(mb.ctx_idx, grid)[0]
+            cache[key] = (mb.ctx_idx[0], q["error"][0], copyable, float(q["error_other"][0].nanmean()))
+        return cache[key]
+
+    vmax = float(torch.nan_to_num(errors(0, "tube", keep_ratio, 0)[1], nan=0.0).max()) or 1.0
+
+    def draw(fig: Figure, index: int, frame: int, mask: str, keep_ratio: float, seed: int) -> None:
+        ctx, err, copyable, other = errors(index, mask, keep_ratio, seed)
+        step = frame // tubelet
+        here = slice(step * per, (step + 1) * per)
+        ctx_here = ctx[(ctx >= here.start) & (ctx < here.stop)] - here.start
+        hidden = (~err[here].isnan()).nonzero().flatten()
+        m = masks.MaskSample(ctx_here, [hidden], grid[1:])
+        image = clips[index][:, frame]
+        left, right = fig.subplots(1, 2)
+        plots.plot_mask(m, image, ax=left, title=f"frame {frame} = time step {step}: context clear")
+        plots.plot_prediction_error(image, m, err[here], ax=right, vmax=vmax)
+        right.set_title("predictor error per hidden token", fontsize=9)
+        n_copy = int(copyable[here].sum())
+        fig.suptitle(f"{mask} mask · error this step {err[here].nanmean():.3f}, whole clip {err.nanmean():.3f} "
+                     f"(another clip's context: {other:.3f}) · {n_copy}/{len(hidden)} hidden tokens here are "
+                     "visible one step away", fontsize=9)
+
+    controls = {
+        "index": _slider(W.IntSlider, value=0, min=0, max=len(clips) - 1, description="clip"),
+        "frame": _slider(W.IntSlider, value=0, min=0, max=clips.shape[2] - 1, description="frame"),
+        "mask": W.ToggleButtons(options=list(masks.VIDEO_MASKS), value="tube", description="mask"),
+        "keep_ratio": _slider(W.FloatSlider, value=min(max(keep_ratio, 0.1), 0.9), min=0.1, max=0.9, step=0.05,
+                              description="keep ratio"),
+        "seed": _slider(W.IntSlider, value=0, min=0, max=999, description="mask seed"),
+    }
+    return Explorer(draw, controls, figsize=(8, 4))
+
+
 def _one_mask(grid, seed: int, num_targets: int, min_context: int):
     """One I-JEPA multi-block mask as index tensors for a pair of images, and the ``MaskSample`` to draw."""
     m = masks.sample("multiblock", grid, torch.Generator().manual_seed(seed), num_targets=num_targets,

@@ -38,3 +38,11 @@ def test_flop_count_and_peak():
 def test_bench_ijepa_fast():
     r = bench.bench_ijepa("fast", repeats=1)
     assert r["ijepa_s"] > 0 and r["encoder_s"] > 0 and 0 < r["context_tokens"] < r["tokens"]
+
+
+def test_bench_vjepa_fast(capsys):
+    r = bench.bench_vjepa("fast", repeats=1)
+    assert r["vjepa_s"] > 0 and r["frame_s"] > 0
+    assert r["tokens"] == r["frame_tokens"] * r["frames"] // r["tubelet"]
+    assert bench.main(["vjepa", "--mode", "fast"]) == 0
+    assert "ratio clip step / frame step" in capsys.readouterr().out

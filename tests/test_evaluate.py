@@ -62,3 +62,38 @@ def test_probe_with_baselines_reports_every_row():
     assert all(0.0 <= r["probe"] <= 1.0 for r in out.values())
     assert out["mine"]["width"] == 16 and "effective_rank" in out["random init"]
     assert set(out["raw pixels"]) == {"probe"}
+
+
+def _video_model():
+    from jepa_lab import jepa
+
+    torch.manual_seed(0)
+    e = vit.Encoder(image_size=16, patch_size=8, frames=8, tubelet=2, embed_dim=32, depth=1, num_heads=2)
+    return jepa.JEPA(encoder=e, predictor_dim=16, predictor_depth=1, predictor_heads=2, loss="l1").eval()
+
+
+def test_video_prediction_error_splits_copyable_tokens():
+    from jepa_lab.datasets.video import make_moving_shapes
+
+    model = _video_model()
+    clips, _ = make_moving_shapes(6, 8, 16, seed=0, speeds=(0.5,))
+    tube = evaluate.video_prediction_error(model, clips, "tube", 0.5)
+    assert tube["copyable"] == 0 and math.isnan(tube["error_copyable"]) and tube["error"] == tube["error_hidden"]
+    per_frame = evaluate.video_prediction_error(model, clips, "per_frame", 0.5)
+    assert 0 < per_frame["copyable"] < 1
+    share = per_frame["copyable"]  # the whole is the share-weighted mix of its parts
+    mix = share * per_frame["error_copyable"] + (1 - share) * per_frame["error_hidden"]
+    assert per_frame["error"] == pytest.approx(mix, rel=1e-4)
+
+
+def test_copy_baselines_favour_clips_that_stand_still():
+    model = _video_model()
+    static = torch.rand(4, 3, 1, 16, 16).expand(-1, -1, 8, -1, -1).contiguous()
+    noise = torch.rand(4, 3, 8, 16, 16)
+    still, moving = evaluate.copy_baselines(model, static), evaluate.copy_baselines(model, noise)
+    assert still["copy_previous"] < 0.8 * moving["copy_previous"]  # only the time position changes
+    h = torch.nn.functional.layer_norm(model.target_encoder(noise), (32,)).view(4, 4, 4, 32)
+    assert moving["copy_previous"] == pytest.approx(float((h[:, 1:] - h[:, :-1]).abs().mean()), rel=1e-5)
+    with pytest.raises(ValueError, match="video model"):
+        evaluate.copy_baselines(type("M", (), {"context_encoder": vit.Encoder(image_size=16, patch_size=8)})(),
+                                static)

@@ -165,3 +165,24 @@ def test_feature_masks():
         masks.sample_feature_mask("random_k", 4, _g(), k=5)
     with pytest.raises(ValueError, match="choose one of"):
         masks.sample_feature_mask("speed")
+
+
+def test_leaked_tokens_and_video_masks():
+    g = torch.Generator().manual_seed(0)
+    grid = (4, 3, 3)
+    tube = masks.sample_video_batch("tube", grid, 8, g, keep_ratio=0.5)
+    assert not masks.leaked_tokens(tube.ctx_idx, grid).any()  # nothing to copy from a neighbouring time step
+    per_frame = masks.sample_video_batch("per_frame", grid, 8, g, keep_ratio=0.5)
+    leak = masks.leaked_tokens(per_frame.ctx_idx, grid)
+    ctx = torch.zeros(8, 36, dtype=torch.bool).scatter_(1, per_frame.ctx_idx, True)
+    assert leak.any() and not (leak & ctx).any()
+    # a token is leaked exactly when its place is visible one step before or after
+    c = ctx.view(8, 4, 9)
+    want = torch.zeros_like(c)
+    want[:, 1:] |= c[:, :-1]
+    want[:, :-1] |= c[:, 1:]
+    assert torch.equal(leak, (want & ~c).flatten(1))
+    with pytest.raises(ValueError, match="tube, per_frame"):
+        masks.sample_video_batch("multiblock", grid, 2, g)
+    with pytest.raises(ValueError, match="keep_ratio"):
+        masks.sample_video_batch("tube", grid, 2, g, keep_ratio=1.0)

@@ -108,6 +108,34 @@ def test_video_encoder_with_3d_rope_and_sincos():
         assert e(torch.rand(2, 3, 4, 16, 16)).shape == (2, 32, 48)
 
 
+@pytest.mark.parametrize("pos", ["sincos", "rope"])
+def test_for_frames_runs_longer_clips_with_the_same_weights(pos):
+    from jepa_lab import jepa
+
+    e = vit.Encoder(image_size=16, patch_size=8, frames=4, tubelet=2, embed_dim=48, depth=1, num_heads=2, pos=pos)
+    model = jepa.JEPA(encoder=e, predictor_dim=24, predictor_depth=1, predictor_heads=2)
+    longer = model.for_frames(8)
+    assert longer.context_encoder.grid == (4, 2, 2) and model.context_encoder.grid == (2, 2, 2)  # original untouched
+    assert longer.predictor.grid == (4, 2, 2)
+    x = torch.rand(2, 3, 4, 16, 16)
+    first = torch.arange(8)[None].expand(2, -1)  # the first 2 time steps of the longer grid: same positions
+    twice = torch.cat([x, x], dim=2)
+    assert torch.allclose(model.context_encoder(x), longer.context_encoder(twice, first), atol=1e-6)
+    ctx, tgt = torch.tensor([[0, 1, 8, 9]] * 2), [torch.tensor([[2, 3, 12, 13]] * 2)]
+    assert torch.isfinite(longer(torch.rand(2, 3, 8, 16, 16), ctx, tgt))
+    with pytest.raises(ValueError, match="tubelet depth 2"):
+        model.for_frames(7)
+
+
+def test_for_frames_refuses_learned_positions_and_image_encoders():
+    e = vit.Encoder(image_size=16, patch_size=8, frames=4, tubelet=2, embed_dim=48, depth=1, num_heads=2,
+                    pos="learned")
+    with pytest.raises(ValueError, match="use pos='sincos' or pos='rope'"):
+        e.for_frames(8)
+    with pytest.raises(ValueError, match="video encoder"):
+        _enc().for_frames(8)
+
+
 def test_sizes_have_expected_params():
     from jepa_lab.runtime import count_params
 

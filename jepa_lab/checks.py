@@ -156,3 +156,21 @@ def check_variance_term(fn: Callable[[torch.Tensor], torch.Tensor]) -> bool:
 def check_covariance_term(fn: Callable[[torch.Tensor], torch.Tensor]) -> bool:
     """Check ``fn(z [N, D]) -> sum of squared off-diagonal covariances / D`` against ``losses.covariance_term``."""
     return check(fn, losses.covariance_term, _feature_cases(), "covariance_term", atol=1e-4)
+
+
+def check_tube_indices(fn: Callable[[torch.Tensor, int, int], torch.Tensor]) -> bool:
+    """Check ``fn(spatial_idx [n], steps, per_step) -> [steps * n]`` (time-major) against ``masks.tube_indices``."""
+    g = torch.Generator().manual_seed(0)
+    cases = [(torch.tensor([0, 5, 6]), 4, 16), (torch.randperm(9, generator=g)[:4].sort().values, 2, 9),
+             (torch.tensor([3]), 1, 4), (torch.arange(12), 3, 12)]
+    return check(fn, masks.tube_indices, cases, "tube_indices")
+
+
+def check_leaked_tokens(fn: Callable[[torch.Tensor, tuple[int, int, int]], torch.Tensor]) -> bool:
+    """Check ``fn(ctx_idx [B, Nc], grid) -> [B, N] bool`` against ``masks.leaked_tokens``."""
+    g = torch.Generator().manual_seed(0)
+    cases = []
+    for kind, grid, keep in (("per_frame", (4, 3, 3), 0.5), ("per_frame", (2, 4, 4), 0.25), ("tube", (3, 2, 2), 0.5)):
+        cases.append((masks.sample_video_batch(kind, grid, 3, g, keep_ratio=keep).ctx_idx, grid))
+    return check(lambda c, grid: torch.as_tensor(fn(c, grid)).float(),  # compare as 0/1 floats
+                 lambda c, grid: masks.leaked_tokens(c, grid).float(), cases, "leaked_tokens")

@@ -379,6 +379,17 @@ def mask_stats(m: MaskSample) -> dict[str, float]:
     }
 
 
+def tube_indices(spatial_idx: torch.Tensor, steps: int, per_step: int) -> torch.Tensor:
+    """Token indices of a tube: the 2-D indices ``spatial_idx`` (on a grid of ``per_step = h*w`` tokens)
+    repeated in each of ``steps`` time steps, time-major (step ``s`` holds ``s*per_step ...``).
+
+    Introduced in notebook 05.
+    """
+    if steps < 1 or (spatial_idx.numel() and (spatial_idx.min() < 0 or spatial_idx.max() >= per_step)):
+        raise ValueError(f"need steps >= 1 and spatial indices in 0..{per_step - 1}")
+    return (torch.arange(steps)[:, None] * per_step + spatial_idx.flatten()[None]).flatten()
+
+
 def leaked_tokens(ctx_idx: torch.Tensor, grid: Grid) -> torch.Tensor:
     """For context indices ``ctx_idx [B, Nc]`` on a ``(T, h, w)`` grid: ``[B, N]`` bool, True for the
     hidden tokens whose same place one time step earlier or later is in the context (a model can copy

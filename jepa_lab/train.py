@@ -121,7 +121,7 @@ def load_checkpoint(path: str | Path, model: nn.Module, optimizer: torch.optim.O
     state = torch.load(path, map_location="cpu", weights_only=True)
     card = json.loads(state["card"])
     for key, want in (expect or {}).items():
-        if card.get(key) != want:
+        if card.get(key) != json.loads(json.dumps(want)):  # tuples in ``want`` are lists in the card
             raise ValueError(f"checkpoint {path.name} was made with {key}={card.get(key)!r}, this run needs "
                              f"{want!r}: train a new one or pick the matching preset")
     try:
@@ -303,7 +303,8 @@ def vjepa_task(preset: config.VJEPA05, **model_options):
 
     if preset.mask not in masks.VIDEO_MASKS:
         raise ValueError(f"mask must be one of {', '.join(masks.VIDEO_MASKS)}, got {preset.mask!r}")
-    clips, _ = make_moving_shapes(preset.n_train, preset.frames, preset.image_size, seed=preset.seed)
+    clips, _ = make_moving_shapes(preset.n_train, preset.frames, preset.image_size, seed=preset.seed,
+                                  speeds=preset.speeds)
     encoder = initial_encoder(preset)
     options = {"predictor_dim": preset.predictor_dim, "predictor_depth": preset.predictor_depth,
                "predictor_heads": preset.predictor_heads, "loss": "l1", "var_weight": preset.var_weight,
@@ -384,8 +385,10 @@ def video_probe_data(preset: config.VJEPA05) -> tuple[torch.Tensor, dict, torch.
     """Held-out clips to fit (seed + 2) and test (seed + 1) the probes, with their shape/direction/speed labels."""
     from jepa_lab.datasets.video import make_moving_shapes
 
-    train_x, train_y = make_moving_shapes(preset.probe_train, preset.frames, preset.image_size, seed=preset.seed + 2)
-    test_x, test_y = make_moving_shapes(preset.probe_test, preset.frames, preset.image_size, seed=preset.seed + 1)
+    train_x, train_y = make_moving_shapes(preset.probe_train, preset.frames, preset.image_size, seed=preset.seed + 2,
+                                          speeds=preset.speeds)
+    test_x, test_y = make_moving_shapes(preset.probe_test, preset.frames, preset.image_size, seed=preset.seed + 1,
+                                        speeds=preset.speeds)
     return train_x, train_y, test_x, test_y
 
 
@@ -487,6 +490,8 @@ def _parse_overrides(preset: config.Preset, items: list[str]) -> dict:
                 if value.lower() not in ("true", "false", "1", "0"):
                     raise ValueError(value)
                 out[name] = value.lower() in ("true", "1")
+            elif kind is tuple:  # comma-separated numbers, e.g. --set speeds=0.5,1
+                out[name] = tuple(float(v) for v in value.split(","))
             else:
                 out[name] = kind(value)
         except ValueError:

@@ -50,3 +50,15 @@ def test_notebook_02_03_checks(capsys):
     assert not checks.check_block_indices(lambda g, t, l, h, w: masks.block_indices(g, l, t, w, h))  # swapped
     assert not checks.check_remove_targets(lambda c, t: c)
     assert not checks.check_apply_rope(lambda x, a: x)
+
+
+def test_notebook_05_checks(capsys):
+    from jepa_lab import masks
+
+    assert checks.check_tube_indices(masks.tube_indices)
+    assert checks.check_leaked_tokens(masks.leaked_tokens)
+    # space-major instead of time-major
+    assert not checks.check_tube_indices(lambda s, t, p: (s[:, None] + torch.arange(t)[None] * p).flatten())
+    # counts context tokens as leaked too
+    assert not checks.check_leaked_tokens(lambda c, grid: masks.leaked_tokens(c, grid) | True)
+    assert "[wrong]" in capsys.readouterr().out

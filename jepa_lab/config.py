@@ -181,6 +181,34 @@ class Collapse06(IJEPA04):
     sweep: tuple[float, ...]  # VICReg variance weights tried by the tipping-point sweep (cov = var / 25)
 
 
+@dataclass(frozen=True)
+class Dynamics07(Preset):
+    """Notebook 07: a latent forward model of bouncing balls (``jepa_lab.dynamics``)."""
+
+    n_train: int  # training trajectories (seed)
+    n_test: int  # held-out trajectories (seed + 1) for probes and rollouts
+    length: int  # states per trajectory
+    dt: float  # time between states (box side 1)
+    history: int  # states the encoders see (t - history + 1 ... t)
+    latent_dim: int
+    hidden: int  # MLP width of encoders and predictor
+    horizons: tuple[int, ...]  # k drawn from these each step (one value = fixed k)
+    residual: bool  # z_hat = z + dz (else z_hat = predictor output)
+    prior: bool  # dz includes dynamics_prior(z) = k * A z
+    feature_masks: tuple[str, ...]  # kinds the context may hide (masks.FEATURE_MASKS); ("none",) = no masking
+    mask_prob: float  # share of samples whose context is feature-masked
+    target: str  # "ema" or "online"
+    stop_grad: bool
+    var_weight: float  # VICReg terms on the context latents
+    cov_weight: float
+    sigreg_weight: float
+    ema_start: float
+    batch_size: int
+    steps: int
+    lr: float
+    warmup_steps: int
+
+
 _PRESETS: dict[str, dict[str, Preset]] = {
     "01": {
         "fast": Tokenise01(
@@ -233,9 +261,9 @@ _PRESETS: dict[str, dict[str, Preset]] = {
     },
     "05": {
         mode: VJEPA05(mode=mode, seed=0, image_size=32, patch_size=8, frames=8, speeds=(1.0, 2.0), tubelet=2,
-                      n_train=n_train, embed_dim=96, depth=depth, num_heads=4, pos="sincos", predictor_dim=48, predictor_depth=2,
-                      predictor_heads=4, mask="tube", keep_ratio=0.25, batch_size=batch, steps=steps, lr=2e-3,
-                      warmup_steps=steps // 10, var_weight=1.0, cov_weight=0.04, ema_start=0.98,
+                      n_train=n_train, embed_dim=96, depth=depth, num_heads=4, pos="sincos", predictor_dim=48,
+                      predictor_depth=2, predictor_heads=4, mask="tube", keep_ratio=0.25, batch_size=batch,
+                      steps=steps, lr=2e-3, warmup_steps=steps // 10, var_weight=1.0, cov_weight=0.04, ema_start=0.98,
                       probe_train=probe[0], probe_test=probe[1])
         for mode, n_train, depth, batch, steps, probe in (("fast", 512, 2, 32, 40, (400, 300)),
                                                           ("cpu", 4000, 4, 64, 300, (1500, 1000)),
@@ -251,6 +279,15 @@ _PRESETS: dict[str, dict[str, Preset]] = {
         for mode, steps, probe, sweep in (("fast", 40, (600, 400), (0.0, 1.0)),
                                           ("cpu", 300, (2000, 1000), (0.0, 0.01, 0.1, 1.0)),
                                           ("full", 1000, (2000, 1000), (0.0, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)))
+    },
+    "07": {
+        mode: Dynamics07(mode=mode, seed=0, n_train=n_train, n_test=256, length=64, dt=0.05, history=2,
+                         latent_dim=16, hidden=hidden, horizons=(1, 2, 4, 8, 10), residual=True, prior=True,
+                         feature_masks=("none", "position", "velocity", "random_k", "all"), mask_prob=0.5,
+                         target="ema", stop_grad=True, var_weight=1.0, cov_weight=1.0, sigreg_weight=0.0,
+                         ema_start=0.995, batch_size=256, steps=steps, lr=2e-3, warmup_steps=steps // 20)
+        for mode, n_train, hidden, steps in (("fast", 256, 64, 600), ("cpu", 1024, 128, 4000),
+                                             ("full", 4096, 256, 10000))
     },
 }
 

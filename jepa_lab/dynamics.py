@@ -1,0 +1,390 @@
+"""A latent forward model of bouncing balls, trained like a JEPA (notebook 07).
+
+A context encoder sees a short window of (feature-masked) states and gives a latent ``z(t)``; a target
+encoder (an EMA copy, or the online encoder in the LeJEPA-style variant) sees the unmasked window
+ending at ``t + k``. The model predicts the *change* of the latent:
+
+    z_hat(t + k) = z(t) + dz,    dz = dynamics_prior(z(t), k) + predictor(z(t), embed(k))
+
+with ``dynamics_prior(z, k) = k * A z`` (a learned linear latent velocity field, started at zero) and
+``k`` drawn each step from ``horizons``. The loss is the squared error to the target latent, plus
+VICReg's variance/covariance terms or SIGReg on the context latents against collapse. Every part is a
+switch (``Dynamics07`` preset fields): residual or direct prediction, prior on/off, several k or one,
+feature-mask kinds, EMA or online target, the regulariser.
+
+``evaluate`` judges a model the honest way: linear probes from latents to ``(x, y, vx, vy)`` (R² on
+held-out trajectories), effective rank, and for each horizon the latent error next to a
+copy-the-last-latent baseline *and* the R² of the predicted latents decoded by the same probe.
+
+Introduced in notebook 07.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from jepa_lab import config, masks
+from jepa_lab.losses import covariance_term, sigreg, variance_term
+
+SHIPPED = Path(__file__).resolve().parent.parent / "data" / "dynamics"
+MAX_HORIZON = 64  # the cap on one prediction's horizon and on rollouts (in steps)
+
+VARIANTS = {
+    "residual + prior (the design)": {},
+    "direct prediction": {"residual": False, "prior": False},
+    "no feature masking": {"feature_masks": ("none",)},
+    "fixed k = 1 (rolled out)": {"horizons": (1,)},
+    "no prior": {"prior": False},
+    "no regulariser (EMA only)": {"var_weight": 0.0, "cov_weight": 0.0},
+    "SIGReg, no EMA (LeJEPA-style)": {"target": "online", "stop_grad": False, "var_weight": 0.0,
+                                      "cov_weight": 0.0, "sigreg_weight": 0.05},
+}
+
+
+def _mlp(d_in: int, hidden: int, d_out: int) -> nn.Sequential:
+    return nn.Sequential(nn.Linear(d_in, hidden), nn.GELU(), nn.Linear(hidden, hidden), nn.GELU(),
+                         nn.Linear(hidden, d_out))
+
+
+def horizon_features(k: torch.Tensor, dim: int = 8) -> torch.Tensor:
+    """``embed(k)``: sin/cos of ``k`` at ``dim // 2`` frequencies (k up to ``MAX_HORIZON``) -> ``[B, dim]``."""
+    freqs = math.pi / MAX_HORIZON * 2.0 ** torch.arange(dim // 2, device=k.device)
+    angles = k.float()[:, None] * freqs
+    return torch.cat([angles.sin(), angles.cos()], dim=1)
+
+
+class LatentDynamics(nn.Module):
+    """Encoders, predictor and prior of notebook 07 (see the module docstring).
+
+    Args (keyword-only): ``state_dim`` and ``history`` (the encoders see ``history`` states of
+    ``state_dim`` values, plus a visibility flag per value), ``latent_dim``, ``hidden``, ``residual``,
+    ``prior``, ``target`` (``"ema"`` or ``"online"``), ``stop_grad``, ``var_weight``, ``cov_weight``,
+    ``sigreg_weight``.
+    Forward: ``(ctx [B, H, S], visible [B, H, S] bool, tgt [B, H, S], k [B])`` -> the loss.
+    """
+
+    def __init__(self, *, state_dim: int, history: int, latent_dim: int = 16, hidden: int = 128,
+                 residual: bool = True, prior: bool = True, target: str = "ema", stop_grad: bool = True,
+                 var_weight: float = 1.0, cov_weight: float = 0.04, sigreg_weight: float = 0.0) -> None:
+        super().__init__()
+        if target not in ("ema", "online"):
+            raise ValueError(f"target must be 'ema' or 'online', got {target!r}")
+        if target == "ema" and not stop_grad:
+            raise ValueError("an EMA target gets no gradient: use target='online' with stop_grad=False")
+        self.state_dim, self.history, self.latent_dim = state_dim, history, latent_dim
+        self.residual, self.use_prior, self.target_kind, self.stop_grad = residual, prior, target, stop_grad
+        self.var_weight, self.cov_weight, self.sigreg_weight = var_weight, cov_weight, sigreg_weight
+        self.context_encoder = _mlp(2 * history * state_dim, hidden, latent_dim)
+        self.target_encoder = copy.deepcopy(self.context_encoder).requires_grad_(False) if target == "ema" else None
+        self.predictor = _mlp(latent_dim + 8, hidden, latent_dim)
+        self.prior_matrix = nn.Parameter(torch.zeros(latent_dim, latent_dim)) if prior else None
+
+    def _check(self, x: torch.Tensor, what: str) -> None:
+        want = (self.history, self.state_dim)
+        if x.ndim != 3 or tuple(x.shape[1:]) != want:
+            raise ValueError(f"{what} must be windows [B, {want[0]}, {want[1]}] (history x state), "
+                             f"got {tuple(x.shape)}")
+
+    def encode(self, x: torch.Tensor, visible: torch.Tensor | None = None, encoder: str = "context") -> torch.Tensor:
+        """Latents ``[B, latent_dim]`` of windows ``x [B, H, S]``; hidden values (``visible`` False) are
+        zeroed and flagged. ``encoder``: ``"context"`` or ``"target"``."""
+        self._check(x, "windows")
+        if visible is None:
+            visible = torch.ones_like(x, dtype=torch.bool)
+        net = self.target_encoder if encoder == "target" and self.target_encoder is not None else self.context_encoder
+        inp = torch.cat([(x * visible).flatten(1), visible.flatten(1).to(x.dtype)], dim=1)
+        return net(inp)
+
+    def dynamics_prior(self, z: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+        """``k * A z`` (zero when the prior is switched off)."""
+        if self.prior_matrix is None:
+            return torch.zeros_like(z)
+        return k.to(z.dtype)[:, None] * (z @ self.prior_matrix.T)
+
+    def predict(self, z: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+        """``z_hat(t + k)`` from ``z(t)``: residual (``z + prior + predictor``) or direct (``predictor``)."""
+        if k.ndim != 1 or len(k) != len(z):
+            raise ValueError(f"k must be [B] with B = {len(z)}, got {tuple(k.shape)}")
+        if k.numel() and (int(k.min()) < 1 or int(k.max()) > MAX_HORIZON):
+            raise ValueError(f"horizons must lie in 1..{MAX_HORIZON}, got {int(k.min())}..{int(k.max())}")
+        out = self.predictor(torch.cat([z, horizon_features(k)], dim=1))
+        if not self.residual:
+            return out
+        return z + self.dynamics_prior(z, k) + out
+
+    def forward(self, ctx: torch.Tensor, visible: torch.Tensor, tgt: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+        self._check(tgt, "target windows")
+        z = self.encode(ctx, visible)
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.stop_grad):
+            z_tgt = self.encode(tgt, encoder="target")
+        loss = F.mse_loss(self.predict(z, k), z_tgt)
+        if self.var_weight or self.cov_weight:
+            loss = loss + self.var_weight * variance_term(z) + self.cov_weight * covariance_term(z)
+        if self.sigreg_weight:
+            loss = loss + self.sigreg_weight * sigreg(z)
+        return loss
+
+    @torch.no_grad()
+    def ema_update(self, momentum: float) -> None:
+        """``target <- momentum * target + (1 - momentum) * context`` (nothing for an online target)."""
+        if self.target_encoder is None:
+            return
+        tgt, ctx = list(self.target_encoder.parameters()), list(self.context_encoder.parameters())
+        torch._foreach_mul_(tgt, momentum)
+        torch._foreach_add_(tgt, ctx, alpha=1.0 - momentum)
+
+
+def feature_visibility(kinds: tuple[str, ...], batch: int, state_dim: int, history: int, mask_prob: float,
+                       g: torch.Generator) -> torch.Tensor:
+    """``[B, H, S]`` bool, False where the context hides a value: with probability ``mask_prob`` a
+    sample gets one of ``kinds`` (``masks.FEATURE_MASKS``; ``random_k`` hides 2 of x, y, vx, vy),
+    applied to every ball and every state of its window."""
+    for kind in kinds:
+        if kind not in masks.FEATURE_MASKS:
+            raise ValueError(f"unknown feature mask {kind!r}; choose from {', '.join(masks.FEATURE_MASKS)}")
+    if not 0.0 <= mask_prob <= 1.0:
+        raise ValueError(f"mask_prob must be in [0, 1], got {mask_prob}")
+    if state_dim % 4:
+        raise ValueError(f"states must be (x, y, vx, vy) per ball: state_dim a multiple of 4, got {state_dim}")
+    which = torch.randint(len(kinds), (batch,), generator=g)
+    masked = torch.rand(batch, generator=g) < mask_prob
+    hide = torch.zeros(batch, 4, dtype=torch.bool)
+    random_k = torch.rand(batch, 4, generator=g).argsort(1)[:, :2]
+    for j, kind in enumerate(kinds):
+        sel = masked & (which == j)
+        if kind == "random_k":
+            hide[sel] = torch.zeros(batch, 4, dtype=torch.bool).scatter_(1, random_k, True)[sel]
+        elif kind != "none":
+            pattern = torch.zeros(4, dtype=torch.bool)
+            pattern[masks.sample_feature_mask(kind, 4)] = True
+            hide[sel] = pattern
+    return ~hide.repeat(1, state_dim // 4)[:, None, :].expand(-1, history, -1)
+
+
+def data(preset: config.Dynamics07) -> tuple[torch.Tensor, torch.Tensor]:
+    """Training (seed) and held-out (seed + 1) trajectories ``[N, length, 4]``."""
+    from jepa_lab.datasets.particles import make_bouncing_balls
+
+    return (make_bouncing_balls(preset.n_train, preset.length, dt=preset.dt, seed=preset.seed),
+            make_bouncing_balls(preset.n_test, preset.length, dt=preset.dt, seed=preset.seed + 1))
+
+
+def windows(states: torch.Tensor, t: torch.Tensor, traj: torch.Tensor, history: int) -> torch.Tensor:
+    """The ``history`` states ending at time ``t`` of trajectory ``traj`` (each ``[B]``) -> ``[B, H, S]``."""
+    offsets = torch.arange(history - 1, -1, -1)
+    return states[traj[:, None], t[:, None] - offsets[None]]
+
+
+def build(preset: config.Dynamics07, state_dim: int = 4) -> LatentDynamics:
+    torch.manual_seed(preset.seed)
+    return LatentDynamics(state_dim=state_dim, history=preset.history, latent_dim=preset.latent_dim,
+                          hidden=preset.hidden, residual=preset.residual, prior=preset.prior, target=preset.target,
+                          stop_grad=preset.stop_grad, var_weight=preset.var_weight, cov_weight=preset.cov_weight,
+                          sigreg_weight=preset.sigreg_weight)
+
+
+def task(preset: config.Dynamics07):
+    """Model, batch function and ``TrainConfig`` for ``train.fit`` (the course engine)."""
+    from jepa_lab.train import TrainConfig
+
+    if not preset.horizons or min(preset.horizons) < 1 or max(preset.horizons) > MAX_HORIZON:
+        raise ValueError(f"horizons must be in 1..{MAX_HORIZON}, got {preset.horizons}")
+    if preset.history + max(preset.horizons) > preset.length:
+        raise ValueError(f"trajectories of {preset.length} states are too short for history {preset.history} "
+                         f"plus horizon {max(preset.horizons)}")
+    states, _ = data(preset)
+    model = build(preset, states.shape[-1])
+    horizons = torch.tensor(preset.horizons)
+
+    def batch_fn(step: int, g: torch.Generator):
+        b = preset.batch_size
+        traj = torch.randint(len(states), (b,), generator=g)
+        k = horizons[torch.randint(len(horizons), (b,), generator=g)]
+        t = preset.history - 1 + (torch.rand(b, generator=g) * (preset.length - preset.history + 1 - k)).long()
+        visible = feature_visibility(preset.feature_masks, b, states.shape[-1], preset.history, preset.mask_prob, g)
+        return windows(states, t, traj, preset.history), visible, windows(states, t + k, traj, preset.history), k
+
+    cfg = TrainConfig(steps=preset.steps, lr=preset.lr, warmup_steps=min(preset.warmup_steps, preset.steps),
+                      momentum=(preset.ema_start, 1.0), seed=preset.seed, weight_decay=(0.0, 0.0))
+    return model, batch_fn, cfg
+
+
+def jumps(k: int, horizons: tuple[int, ...]) -> list[int]:
+    """Split a horizon into trained ones, largest first (``10`` with ``(1, 2, 4, 8)`` -> ``[8, 2]``)."""
+    if not 1 <= k <= MAX_HORIZON:
+        raise ValueError(f"rollouts are capped at {MAX_HORIZON} steps, got k={k}")
+    out, left = [], k
+    for h in sorted(horizons, reverse=True):
+        while left >= h:
+            out.append(h)
+            left -= h
+    if left:
+        raise ValueError(f"k={k} is not a sum of the trained horizons {horizons}")
+    return out
+
+
+@torch.no_grad()
+def predict_ahead(model: LatentDynamics, z: torch.Tensor, k: int, horizons: tuple[int, ...]) -> torch.Tensor:
+    """``z_hat(t + k)``: one jump if ``k`` was trained, else a rollout of trained jumps."""
+    for h in jumps(k, horizons):
+        z = model.predict(z, torch.full((len(z),), h, device=z.device))
+    return z
+
+
+def _r2(pred: torch.Tensor, true: torch.Tensor) -> torch.Tensor:
+    """R² per column."""
+    ss_res = (pred - true).pow(2).sum(0)
+    ss_tot = (true - true.mean(0)).pow(2).sum(0)
+    return 1 - ss_res / ss_tot
+
+
+@torch.no_grad()
+def evaluate(model: LatentDynamics, preset: config.Dynamics07, max_k: int = 10,
+             test: torch.Tensor | None = None) -> dict:
+    """Probe and rollout metrics on held-out trajectories (see the module docstring).
+
+    Returns: ``probe_r2`` (per state feature, target-encoder latents of unmasked windows -> state at t),
+    ``effective_rank``, ``width``, ``feature_std``, and per horizon ``k`` in 1..``max_k``: ``latent_error``
+    (MSE of predicted vs target latents), ``copy_error`` (the same for ``z(t + k) ~ z(t)``), ``ratio``, and
+    ``decoded_r2`` (per feature: the predicted latents decoded by the probe vs the true state at t + k).
+    """
+    from sklearn.linear_model import Ridge
+
+    from jepa_lab.evaluate import collapse_report
+
+    train_states, test_states = data(preset) if test is None else (data(preset)[0], test)
+    model.eval()
+    h, length = preset.history, preset.length
+
+    def all_windows(states: torch.Tensor, last: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        n = len(states)
+        t = torch.arange(h - 1, last).repeat(n)
+        traj = torch.arange(n).repeat_interleave(last - h + 1)
+        return windows(states, t, traj, h), t, traj
+
+    fit_w, fit_t, fit_traj = all_windows(train_states[:512], length)
+    z_fit = model.encode(fit_w, encoder="target")
+    probe = Ridge(alpha=1e-3).fit(z_fit.numpy(), train_states[fit_traj, fit_t].numpy())
+
+    def decode(z: torch.Tensor) -> torch.Tensor:
+        return torch.as_tensor(probe.predict(z.numpy()), dtype=torch.float32)
+
+    w, t, traj = all_windows(test_states, length - max_k)
+    z_ctx = model.encode(w)
+    z_now = model.encode(w, encoder="target")
+    report = collapse_report(z_now)
+    out = {"probe_r2": _r2(decode(z_now), test_states[traj, t]).tolist(),
+           "effective_rank": report["effective_rank"], "width": model.latent_dim,
+           "feature_std": report["feature_std"], "horizons": {}}
+    for k in range(1, max_k + 1):
+        z_true = model.encode(windows(test_states, t + k, traj, h), encoder="target")
+        z_hat = predict_ahead(model, z_ctx, k, preset.horizons) if _reachable(k, preset.horizons) else None
+        copy_err = float((z_now - z_true).pow(2).mean())
+        row = {"copy_error": copy_err}
+        if z_hat is not None:
+            err = float((z_hat - z_true).pow(2).mean())
+            row.update(latent_error=err, ratio=err / max(copy_err, 1e-12),
+                       decoded_r2=_r2(decode(z_hat), test_states[traj, t + k]).tolist())
+        out["horizons"][k] = row
+    return out
+
+
+def _reachable(k: int, horizons: tuple[int, ...]) -> bool:
+    try:
+        jumps(k, horizons)
+        return True
+    except ValueError:
+        return False
+
+
+def variant_preset(preset: config.Dynamics07, variant: str) -> config.Dynamics07:
+    """``preset`` with ``VARIANTS[variant]`` applied."""
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown variant {variant!r}; choose one of {', '.join(VARIANTS)}")
+    return preset.replace(**VARIANTS[variant])
+
+
+def slug(variant: str) -> str:
+    """File-name form of a variant: ``"fixed k = 1 (rolled out)"`` -> ``"fixed_k_1_rolled_out"``."""
+    return re.sub(r"[^a-z0-9]+", "_", variant.lower()).strip("_")
+
+
+def run(preset: config.Dynamics07, variant: str | None = None, progress: bool = False,
+        device: str | torch.device = "cpu", checkpoint: str | Path | None = None,
+        card: dict | None = None) -> tuple[LatentDynamics, dict]:
+    """Train ``VARIANTS[variant]`` (or ``preset`` as is) with the course engine; return model and history
+    (and write a checkpoint with its card if asked)."""
+    from jepa_lab.train import fit
+
+    if variant is not None:
+        preset = variant_preset(preset, variant)
+    model, batch_fn, cfg = task(preset)
+    facts = {"preset": preset.as_dict(), "variant": variant, **(card or {})}
+    history = fit(model, batch_fn, cfg, device=device, progress=progress, checkpoint=checkpoint, card=facts)
+    return model.cpu().eval(), history
+
+
+def load_or_run(preset: config.Dynamics07, variant: str, directory: str | Path = SHIPPED,
+                retrain: bool = False) -> tuple[LatentDynamics, dict]:
+    """The shipped ``<variant>_<mode>.pt`` when its card names exactly this preset and variant; else
+    train here (``fast`` mode: always, seconds). Returns the model and its history."""
+    from jepa_lab.train import load_checkpoint
+
+    vp = variant_preset(preset, variant)
+    path = Path(directory) / f"{slug(variant)}_{preset.mode}.pt"
+    if path.is_file() and not retrain:
+        model = build(vp)
+        try:
+            card = load_checkpoint(path, model, expect={"preset": vp.as_dict(), "variant": variant})
+            return model.eval(), card["history"]
+        except ValueError as e:
+            print(f"not using {path.name}: {e}")
+    return run(preset, variant)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m jepa_lab.dynamics --mode MODE --out-dir DIR``: train every variant, write checkpoints."""
+    import argparse
+
+    from jepa_lab.train import _commit
+
+    parser = argparse.ArgumentParser(description="Train notebook 07's latent dynamics variants.")
+    parser.add_argument("--mode", choices=config.MODES)
+    parser.add_argument("--out-dir", type=Path, default=SHIPPED)
+    parser.add_argument("--variant", action="append", choices=list(VARIANTS), help="only these (repeatable)")
+    args = parser.parse_args(argv)
+    preset = config.for_notebook("07", mode=args.mode)
+    commit = _commit()
+    for variant in args.variant or VARIANTS:
+        t0 = time.perf_counter()
+        out = args.out_dir / f"{slug(variant)}_{preset.mode}.pt"
+        command = f"python -m jepa_lab.dynamics --mode {preset.mode} --out-dir {args.out_dir}"
+        model, _ = run(preset, variant, checkpoint=out,
+                       card={"command": command, "commit": commit, "threads": torch.get_num_threads()})
+        _drop_optimizer(out)
+        r = evaluate(model, variant_preset(preset, variant))
+        k10 = r["horizons"][10]
+        probe, decoded = ([round(v, 3) for v in x] for x in (r["probe_r2"], k10["decoded_r2"]))
+        print(f"{variant}: {time.perf_counter() - t0:.0f} s, probe R² {probe}, effective rank "
+              f"{r['effective_rank']:.1f}, k=10 latent error / copy {k10['ratio']:.3f}, decoded R² {decoded}")
+    return 0
+
+
+def _drop_optimizer(path: Path) -> None:
+    from jepa_lab.train import _atomic_write
+
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    state.pop("optimizer", None)
+    _atomic_write(path, lambda tmp: torch.save(state, tmp))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

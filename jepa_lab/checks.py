@@ -174,3 +174,22 @@ def check_leaked_tokens(fn: Callable[[torch.Tensor, tuple[int, int, int]], torch
         cases.append((masks.sample_video_batch(kind, grid, 3, g, keep_ratio=keep).ctx_idx, grid))
     return check(lambda c, grid: torch.as_tensor(fn(c, grid)).float(),  # compare as 0/1 floats
                  lambda c, grid: masks.leaked_tokens(c, grid).float(), cases, "leaked_tokens")
+
+
+def check_jumps(fn: Callable[[int, tuple[int, ...]], list[int]]) -> bool:
+    """Check ``fn(k, horizons) -> trained horizons summing to k, largest first`` against ``dynamics.jumps``."""
+    from jepa_lab import dynamics
+
+    cases = [(10, (1, 2, 4, 8, 10)), (7, (1, 2, 4, 8, 10)), (10, (1, 2, 4, 8)), (3, (1,)), (13, (1, 4, 10))]
+    return check(fn, dynamics.jumps, cases, "jumps")
+
+
+def check_r2(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> bool:
+    """Check ``fn(pred [N, F], true [N, F]) -> R² per column`` against ``dynamics.r2``."""
+    from jepa_lab import dynamics
+
+    g = torch.Generator().manual_seed(0)
+    true = torch.randn(50, 4, generator=g) * torch.tensor([1.0, 2.0, 0.5, 3.0])
+    cases = [(true + 0.1 * torch.randn(50, 4, generator=g), true), (true.mean(0).expand(50, -1), true),
+             (-true, true), (true, true)]
+    return check(fn, dynamics.r2, cases, "r2", atol=1e-5)

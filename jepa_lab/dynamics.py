@@ -128,8 +128,8 @@ class LatentDynamics(nn.Module):
         loss = F.mse_loss(self.predict(z, k), z_tgt)
         if self.var_weight or self.cov_weight:
             loss = loss + self.var_weight * variance_term(z) + self.cov_weight * covariance_term(z)
-        if self.sigreg_weight:
-            loss = loss + self.sigreg_weight * sigreg(z)
+        if self.sigreg_weight:  # 64 random directions are plenty for a 16-wide latent (and 4x cheaper than 256)
+            loss = loss + self.sigreg_weight * sigreg(z, num_directions=64)
         return loss
 
     @torch.no_grad()
@@ -239,60 +239,81 @@ def predict_ahead(model: LatentDynamics, z: torch.Tensor, k: int, horizons: tupl
     return z
 
 
-def _r2(pred: torch.Tensor, true: torch.Tensor) -> torch.Tensor:
-    """R² per column."""
+def r2(pred: torch.Tensor, true: torch.Tensor) -> torch.Tensor:
+    """R² per column of ``[N, F]``: ``1 - SS_res / SS_tot`` (1 is perfect, 0 is predicting the mean)."""
     ss_res = (pred - true).pow(2).sum(0)
     ss_tot = (true - true.mean(0)).pow(2).sum(0)
     return 1 - ss_res / ss_tot
 
 
+def _all_windows(states: torch.Tensor, history: int, last: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Every window ending at ``history - 1 ... last - 1`` of every trajectory, with its ``t`` and trajectory."""
+    n = len(states)
+    t = torch.arange(history - 1, last).repeat(n)
+    traj = torch.arange(n).repeat_interleave(last - history + 1)
+    return windows(states, t, traj, history), t, traj
+
+
+@torch.no_grad()
+def fit_probe(model: LatentDynamics, preset: config.Dynamics07, states: torch.Tensor | None = None):
+    """A ridge regression from the target encoder's latents of unmasked windows to the state at the
+    window's end, fitted on (the first 512) training trajectories. Returns ``decode: z [N, L] -> [N, S]``."""
+    from sklearn.linear_model import Ridge
+
+    states = data(preset)[0] if states is None else states
+    w, t, traj = _all_windows(states[:512], preset.history, preset.length)
+    probe = Ridge(alpha=1e-3).fit(model.encode(w, encoder="target").numpy(), states[traj, t].numpy())
+    return lambda z: torch.as_tensor(probe.predict(z.numpy()), dtype=torch.float32)
+
+
+@torch.no_grad()
+def rollout(model: LatentDynamics, preset: config.Dynamics07, states: torch.Tensor, t0: int, max_k: int,
+            decode, hide: str = "none") -> torch.Tensor:
+    """Decoded predictions of the states ``t0 + 1 ... t0 + max_k`` of each trajectory in ``states
+    [N, L, S]`` from the window ending at ``t0``, seen with the ``hide`` feature mask: ``[N, max_k, S]``.
+    Each horizon is one jump when trained, else a chain of trained jumps (``jumps``)."""
+    if not preset.history - 1 <= t0 < states.shape[1]:
+        raise ValueError(f"t0 must be in {preset.history - 1}..{states.shape[1] - 1}, got {t0}")
+    n = len(states)
+    w = windows(states, torch.full((n,), t0), torch.arange(n), preset.history)
+    visible = feature_visibility((hide,), n, states.shape[-1], preset.history, 1.0, torch.Generator().manual_seed(0))
+    z = model.encode(w, visible)
+    return torch.stack([decode(predict_ahead(model, z, k, preset.horizons)) for k in range(1, max_k + 1)], dim=1)
+
+
 @torch.no_grad()
 def evaluate(model: LatentDynamics, preset: config.Dynamics07, max_k: int = 10,
-             test: torch.Tensor | None = None) -> dict:
-    """Probe and rollout metrics on held-out trajectories (see the module docstring).
+             test: torch.Tensor | None = None, hide: str = "none") -> dict:
+    """Probe and rollout metrics on held-out trajectories (see the module docstring); ``hide`` is the
+    feature mask the context windows are seen with (``"velocity"``: a sensor that lost the velocities).
 
     Returns: ``probe_r2`` (per state feature, target-encoder latents of unmasked windows -> state at t),
     ``effective_rank``, ``width``, ``feature_std``, and per horizon ``k`` in 1..``max_k``: ``latent_error``
     (MSE of predicted vs target latents), ``copy_error`` (the same for ``z(t + k) ~ z(t)``), ``ratio``, and
     ``decoded_r2`` (per feature: the predicted latents decoded by the probe vs the true state at t + k).
     """
-    from sklearn.linear_model import Ridge
-
     from jepa_lab.evaluate import collapse_report
 
-    train_states, test_states = data(preset) if test is None else (data(preset)[0], test)
+    test_states = data(preset)[1] if test is None else test
     model.eval()
-    h, length = preset.history, preset.length
-
-    def all_windows(states: torch.Tensor, last: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        n = len(states)
-        t = torch.arange(h - 1, last).repeat(n)
-        traj = torch.arange(n).repeat_interleave(last - h + 1)
-        return windows(states, t, traj, h), t, traj
-
-    fit_w, fit_t, fit_traj = all_windows(train_states[:512], length)
-    z_fit = model.encode(fit_w, encoder="target")
-    probe = Ridge(alpha=1e-3).fit(z_fit.numpy(), train_states[fit_traj, fit_t].numpy())
-
-    def decode(z: torch.Tensor) -> torch.Tensor:
-        return torch.as_tensor(probe.predict(z.numpy()), dtype=torch.float32)
-
-    w, t, traj = all_windows(test_states, length - max_k)
-    z_ctx = model.encode(w)
+    decode = fit_probe(model, preset)
+    h = preset.history
+    w, t, traj = _all_windows(test_states, h, preset.length - max_k)
+    visible = feature_visibility((hide,), len(w), w.shape[-1], h, 1.0, torch.Generator().manual_seed(0))
+    z_ctx = model.encode(w, visible)
     z_now = model.encode(w, encoder="target")
     report = collapse_report(z_now)
-    out = {"probe_r2": _r2(decode(z_now), test_states[traj, t]).tolist(),
+    out = {"probe_r2": r2(decode(z_now), test_states[traj, t]).tolist(),
            "effective_rank": report["effective_rank"], "width": model.latent_dim,
            "feature_std": report["feature_std"], "horizons": {}}
     for k in range(1, max_k + 1):
         z_true = model.encode(windows(test_states, t + k, traj, h), encoder="target")
-        z_hat = predict_ahead(model, z_ctx, k, preset.horizons) if _reachable(k, preset.horizons) else None
-        copy_err = float((z_now - z_true).pow(2).mean())
-        row = {"copy_error": copy_err}
-        if z_hat is not None:
+        row = {"copy_error": float((z_now - z_true).pow(2).mean())}
+        if _reachable(k, preset.horizons):
+            z_hat = predict_ahead(model, z_ctx, k, preset.horizons)
             err = float((z_hat - z_true).pow(2).mean())
-            row.update(latent_error=err, ratio=err / max(copy_err, 1e-12),
-                       decoded_r2=_r2(decode(z_hat), test_states[traj, t + k]).tolist())
+            row.update(latent_error=err, ratio=err / max(row["copy_error"], 1e-12),
+                       decoded_r2=r2(decode(z_hat), test_states[traj, t + k]).tolist())
         out["horizons"][k] = row
     return out
 

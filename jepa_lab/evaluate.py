@@ -65,6 +65,15 @@ def knn_probe(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor
     return float(knn.score(np.asarray(test_x.flatten(1)), np.asarray(test_y)))
 
 
+def pca(z: torch.Tensor, k: int = 2) -> torch.Tensor:
+    """Projections of features ``[N, D]`` on their first ``k`` principal components -> ``[N, k]``."""
+    if not 1 <= k <= min(z.shape):
+        raise ValueError(f"k must be in 1..{min(z.shape)} for features of shape {tuple(z.shape)}, got {k}")
+    flat = z.float() - z.float().mean(0)
+    _, _, v = torch.linalg.svd(flat, full_matrices=False)
+    return flat @ v[:k].T
+
+
 def pca_rgb(patch_features: torch.Tensor, grid: tuple[int, int]) -> torch.Tensor:
     """First three principal components of patch features ``[B, T, D]`` as RGB ``[B, 3, h, w]`` in [0, 1].
 
@@ -73,10 +82,7 @@ def pca_rgb(patch_features: torch.Tensor, grid: tuple[int, int]) -> torch.Tensor
     b, t, d = patch_features.shape
     if t != grid[0] * grid[1]:
         raise ValueError(f"{t} patch features do not fill a {grid[0]}x{grid[1]} grid")
-    flat = patch_features.reshape(-1, d).float()
-    flat = flat - flat.mean(0)
-    _, _, v = torch.linalg.svd(flat, full_matrices=False)
-    comps = flat @ v[:3].T  # [B*T, 3]
+    comps = pca(patch_features.reshape(-1, d), 3)  # [B*T, 3]
     lo, hi = comps.quantile(0.01, dim=0), comps.quantile(0.99, dim=0)
     comps = ((comps - lo) / (hi - lo).clamp_min(1e-8)).clamp(0, 1)
     return comps.reshape(b, grid[0], grid[1], 3).permute(0, 3, 1, 2)

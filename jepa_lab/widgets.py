@@ -380,6 +380,61 @@ def clip_scrubber(model, clips: torch.Tensor, keep_ratio: float = 0.25) -> Explo
     return Explorer(draw, controls, figsize=(8, 4))
 
 
+def rollout_explorer(models: dict, preset, states: torch.Tensor, max_horizon: int = 20) -> Explorer:
+    """Pick a model, a trajectory, a start time, what the context hides and a horizon; see the true path
+    and the model's decoded predictions side by side.
+
+    Args:
+        models: name -> ``(trained dynamics.LatentDynamics, its preset)`` (e.g. every variant with
+            ``dynamics.variant_preset``: the preset says which horizons were trained).
+        preset: the notebook-07 preset (window length).
+        states: held-out trajectories ``[N, L, 4]``.
+        max_horizon: the horizon slider's top (capped by the trajectory length and ``dynamics.MAX_HORIZON``).
+    Left: positions in the box (true path from the start, decoded predictions for k = 1..horizon).
+    Right: the position error per k. Each model's probe is fitted once.
+
+    Introduced in notebook 07.
+    """
+    from jepa_lab import dynamics
+
+    if not models:
+        raise ValueError("rollout_explorer needs at least one model")
+    if states.ndim != 3 or states.shape[-1] != 4:
+        raise ValueError(f"states must be trajectories [N, L, 4] of one ball, got {tuple(states.shape)}")
+    top = min(max_horizon, dynamics.MAX_HORIZON, states.shape[1] - preset.history)
+    if top < 1:
+        raise ValueError(f"trajectories of {states.shape[1]} states leave no room for a rollout")
+    decoders: dict[str, Callable] = {}
+
+    def draw(fig: Figure, model: str, index: int, start: int, hide: str, horizon: int) -> None:
+        start = min(start, states.shape[1] - horizon - 1)
+        net, net_preset = models[model]
+        if model not in decoders:
+            decoders[model] = dynamics.fit_probe(net, net_preset)
+        pred = dynamics.rollout(net, net_preset, states[index:index + 1], start, horizon, decoders[model], hide)[0]
+        true = states[index, start:start + horizon + 1]
+        left, right = fig.subplots(1, 2)
+        left.plot(true[:, 0], true[:, 1], "k.-", lw=1, label="true")
+        left.plot(pred[:, 0], pred[:, 1], "o--", color="tab:orange", ms=3, lw=1, label="predicted (decoded)")
+        left.plot(true[0, 0], true[0, 1], "go", label="now")
+        left.set(xlim=(0, 1), ylim=(1, 0), aspect="equal", title="positions")
+        left.legend(fontsize=7)
+        err = (pred[:, :2] - true[1:, :2]).norm(dim=1)
+        right.plot(range(1, horizon + 1), err, "o-")
+        right.set(xlabel="horizon k", ylabel="position error", title="error per step ahead")
+        fig.suptitle(f"{model} · context hides: {hide} · mean position error {err.mean():.3f}", fontsize=9)
+
+    controls = {
+        "model": W.Dropdown(options=list(models), value=next(iter(models)), description="model"),
+        "index": _slider(W.IntSlider, value=0, min=0, max=len(states) - 1, description="trajectory"),
+        "start": _slider(W.IntSlider, value=preset.history - 1, min=preset.history - 1,
+                         max=states.shape[1] - top - 1, description="start time"),
+        "hide": W.ToggleButtons(options=list(masks.FEATURE_MASKS), value="none", description="context hides"),
+        "horizon": _slider(W.IntSlider, value=min(10, top), min=1, max=top, description="horizon"),
+    }
+    return Explorer(draw, controls, figsize=(9, 4))
+
+
 def _one_mask(grid, seed: int, num_targets: int, min_context: int):
     """One I-JEPA multi-block mask as index tensors for a pair of images, and the ``MaskSample`` to draw."""
     m = masks.sample("multiblock", grid, torch.Generator().manual_seed(seed), num_targets=num_targets,

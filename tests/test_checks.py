@@ -62,3 +62,13 @@ def test_notebook_05_checks(capsys):
     # counts context tokens as leaked too
     assert not checks.check_leaked_tokens(lambda c, grid: masks.leaked_tokens(c, grid) | True)
     assert "[wrong]" in capsys.readouterr().out
+
+
+def test_notebook_07_checks(capsys):
+    from jepa_lab import dynamics
+
+    assert checks.check_jumps(dynamics.jumps)
+    assert checks.check_r2(dynamics.r2)
+    assert not checks.check_jumps(lambda k, h: [1] * k)  # correct sum, but not the fewest jumps
+    assert not checks.check_r2(lambda p, t: 1 - (p - t).pow(2).mean(0))  # forgot to divide by the variance
+    assert "[wrong]" in capsys.readouterr().out

@@ -144,3 +144,19 @@ def test_prediction_quality_baseline_and_error_map(images):
     assert evaluate.nearest_neighbours(bank, bank[[2, 4]] + 0.01, k=2)[:, 0].tolist() == [2, 4]
     with pytest.raises(ValueError, match="k must be"):
         evaluate.nearest_neighbours(bank, bank, k=6)
+
+
+def test_rollout_explorer_draws_and_clamps():
+    from jepa_lab import config, dynamics
+
+    p = config.for_notebook("07", mode="fast").replace(n_train=32, steps=5)
+    models = {name: (dynamics.run(p, name)[0], dynamics.variant_preset(p, name))
+              for name in ("residual + prior (the design)", "fixed k = 1 (rolled out)")}
+    _, test = dynamics.data(p)
+    ex = widgets.rollout_explorer(models, p, test[:4])
+    ex.update(model="fixed k = 1 (rolled out)", hide="velocity", horizon=7, index=3)
+    assert ex.figure is not None and ex.params["hide"] == "velocity"
+    ex.update(horizon=10_000, start=10_000, index=-5)  # clamped, not an error
+    assert ex.params["horizon"] == 20 and ex.params["index"] == 0
+    with pytest.raises(ValueError, match="one ball"):
+        widgets.rollout_explorer(models, p, test[:4, :, :2])

@@ -1,0 +1,336 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 05 · V-JEPA: learn motion by predicting hidden tubes of video
+#
+# V-JEPA is I-JEPA on video: cut a clip into tubelets (2 frames × p × p pixels), hide a spatial region
+# *in every frame at once* (a tube), and predict the features of what is hidden from what is visible.
+# Some things in a clip can be read from one frame (what the object is); others only from several
+# (where it goes, how fast). This notebook trains V-JEPA on clips of moving shapes and asks, with
+# probes against honest baselines, which of the two it learned.
+#
+# **What you'll do:** turn clips into tubelets and tube masks; train V-JEPA with the course engine
+# (or load the shipped checkpoint); probe motion direction, speed and shape against notebook 04's
+# image encoder applied frame by frame; test the "same mask in every frame" rule against masks that
+# change per frame; run the encoders on clips twice as long as they were trained on, with sin-cos and
+# with 3-D RoPE positions; scrub through a clip with the predictor's error token by token.
+#
+# **What you'll learn:** what a video JEPA adds over an image JEPA, why V-JEPA hides tubes, when that
+# rule matters and when (measured here) it does not, and how positions behave beyond the training length.
+#
+# **What you need:** notebooks 01–04. No GPU. Measured run time, top to bottom: about X min in `cpu` mode on a
+# 2-core laptop CPU with the shipped checkpoints (`make course`; `RETRAIN = True` trains all three
+# yourself, about 3 min each with one thread), about X min in `fast` mode (CI).
+
+# %%
+import matplotlib.pyplot as plt
+import torch
+
+from jepa_lab import checks, config, evaluate, masks, plots, runtime, train, widgets
+from jepa_lab.datasets.shapes import SHAPE_CLASSES
+from jepa_lab.datasets.video import DIRECTIONS, make_moving_shapes
+
+preset = config.for_notebook("05")
+generator = runtime.seed_everything(preset.seed)
+device = runtime.get_device()
+print(runtime.describe(preset.mode, preset.seed, device))
+print(preset)
+
+# %% [markdown]
+# ## 1. Clips, tubelets and tube masks
+#
+# Each clip shows one shape crossing the frame in a straight line. Three labels come with it:
+# **shape** (one frame is enough), **direction** (8 classes) and **speed** (2 classes), which need at
+# least two frames. With tubelets of 2 frames and 8 × 8 pixels, a clip of 8 frames of 32 × 32 pixels
+# becomes a `(T/2, H/8, W/8) = (4, 4, 4)` grid of 64 tokens, time-major (notebook 01).
+
+# %%
+clips, labels = make_moving_shapes(6, preset.frames, preset.image_size, seed=preset.seed, speeds=preset.speeds)
+for i in range(2):
+    plots.plot_clip(clips[i], tubelet=preset.tubelet)
+    plt.title(f"{SHAPE_CLASSES[labels['shape'][i]]}, moving {DIRECTIONS[labels['direction'][i]]} at "
+              f"{preset.speeds[labels['speed'][i]]:g} px/frame", fontsize=9)
+    plt.show()
+encoder = train.initial_encoder(preset)  # the V-JEPA context encoder as training starts
+grid = encoder.grid
+print(f"token grid {grid} = {encoder.num_patches} tokens per clip")
+assert grid == (preset.frames // preset.tubelet, preset.image_size // preset.patch_size,
+                preset.image_size // preset.patch_size)
+
+# %% [markdown]
+# A **tube mask** draws one spatial mask (here: a random `keep_ratio` share of the 4 × 4 places stays
+# visible) and repeats it in every time step; the targets are all hidden tokens. The alternative, a
+# fresh random mask **per frame**, hides as much, but a hidden token is often visible at the same place
+# one time step earlier or later: a model could copy it instead of predicting it. `masks.leaked_tokens`
+# marks those tokens.
+
+# %%
+g = torch.Generator().manual_seed(preset.seed)
+for kind in masks.VIDEO_MASKS:
+    mb = masks.sample_video_batch(kind, grid, 1, g, keep_ratio=preset.keep_ratio)
+    m = masks.MaskSample(mb.ctx_idx[0], [t[0] for t in mb.tgt_idx], grid)
+    plots.plot_mask_frames(m, clips[0], preset.tubelet)
+    plt.title(f"{kind}: {masks.neighbour_leak(m):.0%} of hidden tokens visible at the same place one step away",
+              fontsize=9)
+    plt.show()
+leak = {kind: masks.leaked_tokens(masks.sample_video_batch(kind, grid, 512, g, preset.keep_ratio).ctx_idx, grid)
+        .float().sum(1).mean().item() for kind in masks.VIDEO_MASKS}
+print(f"copyable hidden tokens per clip (512 masks): tube {leak['tube']:.1f}, per-frame {leak['per_frame']:.1f} "
+      f"of {grid[0] * grid[1] * grid[2] * (1 - preset.keep_ratio):.0f}")
+assert leak["tube"] == 0 and leak["per_frame"] > 5
+
+# %% [markdown]
+# ## 2. Train V-JEPA with the engine
+#
+# `train.vjepa_task` is notebook 04's recipe on clips: tubelet tokens, 3-D sin-cos positions, tube
+# masks, an L1 loss in latent space (as V-JEPA), the EMA target, and the VICReg terms that kept
+# notebook 04's encoder from collapsing (without them this model collapses too: measured below).
+# The command that made the shipped checkpoint is printed with it; `RETRAIN = True` trains here.
+
+# %%
+RETRAIN = False
+name = f"vjepa_moving_{preset.mode}"
+model, card = train.fit_or_load(name, preset, retrain=RETRAIN)
+model = model.to(device).eval()
+history = card["history"]
+print(f"{card.get('command', 'trained in this notebook')}: {card['step']} steps"
+      + (f", {card['wall_seconds']:.0f} s on {card['device']} ({card['threads']} thread)" if "threads" in card else ""))
+plots.plot_history(history, label=name)
+plt.show()
+print(f"loss {history['loss'][0]:.3f} -> {history['loss'][-1]:.3f}")
+assert history["loss"][-1] < 0.8 * history["loss"][0]
+
+# %% [markdown]
+# ## 3. Motion and appearance: probes against a frame-wise image encoder
+#
+# Linear probes on mean-pooled frozen features, fitted on held-out clips and tested on others, for
+# each label. The baselines: the **same encoder at random init**, and **notebook 04's trained I-JEPA
+# encoder applied to each frame** and pooled over frames and tokens (`train.framewise_features`): an
+# encoder that learned from still images and sees each frame separately.
+
+# %%
+frame_encoder = train.shipped_image_encoder(preset.image_size).to(device).eval()
+results = train.vjepa_probe_report(model, preset, frame_encoder=frame_encoder)
+chance = {"direction": 1 / len(DIRECTIONS), "speed": 1 / len(preset.speeds), "shape": 1 / len(SHAPE_CLASSES)}
+print(f"{'':>26} " + " ".join(f"{k:>10}" for k in chance))
+for row, r in results.items():
+    print(f"{row:>26} " + " ".join(f"{r[k]:>10.3f}" for k in chance))
+print(f"{'chance':>26} " + " ".join(f"{v:>10.3f}" for v in chance.values()))
+fig, ax = plt.subplots(figsize=(8, 2.8))
+width = 0.8 / len(results)
+for i, (row, r) in enumerate(results.items()):
+    ax.bar([j + i * width for j in range(3)], [r[k] for k in chance], width, label=row)
+ax.set_xticks([j + 0.4 - width / 2 for j in range(3)], list(chance))
+ax.set_ylabel("held-out probe accuracy")
+ax.legend(fontsize=7, ncols=2)
+plt.show()
+
+# %%
+vj, fw, rnd = results["context encoder"], results["frame-wise image encoder"], results["random init"]
+print(f"direction: V-JEPA {vj['direction']:.3f} vs frame-wise {fw['direction']:.3f} ({vj['direction'] - fw['direction']:+.3f}),"
+      f" chance {chance['direction']:.3f}")
+if preset.mode == "fast":  # 80 steps: motion above chance and above the random network
+    assert vj["direction"] >= chance["direction"] + 0.06 and vj["direction"] >= rnd["direction"] + 0.04
+else:  # the issue's bar: 20 points over the frame-wise baseline, far above chance
+    assert vj["direction"] >= fw["direction"] + 0.20 and vj["direction"] >= 2.5 * chance["direction"]
+    assert vj["shape"] >= rnd["shape"] + 0.10 and fw["shape"] >= rnd["shape"] + 0.10  # both read appearance
+
+# %% [markdown]
+# What the numbers say (figures quoted: the shipped `cpu` run, seed 0; the printout above is live).
+# V-JEPA's encoders read **direction** far better than the frame-wise image encoder, which sits near
+# chance: pooling frame features over time throws away the order of the frames, so an encoder that
+# sees frames one at a time cannot tell left from right however good its frame features are. Both
+# read **shape** well above a random network, the frame-wise encoder much better (it was trained on
+# still shapes for that; at this budget V-JEPA's features are mostly about where things go). **Speed**
+# (two classes) is the hardest label for all of them.
+#
+# ## 4. Why the same mask in every frame?
+#
+# V-JEPA (and VideoMAE before it) hide tubes because neighbouring frames are nearly alike: with a
+# fresh mask per frame, a hidden token can be copied from the same place one step earlier or later,
+# the loss falls without learning motion, and the features are worse for it. Here is the same recipe
+# trained with per-frame masks (same keep ratio, shipped as its own checkpoint), measured three ways:
+# its probes, each model's latent error under both kinds of mask (split into copyable tokens and the
+# rest), and the error of *copying* the previous time step's target instead of predicting.
+
+# %%
+per_frame, pf_card = train.fit_or_load(f"{name}_perframe", preset.replace(mask="per_frame"), retrain=RETRAIN)
+per_frame = per_frame.to(device).eval()
+fig, ax = plt.subplots(figsize=(6, 3))
+plots.plot_history(history, ax=ax, label="tube masks")
+plots.plot_history(pf_card["history"], ax=ax, label="per-frame masks")
+ax.legend()
+plt.show()
+pf_results = train.vjepa_probe_report(per_frame, preset)
+for row, r in (("tube masks", results["context encoder"]), ("per-frame masks", pf_results["context encoder"])):
+    print(f"{row:>16}: " + ", ".join(f"{k} {r[k]:.3f}" for k in chance))
+test_clips = train.video_probe_data(preset)[2][:256]
+errors = {}
+for row, m in (("tube-trained", model), ("per-frame-trained", per_frame)):
+    copy = evaluate.copy_baselines(m, test_clips)
+    for kind in masks.VIDEO_MASKS:
+        e = evaluate.video_prediction_error(m, test_clips, kind, preset.keep_ratio, seed=preset.seed)
+        errors[row, kind] = e
+        print(f"{row:>17} on {kind:>9} masks: error {e['error']:.3f} (copyable tokens {e['error_copyable']:.3f}, "
+              f"other hidden {e['error_hidden']:.3f}; {e['copyable']:.0%} copyable) · copy previous step "
+              f"{copy['copy_previous']:.3f} · mean per place {copy['position_mean']:.3f}")
+
+# %%
+pf_err = errors["per-frame-trained", "per_frame"]
+pf_copy = evaluate.copy_baselines(per_frame, test_clips)["copy_previous"]
+print(f"per-frame model: copyable tokens {pf_err['error_copyable']:.3f} vs other hidden {pf_err['error_hidden']:.3f};"
+      f" copying the previous step would score {pf_copy:.3f}")
+assert pf_err["copyable"] > 0.2  # the shortcut is there to take...
+assert pf_err["error_copyable"] > 0.9 * pf_err["error_hidden"]  # ...but copyable tokens are not predicted better
+if preset.mode != "fast":  # trained models (fast mode's 80 steps predict worse than copying would)
+    assert pf_copy > 0.95 * pf_err["error"]  # copying would not beat predicting
+    assert abs(pf_results["context encoder"]["direction"] - results["context encoder"]["direction"]) < 0.1
+
+# %% [markdown]
+# **The lesson does not show here, and the measurement says why.** Per-frame masks leave about a third of
+# the hidden tokens copyable, yet the per-frame model predicts those no better than the others (0.546
+# against 0.545), its loss does not fall faster (it ends at 0.60, the tube model's at 0.56), and its
+# motion probe is as good as the tube model's (shipped `cpu` runs: direction 0.49 per-frame, 0.45 tube). Copying is not a shortcut on these clips: the shapes move 2–4
+# pixels per tubelet step, a quarter to a half of an 8-pixel patch, so the target features of the same
+# place one step apart differ about as much as the model's prediction error (the "copy previous step"
+# column). Tube masking pays where neighbouring frames are nearly identical at the patch level: natural
+# video at 16-pixel patches, mostly static backgrounds, 90 % of each frame hidden. We also tried slower
+# clips (`--set speeds=0.5,1`: both mask kinds probe direction at only 0.26–0.28) and a higher keep
+# ratio (`--set keep_ratio=0.5`: per-frame 0.47); neither showed the effect. Keep the rule for real
+# video; on toy clips, test it as done here rather than take it on trust.
+#
+# ## 5. Longer clips than trained on: sin-cos vs 3-D RoPE
+#
+# Both position schemes are functions of the token's (t, h, w) coordinates, so a trained model can run
+# on a longer clip (`model.for_frames(16)`: same weights, positions for 8 time steps instead of 4).
+# Sin-cos adds an absolute code the model never saw for t ≥ 4; RoPE rotates queries and keys by their
+# coordinates so attention sees only *differences*, which do not grow with the clip. The same recipe
+# with `pos="rope"` is shipped too. Measured: the latent error under tube masks and the direction probe,
+# on clips of 8 and 16 frames moving at 1 px/frame (so that 16 frames stay inside the picture).
+
+# %%
+rope, rope_card = train.fit_or_load(f"{name}_rope", preset.replace(pos="rope"), retrain=RETRAIN)
+rope = rope.to(device).eval()
+n = (preset.probe_train // 3, preset.probe_test // 3)
+lengths = {"sin-cos": train.longer_clips_report(model, preset, (8, 16), n=n),
+           "3-D RoPE": train.longer_clips_report(rope, preset, (8, 16), n=n)}
+for row, r in lengths.items():
+    print(f"{row:>9}: " + " · ".join(f"{t} frames: error {v['error']:.3f} (another clip's context "
+                                      f"{v['error_other']:.3f}), direction {v['direction']:.3f}" for t, v in r.items()))
+fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3))
+for row, r in lengths.items():
+    a.plot(list(r), [v["error"] for v in r.values()], "o-", label=row)
+    b.plot(list(r), [v["direction"] for v in r.values()], "o-", label=row)
+a.set(xlabel="frames per clip", ylabel="latent error (tube masks)", xticks=[8, 16])
+b.set(xlabel="frames per clip", ylabel="direction probe", xticks=[8, 16])
+b.axhline(chance["direction"], color="k", ls=":", label="chance")
+b.legend(fontsize=8)
+plt.show()
+assert all(v["error"] == v["error"] and v["error"] < v["error_other"] for r in lengths.values() for v in r.values())
+
+# %% [markdown]
+# What this measured (shipped `cpu` runs, seed 0):
+# - **Sin-cos extrapolated without trouble here.** On 16-frame clips its latent error is about what it
+#   is on 8 (0.485 against 0.477), still far below the predictor given another clip's context, and the
+#   direction probe is *better* on long clips (0.54 against 0.31 at 1 px/frame): more frames, more
+#   motion to see.
+# - **Our RoPE model did not learn to use its context**, at any length: its error with its own context
+#   (0.79) is the same as with another clip's, and it probes direction at 0.33 on the standard clips
+#   against sin-cos's 0.45 (its card). So this comparison tells you about training, not
+#   extrapolation: with the same learning rate, steps and VICReg weights, the RoPE variant of this small
+#   model trains worse. We did not tune it (a longer warm-up or run is the first thing to try); the
+#   cheap reading is that RoPE's advantage beyond the trained length needs a model that first learns
+#   at the trained length. Run section 5's cell with your own RoPE checkpoint to test that.
+#
+# ## 6. Scrub through a clip
+#
+# Pick a held-out clip and move through its frames: left, the frame with its mask (context clear);
+# right, the trained predictor's latent error for every hidden token of that frame's time step, on one
+# colour scale. Switch the mask between tube and per-frame and change how much stays visible.
+
+# %%
+scrubber = widgets.clip_scrubber(model, test_clips[:32], keep_ratio=preset.keep_ratio)
+scrubber
+
+# %% [markdown]
+# **What to try**
+# - Scrub *frame* from 0 to 7 on one clip: the bright tokens follow the shape; background tokens stay dark.
+# - Switch *mask* to `per_frame`: the title counts hidden tokens visible one step away; does the error map
+#   get darker where those are? (Section 4 measured the answer over 256 clips.)
+# - Push *keep ratio* down to 0.1, then up to 0.9: how does the error of this clip change?
+
+# %%
+scrubber.update(index=5, frame=7, mask="per_frame", keep_ratio=0.5)
+assert scrubber.params["frame"] == 7 and scrubber.figure is not None
+scrubber.update(frame=100, keep_ratio=1.0)  # clamped, not an error
+assert scrubber.params["frame"] == preset.frames - 1 and scrubber.params["keep_ratio"] == 0.9
+
+# %% [markdown]
+# ## Summary
+#
+# - V-JEPA is I-JEPA on tubelet tokens with masks that hide the same places in every frame and an L1
+#   loss in latent space; the course engine trains it unchanged.
+# - Its features read the direction of motion, which an image encoder applied frame by frame cannot;
+#   the image encoder reads appearance better.
+# - The tube-mask rule guards against copying from neighbouring frames. On these clips copying does
+#   not pay (shapes move too far per step), so per-frame masks did no harm: a rule's reason, measured,
+#   tells you where it applies.
+# - Positions beyond the trained length: see section 5's measurement for sin-cos against RoPE.
+#
+# ## Exercises
+#
+# 1. Write the token indices of a tube: a 2-D mask's indices `spatial_idx` on an `h × w` grid
+#    (`per_step = h·w` places), repeated in each of `steps` time steps, time-major (step `s` holds
+#    indices `s·per_step + i`).
+# 2. Write `leaked_tokens`: for context indices `ctx_idx [B, Nc]` on a `(T, h, w)` grid, a `[B, T·h·w]`
+#    boolean that is True for hidden tokens whose same place one step earlier or later is in the context.
+
+# %%
+def my_tube_indices(spatial_idx, steps, per_step):
+    # YOUR CODE: offsets s * per_step for s in range(steps), added to every spatial index, time-major
+    raise NotImplementedError
+
+
+checks.check_tube_indices(my_tube_indices)
+
+
+# %%
+def my_leaked_tokens(ctx_idx, grid):
+    # YOUR CODE: a [B, T, h*w] context boolean; shift it one step forward and back; keep hidden tokens only
+    raise NotImplementedError
+
+
+checks.check_leaked_tokens(my_leaked_tokens)
+
+# %% [markdown]
+# ## Going further
+#
+# - Make copying pay: `make_moving_shapes(..., speeds=(0.25, 0.5))` with `patch_size=16` on 64-pixel
+#   frames moves shapes a small share of a patch per step. Train both mask kinds
+#   (`python -m jepa_lab.train vjepa --mode cpu --probe --set ...`) and compare as in section 4.
+# - `masks.sample("multiblock3d", grid, g)` draws V-JEPA's own 3-D multi-block masks: add them as a
+#   third mask kind to `masks.sample_video_batch` and compare.
+# - Benchmark the cost of time: `python -m jepa_lab.bench vjepa --mode cpu` times a V-JEPA step on 8-frame
+#   clips against the same step on single frames (the README records the figures).
+#
+# ## References
+#
+# - Bardes et al., *Revisiting Feature Prediction for Learning Visual Representations from Video*
+#   (V-JEPA), 2024, arXiv:2404.08471.
+# - Assran et al., *V-JEPA 2: Self-Supervised Video Models Enable Understanding, Prediction and
+#   Planning*, 2025, arXiv:2506.09985 (3-D RoPE).
+# - Tong et al., *VideoMAE*, NeurIPS 2022, arXiv:2203.12602 (tube masking against temporal leakage).
+# - Su et al., *RoFormer: Enhanced Transformer with Rotary Position Embedding*, 2021, arXiv:2104.09864.
+#
+# **Next:** notebook 06 makes JEPA collapse on purpose and compares the cures.

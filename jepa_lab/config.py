@@ -182,6 +182,19 @@ class Collapse06(IJEPA04):
 
 
 @dataclass(frozen=True)
+class Pendulum08(VJEPA05):
+    """Notebook 08: V-JEPA on pendulum clips (the ``VJEPA05`` fields; ``speeds`` unused), then learned
+    vector fields (``jepa_lab.physics``) on true and on probed states."""
+
+    dt: float  # seconds between frames
+    field_trajectories: int  # trajectories of true states to fit the vector fields (seed)
+    field_hidden: int
+    field_steps: int  # optimiser steps per vector field
+    rollout_steps: int  # steps of the held-out rollouts
+    rollout_dt: float
+
+
+@dataclass(frozen=True)
 class Dynamics07(Preset):
     """Notebook 07: a latent forward model of bouncing balls (``jepa_lab.dynamics``)."""
 
@@ -279,6 +292,19 @@ _PRESETS: dict[str, dict[str, Preset]] = {
         for mode, steps, probe, sweep in (("fast", 40, (600, 400), (0.0, 1.0)),
                                           ("cpu", 300, (2000, 1000), (0.0, 0.01, 0.1, 1.0)),
                                           ("full", 1000, (2000, 1000), (0.0, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)))
+    },
+    "08": {
+        mode: Pendulum08(mode=mode, seed=0, image_size=32, patch_size=8, frames=8, speeds=(1.0,), tubelet=2,
+                         n_train=n_train, embed_dim=96, depth=depth, num_heads=4, pos="sincos", predictor_dim=48,
+                         predictor_depth=2, predictor_heads=4, mask="tube", keep_ratio=0.25, batch_size=batch,
+                         steps=steps, lr=2e-3, warmup_steps=steps // 10, var_weight=1.0, cov_weight=0.04,
+                         ema_start=0.98, probe_train=probe[0], probe_test=probe[1], dt=0.05,
+                         field_trajectories=fields[0], field_hidden=fields[1], field_steps=fields[2],
+                         rollout_steps=1000, rollout_dt=0.1)
+        for mode, n_train, depth, batch, steps, probe, fields in (
+            ("fast", 512, 2, 32, 80, (400, 300), (128, 64, 400)),
+            ("cpu", 4000, 4, 64, 300, (1500, 1000), (512, 256, 3000)),
+            ("full", 20000, 6, 256, 3000, (2000, 1000), (1024, 256, 10000)))
     },
     "07": {
         mode: Dynamics07(mode=mode, seed=0, n_train=n_train, n_test=256, length=64, dt=0.05, history=2,

@@ -54,6 +54,22 @@ def linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Ten
     return float(clf.score(np.asarray(test_x.flatten(1)), np.asarray(test_y)))
 
 
+def ridge_probe(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
+                alphas: tuple[float, ...] = (0.1, 1.0, 10.0, 100.0, 1000.0)) -> list[float]:
+    """Held-out R² per target column of a standardised ridge regression on frozen features (the
+    regularisation picked by cross-validation on the training split among ``alphas``)."""
+    from sklearn.linear_model import RidgeCV
+    from sklearn.metrics import r2_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    _check_xy(train_x, train_y, test_x, test_y)
+    reg = make_pipeline(StandardScaler(), RidgeCV(alphas=alphas))
+    reg.fit(np.asarray(train_x.flatten(1)), np.asarray(train_y))
+    pred = reg.predict(np.asarray(test_x.flatten(1)))
+    return [float(v) for v in np.atleast_1d(r2_score(np.asarray(test_y), pred, multioutput="raw_values"))]
+
+
 def knn_probe(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
               k: int = 20) -> float:
     """Held-out accuracy of a cosine k-nearest-neighbour vote on frozen features."""

@@ -299,12 +299,9 @@ def vjepa_task(preset: config.VJEPA05, **model_options):
     """Model, batch function and ``TrainConfig`` of V-JEPA on moving-shape clips for a notebook-05 preset:
     tubelet tokens, 3-D positions, tube (or per-frame) masks, L1 loss in latent space, EMA target."""
     from jepa_lab import jepa, masks
-    from jepa_lab.datasets.video import make_moving_shapes
-
     if preset.mask not in masks.VIDEO_MASKS:
         raise ValueError(f"mask must be one of {', '.join(masks.VIDEO_MASKS)}, got {preset.mask!r}")
-    clips, _ = make_moving_shapes(preset.n_train, preset.frames, preset.image_size, seed=preset.seed,
-                                  speeds=preset.speeds)
+    clips, _ = video_clips(preset, preset.n_train, preset.seed)
     encoder = initial_encoder(preset)
     options = {"predictor_dim": preset.predictor_dim, "predictor_depth": preset.predictor_depth,
                "predictor_heads": preset.predictor_heads, "loss": "l1", "var_weight": preset.var_weight,
@@ -323,7 +320,7 @@ def vjepa_task(preset: config.VJEPA05, **model_options):
     return model, batch_fn, cfg
 
 
-TASKS = {"ijepa": ("04", ijepa_task), "vjepa": ("05", vjepa_task)}
+TASKS = {"ijepa": ("04", ijepa_task), "vjepa": ("05", vjepa_task), "pendulum": ("08", vjepa_task)}
 
 
 def _commit() -> str:
@@ -381,14 +378,26 @@ def probe_report(model: nn.Module, preset: config.IJEPA04,
     return evaluate.probe_with_baselines(encoders, fresh, *probe_data(preset))
 
 
-def video_probe_data(preset: config.VJEPA05) -> tuple[torch.Tensor, dict, torch.Tensor, dict]:
-    """Held-out clips to fit (seed + 2) and test (seed + 1) the probes, with their shape/direction/speed labels."""
+def video_clips(preset: config.VJEPA05, n: int, seed: int) -> tuple[torch.Tensor, dict]:
+    """``n`` clips of the preset's data and their labels: moving shapes (``shape``, ``direction``,
+    ``speed``) or, for a notebook-08 preset, pendulum clips (``state``: ``(cos theta, sin theta, omega)``
+    at the last frame, and ``energy``)."""
+    if isinstance(preset, config.Pendulum08):
+        from jepa_lab.datasets.pendulum import make_pendulum
+
+        d = make_pendulum(n, preset.frames, preset.dt, image_size=preset.image_size, seed=seed)
+        theta, omega = d["states"][:, -1, 0], d["states"][:, -1, 1]
+        return d["frames"], {"state": torch.stack([theta.cos(), theta.sin(), omega], dim=1),
+                             "energy": d["energy"][:, -1]}
     from jepa_lab.datasets.video import make_moving_shapes
 
-    train_x, train_y = make_moving_shapes(preset.probe_train, preset.frames, preset.image_size, seed=preset.seed + 2,
-                                          speeds=preset.speeds)
-    test_x, test_y = make_moving_shapes(preset.probe_test, preset.frames, preset.image_size, seed=preset.seed + 1,
-                                        speeds=preset.speeds)
+    return make_moving_shapes(n, preset.frames, preset.image_size, seed=seed, speeds=preset.speeds)
+
+
+def video_probe_data(preset: config.VJEPA05) -> tuple[torch.Tensor, dict, torch.Tensor, dict]:
+    """Held-out clips to fit (seed + 2) and test (seed + 1) the probes, with their labels (``video_clips``)."""
+    train_x, train_y = video_clips(preset, preset.probe_train, preset.seed + 2)
+    test_x, test_y = video_clips(preset, preset.probe_test, preset.seed + 1)
     return train_x, train_y, test_x, test_y
 
 
@@ -443,6 +452,23 @@ def longer_clips_report(model: nn.Module, preset: config.VJEPA05, frames: tuple[
         probe = evaluate.linear_probe(evaluate.extract_features(m.context_encoder, train_x), train_y["direction"],
                                       evaluate.extract_features(m.context_encoder, test_x), test_y["direction"])
         out[t] = {"error": err["error"], "error_other": err["error_other"], "direction": probe}
+    return out
+
+
+def state_probe_report(model: nn.Module, preset: config.Pendulum08) -> dict[str, dict[str, float]]:
+    """Held-out R² of a ridge probe from all-token features (not pooled: pooling throws away *where* the
+    bob is) to ``(cos theta, sin theta, omega)`` at a pendulum clip's last frame, for both encoders and the
+    same encoder at random init."""
+    from jepa_lab import evaluate
+
+    train_x, train_y, test_x, test_y = video_probe_data(preset)
+    fresh = initial_encoder(preset).to(next(model.parameters()).device)
+    out = {}
+    for name, enc in (("context encoder", model.context_encoder), ("target encoder", model.target_encoder),
+                      ("random init", fresh)):
+        feats = [evaluate.extract_features(enc, x, pool=False).flatten(1) for x in (train_x, test_x)]
+        r2 = evaluate.ridge_probe(feats[0], train_y["state"], feats[1], test_y["state"])
+        out[name] = dict(zip(("cos", "sin", "omega"), r2, strict=True))
     return out
 
 
@@ -550,7 +576,7 @@ def main(argv: list[str] | None = None) -> int:
     runtime.seed_everything(preset.seed)
     model, batch_fn, cfg = build(preset)
     cfg = dataclasses.replace(cfg, compile=args.compile)
-    dataset = "moving_shapes" if args.task == "vjepa" else "shapes"
+    dataset = {"vjepa": "moving_shapes", "pendulum": "pendulum"}.get(args.task, "shapes")
     out = args.out or CHECKPOINTS / f"{args.task}_{dataset}_{preset.mode}.pt"
     command = f"python -m jepa_lab.train {args.task} --mode {preset.mode}"
     command += f" --steps {args.steps}" if args.steps else ""
@@ -569,7 +595,12 @@ def main(argv: list[str] | None = None) -> int:
         dist.destroy_process_group()
     if rank == 0:
         print(f"final loss {history['loss'][-1]:.4f} (rank 0's shard); checkpoint {out}")
-        if (args.probe or args.ship) and args.task == "vjepa":
+        if (args.probe or args.ship) and args.task == "pendulum":
+            results = state_probe_report(model, preset)
+            for name, r in results.items():
+                print(f"probe R² {name:>15}: " + ", ".join(f"{k} {v:.3f}" for k, v in r.items()))
+            update_card(out, {"probe": results}, drop_optimizer=args.ship)
+        elif (args.probe or args.ship) and args.task == "vjepa":
             results = vjepa_probe_report(model, preset, frame_encoder=shipped_image_encoder(preset.image_size))
             for name, r in results.items():
                 print(f"probe {name:>15}: " + ", ".join(f"{k} {v:.3f}" for k, v in r.items()))

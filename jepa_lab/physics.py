@@ -1,0 +1,279 @@
+"""Learned vector fields for a pendulum: a baseline MLP, a Hamiltonian NN and a Lagrangian NN (notebook 08).
+
+All three map a state ``(q, v)`` (angle, angular velocity; unit mass and length, so the momentum
+``p = v``) to its time derivative ``(dq/dt, dv/dt)`` and are trained on (state, derivative) pairs:
+
+- ``MLP``: the derivative straight from an MLP; nothing ties it to energy.
+- ``HNN`` (Greydanus et al. 2019): an MLP ``H(q, p)``; ``dq/dt = dH/dp``, ``dp/dt = -dH/dq``. Its own
+  ``H`` is conserved exactly by the true flow of the learned field.
+- ``LNN`` (Cranmer et al. 2020): an MLP ``L(q, v)``; the acceleration from the Euler–Lagrange equation
+  through the Hessian, ``a = (dL/dq - d²L/dq dv * v) / d²L/dv²``. Trained on accelerations.
+  ``LNN.residual_loss`` is the tempting shortcut: the finite-difference Euler–Lagrange residual on
+  trajectories, which any constant ``L`` satisfies (``d²L/dv² = 0``); ``scale_fix`` pins ``d²L/dv²``
+  near 1 so the trivial solution is ruled out. Always look at ``d2l_dv2`` beside the residual.
+
+Angles enter every network as ``(cos q, sin q)`` so that the models are periodic in ``q``.
+``rollout`` integrates any of them with RK4, capped at ``MAX_ROLLOUT`` steps; ``relative_drift``
+measures energy drift with the true energy.
+
+Introduced in notebook 08.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from jepa_lab.datasets.pendulum import G, energy
+
+MAX_ROLLOUT = 20_000
+
+
+def _net(d_in: int, hidden: int, d_out: int) -> nn.Sequential:
+    # softplus: smooth, so second derivatives (the LNN's Hessian) exist and are not piecewise zero
+    return nn.Sequential(nn.Linear(d_in, hidden), nn.Softplus(), nn.Linear(hidden, hidden), nn.Softplus(),
+                         nn.Linear(hidden, d_out))
+
+
+def _features(q: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    return torch.stack([torch.cos(q), torch.sin(q), v], dim=-1)
+
+
+def _check_state(x: torch.Tensor) -> None:
+    if x.ndim != 2 or x.shape[1] != 2:
+        raise ValueError(f"states must be [N, 2] (angle, angular velocity), got {tuple(x.shape)}")
+
+
+class MLP(nn.Module):
+    """Baseline: ``(q, v) -> (dq/dt, dv/dt)`` from an MLP."""
+
+    def __init__(self, hidden: int = 128) -> None:
+        super().__init__()
+        self.net = _net(3, hidden, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check_state(x)
+        return self.net(_features(x[:, 0], x[:, 1]))
+
+
+class HNN(nn.Module):
+    """Hamiltonian NN: a learned ``H(q, p)``, and the field ``(dH/dp, -dH/dq)``."""
+
+    def __init__(self, hidden: int = 128) -> None:
+        super().__init__()
+        self.net = _net(3, hidden, 1)
+
+    def hamiltonian(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(_features(x[:, 0], x[:, 1]))[:, 0]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check_state(x)
+        with torch.enable_grad():
+            x = x if x.requires_grad else x.detach().requires_grad_(True)
+            (grad,) = torch.autograd.grad(self.hamiltonian(x).sum(), x, create_graph=self.training)
+        return torch.stack([grad[:, 1], -grad[:, 0]], dim=1)
+
+
+class LNN(nn.Module):
+    """Lagrangian NN: a learned ``L(q, v)``; accelerations through its Hessian in ``v``."""
+
+    def __init__(self, hidden: int = 128) -> None:
+        super().__init__()
+        self.net = _net(3, hidden, 1)
+
+    def lagrangian(self, q: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        return self.net(_features(q, v))[:, 0]
+
+    def _parts(self, q: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """``dL/dq``, ``dL/dv``, ``d²L/dv²``, ``d²L/dq dv`` at each state."""
+        with torch.enable_grad():
+            q = q.detach().requires_grad_(True) if not q.requires_grad else q
+            v = v.detach().requires_grad_(True) if not v.requires_grad else v
+            lag = self.lagrangian(q, v).sum()
+            dl_dq, dl_dv = torch.autograd.grad(lag, (q, v), create_graph=True)
+            d2_vv, d2_qv = torch.autograd.grad(dl_dv.sum(), (v, q), create_graph=True)
+        return dl_dq, dl_dv, d2_vv, d2_qv
+
+    def d2l_dv2(self, x: torch.Tensor) -> torch.Tensor:
+        """``d²L/dv²`` at states ``x [N, 2]`` (about 1 for a healthy model of this pendulum; 0 = trivial)."""
+        _check_state(x)
+        return self._parts(x[:, 0], x[:, 1])[2].detach()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check_state(x)
+        q, v = x[:, 0], x[:, 1]
+        dl_dq, _, d2_vv, d2_qv = self._parts(q, v)
+        acc = (dl_dq - d2_qv * v) / d2_vv
+        out = torch.stack([v, acc], dim=1)
+        return out if self.training else out.detach()
+
+    def residual_loss(self, traj: torch.Tensor, dt: float, scale_fix: float = 0.0) -> tuple[torch.Tensor, ...]:
+        """The finite-difference Euler–Lagrange residual on trajectories ``[N, T, 2]``:
+        ``(dL/dv(t+1) - dL/dv(t-1)) / 2dt - dL/dq(t)``, squared and averaged. With ``scale_fix > 0``,
+        adds ``scale_fix * (d²L/dv² - 1)²`` (pins the Hessian's scale). Returns
+        ``(loss, mean residual², mean d²L/dv²)``."""
+        if traj.ndim != 3 or traj.shape[-1] != 2 or traj.shape[1] < 3:
+            raise ValueError(f"trajectories must be [N, T >= 3, 2], got {tuple(traj.shape)}")
+        n, t, _ = traj.shape
+        flat = traj.reshape(-1, 2)
+        dl_dq, dl_dv, d2_vv, _ = self._parts(flat[:, 0], flat[:, 1])
+        dl_dq, dl_dv = dl_dq.view(n, t), dl_dv.view(n, t)
+        residual = (dl_dv[:, 2:] - dl_dv[:, :-2]) / (2 * dt) - dl_dq[:, 1:-1]
+        res2 = residual.pow(2).mean()
+        loss = res2 + scale_fix * (d2_vv - 1).pow(2).mean() if scale_fix else res2
+        return loss, res2.detach(), d2_vv.detach().mean()
+
+
+MODELS = {"MLP": MLP, "HNN": HNN, "LNN": LNN}
+
+
+def fit_field(model: nn.Module, states: torch.Tensor, derivatives: torch.Tensor, steps: int = 2000,
+              batch: int = 512, lr: float = 3e-3, seed: int = 0, target: str = "both") -> list[float]:
+    """Train a vector field on pairs ``states [N, 2] -> derivatives [N, 2]`` (MSE; ``target="acc"``
+    fits the acceleration only, as the LNN's first component is ``v`` by construction). Adam with a
+    cosine learning rate. Returns the loss every 10 steps. Raises on a NaN loss, naming the step."""
+    if len(states) != len(derivatives):
+        raise ValueError("states and derivatives differ in length")
+    gen = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
+    model.train()
+    losses = []
+    for step in range(steps):
+        idx = torch.randint(len(states), (min(batch, len(states)),), generator=gen)
+        pred = model(states[idx])
+        want = derivatives[idx]
+        loss = (pred[:, 1] - want[:, 1]).pow(2).mean() if target == "acc" else (pred - want).pow(2).mean()
+        if not torch.isfinite(loss):
+            raise RuntimeError(f"loss became {loss.item()} at step {step}: lower lr={lr}")
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        if step % 10 == 0:
+            losses.append(loss.item())
+    model.eval()
+    return losses
+
+
+def rollout(model: nn.Module, x0: torch.Tensor, steps: int, dt: float, substeps: int = 1) -> torch.Tensor:
+    """Integrate ``dx/dt = model(x)`` from ``x0 [N, 2]`` with RK4 (``substeps`` per recorded ``dt``):
+    ``[N, steps + 1, 2]``.
+
+    Raises:
+        ValueError: non-finite initial states, ``steps`` above ``MAX_ROLLOUT``, ``dt`` not positive.
+    A trajectory that blows up is kept as NaN from then on (``relative_drift`` reports it).
+    """
+    _check_state(x0)
+    if not torch.isfinite(x0).all():
+        raise ValueError("initial states must be finite")
+    if not 1 <= steps <= MAX_ROLLOUT:
+        raise ValueError(f"rollouts are capped at {MAX_ROLLOUT} steps, got {steps}")
+    if not dt > 0:
+        raise ValueError(f"dt must be positive, got {dt}")
+    if substeps < 1:
+        raise ValueError(f"substeps must be at least 1, got {substeps}")
+    model.eval()
+    x, h = x0.float(), dt / substeps
+    out = [x]
+    for _ in range(steps):
+        for _ in range(substeps):
+            k1 = model(x)
+            k2 = model(x + 0.5 * h * k1)
+            k3 = model(x + 0.5 * h * k2)
+            k4 = model(x + h * k3)
+            x = (x + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)).detach()
+        out.append(x)
+    return torch.stack(out, dim=1)
+
+
+def relative_drift(traj: torch.Tensor, g: float = G) -> torch.Tensor:
+    """Per trajectory ``[N, T, 2]``: the largest ``|E(t) - E(0)| / E(0)`` over time, with the true energy
+    (infinite where a rollout went non-finite)."""
+    e = energy(traj[..., 0].double(), traj[..., 1].double(), g)
+    drift = ((e - e[:, :1]).abs() / e[:, :1]).amax(dim=1)
+    return torch.where(torch.isfinite(drift), drift, torch.full_like(drift, math.inf)).float()
+
+
+# ----------------------------------------------------------------------------- notebook 08's runs
+
+SHIPPED = Path(__file__).resolve().parent.parent / "data" / "physics"
+
+
+def field_data(preset, states: str = "true") -> tuple[torch.Tensor, torch.Tensor]:
+    """(state, derivative) pairs from ``preset.field_trajectories`` simulated trajectories (seed)."""
+    from jepa_lab.datasets.pendulum import make_pendulum
+
+    d = make_pendulum(preset.field_trajectories, 100, preset.dt, image_size=None, seed=preset.seed)
+    return d["states"].reshape(-1, 2), d["derivatives"].reshape(-1, 2)
+
+
+def test_starts(preset, n: int = 32) -> torch.Tensor:
+    """Held-out initial states ``[n, 2]`` (seed + 1)."""
+    from jepa_lab.datasets.pendulum import make_pendulum
+
+    return make_pendulum(n, 1, preset.dt, image_size=None, seed=preset.seed + 1)["states"][:, 0]
+
+
+def fit_named(name: str, preset, states: torch.Tensor, derivatives: torch.Tensor) -> tuple[nn.Module, list[float]]:
+    """A fresh ``MODELS[name]`` (seeded) fitted with the preset's budget; the LNN on accelerations."""
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
+    torch.manual_seed(preset.seed)
+    model = MODELS[name](hidden=preset.field_hidden)
+    losses = fit_field(model, states, derivatives, steps=preset.field_steps, batch=1024, seed=preset.seed,
+                       target="acc" if name == "LNN" else "both")
+    return model, losses
+
+
+def load_or_fit(name: str, preset, directory: str | Path = SHIPPED, retrain: bool = False) -> tuple[nn.Module, dict]:
+    """The shipped ``<name>_<mode>.pt`` fitted on true states with exactly this preset, else fit here."""
+    from jepa_lab.train import load_checkpoint
+
+    path = Path(directory) / f"{name.lower()}_{preset.mode}.pt"
+    if path.is_file() and not retrain:
+        model = MODELS[name](hidden=preset.field_hidden)
+        try:
+            card = load_checkpoint(path, model, expect={"preset": preset.as_dict(), "model_name": name})
+            return model.eval(), card
+        except ValueError as e:
+            print(f"not using {path.name}: {e}")
+    model, losses = fit_named(name, preset, *field_data(preset))
+    return model, {"losses": losses}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m jepa_lab.physics --mode MODE``: fit MLP, HNN and LNN on true states, write them."""
+    import argparse
+    import time
+
+    from jepa_lab import config
+    from jepa_lab.train import _commit, save_checkpoint
+
+    parser = argparse.ArgumentParser(description="Fit notebook 08's vector fields on true pendulum states.")
+    parser.add_argument("--mode", choices=config.MODES)
+    parser.add_argument("--out-dir", type=Path, default=SHIPPED)
+    args = parser.parse_args(argv)
+    preset = config.for_notebook("08", mode=args.mode)
+    commit, data = _commit(), field_data(preset)
+    starts = test_starts(preset)
+    for name in MODELS:
+        t0 = time.perf_counter()
+        model, losses = fit_named(name, preset, *data)
+        seconds = time.perf_counter() - t0
+        drift = relative_drift(rollout(model, starts, preset.rollout_steps, preset.rollout_dt, substeps=2))
+        card = {"preset": preset.as_dict(), "model_name": name, "losses": losses, "wall_seconds": seconds,
+                "command": f"python -m jepa_lab.physics --mode {preset.mode} --out-dir {args.out_dir}",
+                "commit": commit, "threads": torch.get_num_threads(), "drift_mean": float(drift.mean())}
+        save_checkpoint(args.out_dir / f"{name.lower()}_{preset.mode}.pt", model, None, preset.field_steps, card)
+        print(f"{name}: {seconds:.0f} s, final loss {losses[-1]:.2e}, energy drift over {preset.rollout_steps} "
+              f"steps: mean {drift.mean():.5f}, max {drift.max():.5f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -54,19 +54,28 @@ def linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Ten
     return float(clf.score(np.asarray(test_x.flatten(1)), np.asarray(test_y)))
 
 
-def ridge_probe(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
-                alphas: tuple[float, ...] = (0.1, 1.0, 10.0, 100.0, 1000.0)) -> list[float]:
-    """Held-out R² per target column of a standardised ridge regression on frozen features (the
-    regularisation picked by cross-validation on the training split among ``alphas``)."""
+def fit_ridge(train_x: torch.Tensor, train_y: torch.Tensor,
+              alphas: tuple[float, ...] = (0.1, 1.0, 10.0, 100.0, 1000.0)):
+    """A standardised ridge regression on frozen features ``[N, F] -> [N, K]`` (regularisation picked by
+    cross-validation among ``alphas``). Returns ``predict: [M, F] -> [M, K]`` (float32 tensors)."""
     from sklearn.linear_model import RidgeCV
-    from sklearn.metrics import r2_score
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
+    if len(train_x) != len(train_y) or len(train_x) == 0:
+        raise ValueError("a probe needs as many (non-zero) feature rows as targets")
+    reg = make_pipeline(StandardScaler(), RidgeCV(alphas=alphas)).fit(np.asarray(train_x.flatten(1)),
+                                                                      np.asarray(train_y))
+    return lambda x: torch.as_tensor(reg.predict(np.asarray(x.flatten(1))), dtype=torch.float32)
+
+
+def ridge_probe(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
+                alphas: tuple[float, ...] = (0.1, 1.0, 10.0, 100.0, 1000.0)) -> list[float]:
+    """Held-out R² per target column of ``fit_ridge``."""
+    from sklearn.metrics import r2_score
+
     _check_xy(train_x, train_y, test_x, test_y)
-    reg = make_pipeline(StandardScaler(), RidgeCV(alphas=alphas))
-    reg.fit(np.asarray(train_x.flatten(1)), np.asarray(train_y))
-    pred = reg.predict(np.asarray(test_x.flatten(1)))
+    pred = fit_ridge(train_x, train_y, alphas)(test_x).numpy()
     return [float(v) for v in np.atleast_1d(r2_score(np.asarray(test_y), pred, multioutput="raw_values"))]
 
 

@@ -277,3 +277,30 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def probed_trajectories(encoder: nn.Module, decode, frames: torch.Tensor, clip: int) -> torch.Tensor:
+    """States read from frames: every ``clip``-frame window of ``frames [N, 3, T, S, S]`` through ``encoder``
+    (all tokens, flattened) and the probe ``decode`` (-> cos, sin, omega), as ``[N, T - clip + 1, 2]``
+    (theta = atan2(sin, cos), omega) for the window's last frame."""
+    from jepa_lab.evaluate import extract_features
+
+    n, _, t, _, _ = frames.shape
+    if t < clip:
+        raise ValueError(f"need at least {clip} frames per trajectory, got {t}")
+    windows = frames.unfold(2, clip, 1).permute(0, 2, 1, 5, 3, 4)  # [N, W, 3, clip, S, S]
+    w = windows.shape[1]
+    feats = extract_features(encoder, windows.reshape(n * w, *windows.shape[2:]), pool=False).flatten(1)
+    csw = decode(feats).view(n, w, 3)
+    return torch.stack([torch.atan2(csw[..., 1], csw[..., 0]), csw[..., 2]], dim=-1)
+
+
+def finite_difference(traj: torch.Tensor, dt: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Central-difference derivatives of trajectories ``[N, T, 2]`` (angles unwrapped first): returns the
+    interior states ``[N * (T - 2), 2]`` and their derivatives, for ``fit_field``."""
+    theta = traj[..., 0]
+    d = torch.remainder(theta[:, 1:] - theta[:, :-1] + math.pi, 2 * math.pi) - math.pi  # unwrap
+    unwrapped = torch.cat([theta[:, :1], theta[:, :1] + d.cumsum(1)], dim=1)
+    x = torch.stack([unwrapped, traj[..., 1]], dim=-1)
+    deriv = (x[:, 2:] - x[:, :-2]) / (2 * dt)
+    return traj[:, 1:-1].reshape(-1, 2), deriv.reshape(-1, 2)

@@ -281,7 +281,7 @@ if __name__ == "__main__":
 
 def probed_trajectories(encoder: nn.Module, decode, frames: torch.Tensor, clip: int) -> torch.Tensor:
     """States read from frames: every ``clip``-frame window of ``frames [N, 3, T, S, S]`` through ``encoder``
-    (all tokens, flattened) and the probe ``decode`` (-> cos, sin, omega), as ``[N, T - clip + 1, 2]``
+    (mean-pooled features) and the probe ``decode`` (-> cos, sin, omega), as ``[N, T - clip + 1, 2]``
     (theta = atan2(sin, cos), omega) for the window's last frame."""
     from jepa_lab.evaluate import extract_features
 
@@ -290,7 +290,7 @@ def probed_trajectories(encoder: nn.Module, decode, frames: torch.Tensor, clip: 
         raise ValueError(f"need at least {clip} frames per trajectory, got {t}")
     windows = frames.unfold(2, clip, 1).permute(0, 2, 1, 5, 3, 4)  # [N, W, 3, clip, S, S]
     w = windows.shape[1]
-    feats = extract_features(encoder, windows.reshape(n * w, *windows.shape[2:]), pool=False).flatten(1)
+    feats = extract_features(encoder, windows.reshape(n * w, *windows.shape[2:]))
     csw = decode(feats).view(n, w, 3)
     return torch.stack([torch.atan2(csw[..., 1], csw[..., 0]), csw[..., 2]], dim=-1)
 

@@ -456,20 +456,20 @@ def longer_clips_report(model: nn.Module, preset: config.VJEPA05, frames: tuple[
 
 
 def state_probe_report(model: nn.Module, preset: config.Pendulum08) -> dict[str, dict[str, float]]:
-    """Held-out R² of a ridge probe from all-token features (not pooled: pooling throws away *where* the
-    bob is) to ``(cos theta, sin theta, omega)`` at a pendulum clip's last frame, for both encoders and the
-    same encoder at random init."""
+    """Held-out R² of a ridge probe from mean-pooled features to ``(cos theta, sin theta, omega)`` at a
+    pendulum clip's last frame, for both encoders, the same encoder at random init, and the raw pixels
+    of the clip's last two frames (two frames are the least that shows a velocity)."""
     from jepa_lab import evaluate
 
     train_x, train_y, test_x, test_y = video_probe_data(preset)
     fresh = initial_encoder(preset).to(next(model.parameters()).device)
-    out = {}
-    for name, enc in (("context encoder", model.context_encoder), ("target encoder", model.target_encoder),
-                      ("random init", fresh)):
-        feats = [evaluate.extract_features(enc, x, pool=False).flatten(1) for x in (train_x, test_x)]
-        r2 = evaluate.ridge_probe(feats[0], train_y["state"], feats[1], test_y["state"])
-        out[name] = dict(zip(("cos", "sin", "omega"), r2, strict=True))
-    return out
+    feats = {name: (evaluate.extract_features(enc, train_x), evaluate.extract_features(enc, test_x))
+             for name, enc in (("context encoder", model.context_encoder), ("target encoder", model.target_encoder),
+                               ("random init", fresh))}
+    feats["pixels, last two frames"] = (train_x[:, :, -2:].flatten(1), test_x[:, :, -2:].flatten(1))
+    return {name: dict(zip(("cos", "sin", "omega"), evaluate.ridge_probe(a, train_y["state"], b, test_y["state"]),
+                           strict=True))
+            for name, (a, b) in feats.items()}
 
 
 def format_probe(results: dict[str, dict[str, float]]) -> str:

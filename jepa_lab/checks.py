@@ -8,6 +8,7 @@ Introduced in notebook 01.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -193,3 +194,29 @@ def check_r2(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> bool:
     cases = [(true + 0.1 * torch.randn(50, 4, generator=g), true), (true.mean(0).expand(50, -1), true),
              (-true, true), (true, true)]
     return check(fn, dynamics.r2, cases, "r2", atol=1e-5)
+
+
+def check_pendulum_energy(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> bool:
+    """Check ``fn(theta, omega) -> omega²/2 + g (1 - cos theta)`` (g = 9.81) against ``pendulum.energy``."""
+    from jepa_lab.datasets import pendulum
+
+    g = torch.Generator().manual_seed(0)
+    cases = [(torch.zeros(3), torch.zeros(3)), (torch.rand(5, generator=g) * 6 - 3, torch.randn(5, generator=g) * 3),
+             (torch.tensor([math.pi]), torch.tensor([0.0]))]
+    return check(fn, pendulum.energy, cases, "energy", atol=1e-4)
+
+
+def check_rk4_step(fn: Callable) -> bool:
+    """Check ``fn(field, x, h)`` (one RK4 step of ``dx/dt = field(x)``) against ``physics.rk4_step``."""
+    from jepa_lab import physics
+
+    def pend(x):
+        return torch.stack([x[:, 1], -9.81 * torch.sin(x[:, 0])], dim=1)
+
+    def spiral(x):
+        return torch.stack([-x[:, 1] - 0.1 * x[:, 0], x[:, 0]], dim=1)
+
+    g = torch.Generator().manual_seed(0)
+    cases = [(pend, torch.randn(4, 2, generator=g), 0.1), (spiral, torch.randn(3, 2, generator=g), 0.5),
+             (pend, torch.tensor([[1.0, 0.0]]), 0.01)]
+    return check(fn, physics.rk4_step, cases, "rk4_step", atol=1e-5)

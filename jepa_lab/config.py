@@ -300,11 +300,11 @@ _PRESETS: dict[str, dict[str, Preset]] = {
                          steps=steps, lr=2e-3, warmup_steps=steps // 10, var_weight=1.0, cov_weight=0.04,
                          ema_start=0.98, probe_train=probe[0], probe_test=probe[1], dt=0.05,
                          field_trajectories=fields[0], field_hidden=fields[1], field_steps=fields[2],
-                         rollout_steps=1000, rollout_dt=0.1)
+                         rollout_steps=fields[3], rollout_dt=0.1)
         for mode, n_train, depth, batch, steps, probe, fields in (
-            ("fast", 512, 2, 32, 80, (400, 300), (128, 64, 400)),
-            ("cpu", 4000, 4, 64, 300, (1500, 1000), (512, 256, 3000)),
-            ("full", 20000, 6, 256, 3000, (2000, 1000), (1024, 256, 10000)))
+            ("fast", 512, 2, 32, 80, (400, 300), (128, 64, 400, 300)),
+            ("cpu", 4000, 4, 64, 300, (1500, 1000), (512, 256, 3000, 1000)),
+            ("full", 20000, 6, 256, 3000, (2000, 1000), (1024, 256, 10000, 1000)))
     },
     "07": {
         mode: Dynamics07(mode=mode, seed=0, n_train=n_train, n_test=256, length=64, dt=0.05, history=2,

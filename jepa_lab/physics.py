@@ -30,6 +30,7 @@ from torch import nn
 from jepa_lab.datasets.pendulum import G, energy
 
 MAX_ROLLOUT = 20_000
+LNN_MAX_HIDDEN = 128  # measured: a width-256 LNN blew up at its first steps and stalled (loss 57); 128 trains
 
 
 def _net(d_in: int, hidden: int, d_out: int) -> nn.Sequential:
@@ -78,14 +79,21 @@ class HNN(nn.Module):
 
 
 class LNN(nn.Module):
-    """Lagrangian NN: a learned ``L(q, v)``; accelerations through its Hessian in ``v``."""
+    """Lagrangian NN: a learned ``L(q, v)``; accelerations through its Hessian in ``v``.
 
-    def __init__(self, hidden: int = 128) -> None:
+    ``L`` is only defined up to scale (``c * L`` gives the same accelerations), and a fresh network is
+    almost flat in ``v``, so the division by ``d²L/dv²`` starts near 0 / 0; ``fit_field`` therefore adds
+    ``(d²L/dv² - 1)²`` to the acceleration loss, fixing the scale at the true pendulum's (mass 1), and the
+    network's output is multiplied by ``out_scale`` (L is of order g) so that scale is within reach.
+    Measured: without the output scale, a width-256 LNN stalled at predicting zero acceleration."""
+
+    def __init__(self, hidden: int = 128, out_scale: float = 10.0) -> None:
         super().__init__()
         self.net = _net(3, hidden, 1)
+        self.out_scale = out_scale  # L is of order g = 9.81: a network output of order 1, times 10
 
     def lagrangian(self, q: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-        return self.net(_features(q, v))[:, 0]
+        return self.out_scale * self.net(_features(q, v))[:, 0]
 
     def _parts(self, q: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """``dL/dq``, ``dL/dv``, ``d²L/dv²``, ``d²L/dq dv`` at each state."""
@@ -106,6 +114,7 @@ class LNN(nn.Module):
         _check_state(x)
         q, v = x[:, 0], x[:, 1]
         dl_dq, _, d2_vv, d2_qv = self._parts(q, v)
+        self.last_d2l_dv2 = d2_vv  # fit_field pins its scale near 1 (see the class docstring)
         acc = (dl_dq - d2_qv * v) / d2_vv
         out = torch.stack([v, acc], dim=1)
         return out if self.training else out.detach()
@@ -148,6 +157,8 @@ def fit_field(model: nn.Module, states: torch.Tensor, derivatives: torch.Tensor,
         pred = model(states[idx])
         want = derivatives[idx]
         loss = (pred[:, 1] - want[:, 1]).pow(2).mean() if target == "acc" else (pred - want).pow(2).mean()
+        if isinstance(model, LNN):
+            loss = loss + (model.last_d2l_dv2 - 1).pow(2).mean()  # fix the Lagrangian's scale
         if not torch.isfinite(loss):
             raise RuntimeError(f"loss became {loss.item()} at step {step}: lower lr={lr}")
         opt.zero_grad(set_to_none=True)
@@ -158,6 +169,22 @@ def fit_field(model: nn.Module, states: torch.Tensor, derivatives: torch.Tensor,
             losses.append(loss.item())
     model.eval()
     return losses
+
+
+def rk4_step(field, x: torch.Tensor, h: float) -> torch.Tensor:
+    """One classic Runge–Kutta step of ``dx/dt = field(x)``."""
+    k1 = field(x)
+    k2 = field(x + 0.5 * h * k1)
+    k3 = field(x + 0.5 * h * k2)
+    k4 = field(x + h * k3)
+    return x + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+
+
+def energy_mse(traj: torch.Tensor, g: float = G) -> float:
+    """The HNN paper's energy metric on rollouts ``[N, T, 2]``: mean over trajectories and time of
+    ``(E(t) - E(0))²`` with the true energy (E(0) is the true energy, conserved by the real pendulum)."""
+    e = energy(traj[..., 0].double(), traj[..., 1].double(), g)
+    return float((e - e[:, :1]).pow(2).mean())
 
 
 def rollout(model: nn.Module, x0: torch.Tensor, steps: int, dt: float, substeps: int = 1) -> torch.Tensor:
@@ -182,11 +209,7 @@ def rollout(model: nn.Module, x0: torch.Tensor, steps: int, dt: float, substeps:
     out = [x]
     for _ in range(steps):
         for _ in range(substeps):
-            k1 = model(x)
-            k2 = model(x + 0.5 * h * k1)
-            k3 = model(x + 0.5 * h * k2)
-            k4 = model(x + h * k3)
-            x = (x + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)).detach()
+            x = rk4_step(model, x, h).detach()
         out.append(x)
     return torch.stack(out, dim=1)
 
@@ -219,12 +242,16 @@ def test_starts(preset, n: int = 32) -> torch.Tensor:
     return make_pendulum(n, 1, preset.dt, image_size=None, seed=preset.seed + 1)["states"][:, 0]
 
 
+def _width(name: str, preset) -> int:
+    return min(preset.field_hidden, LNN_MAX_HIDDEN) if name == "LNN" else preset.field_hidden
+
+
 def fit_named(name: str, preset, states: torch.Tensor, derivatives: torch.Tensor) -> tuple[nn.Module, list[float]]:
     """A fresh ``MODELS[name]`` (seeded) fitted with the preset's budget; the LNN on accelerations."""
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
     torch.manual_seed(preset.seed)
-    model = MODELS[name](hidden=preset.field_hidden)
+    model = MODELS[name](hidden=_width(name, preset))
     losses = fit_field(model, states, derivatives, steps=preset.field_steps, batch=1024, seed=preset.seed,
                        target="acc" if name == "LNN" else "both")
     return model, losses
@@ -236,7 +263,7 @@ def load_or_fit(name: str, preset, directory: str | Path = SHIPPED, retrain: boo
 
     path = Path(directory) / f"{name.lower()}_{preset.mode}.pt"
     if path.is_file() and not retrain:
-        model = MODELS[name](hidden=preset.field_hidden)
+        model = MODELS[name](hidden=_width(name, preset))
         try:
             card = load_checkpoint(path, model, expect={"preset": preset.as_dict(), "model_name": name})
             return model.eval(), card
@@ -257,11 +284,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Fit notebook 08's vector fields on true pendulum states.")
     parser.add_argument("--mode", choices=config.MODES)
     parser.add_argument("--out-dir", type=Path, default=SHIPPED)
+    parser.add_argument("--model", action="append", choices=list(MODELS), help="only these (repeatable)")
     args = parser.parse_args(argv)
     preset = config.for_notebook("08", mode=args.mode)
     commit, data = _commit(), field_data(preset)
     starts = test_starts(preset)
-    for name in MODELS:
+    for name in args.model or MODELS:
         t0 = time.perf_counter()
         model, losses = fit_named(name, preset, *data)
         seconds = time.perf_counter() - t0

@@ -435,6 +435,51 @@ def rollout_explorer(models: dict, preset, states: torch.Tensor, max_horizon: in
     return Explorer(draw, controls, figsize=(9, 4))
 
 
+def pendulum_explorer(models: dict, dt: float = 0.1, max_steps: int = 2000) -> Explorer:
+    """Pick an initial angle and angular velocity, a learned vector field and a rollout length; see its
+    phase portrait next to the exact pendulum's, and the true energy along both.
+
+    Args:
+        models: name -> a ``physics`` vector field (``MLP``, ``HNN``, ``LNN``...).
+        dt: the rollout's step (RK4, two substeps); max_steps: the steps slider's top (capped by
+            ``physics.MAX_ROLLOUT``).
+
+    Introduced in notebook 08.
+    """
+    from jepa_lab import physics
+    from jepa_lab.datasets import pendulum
+
+    if not models:
+        raise ValueError("pendulum_explorer needs at least one model")
+    top = min(max_steps, physics.MAX_ROLLOUT)
+
+    def draw(fig: Figure, model: str, theta0: float, omega0: float, steps: int) -> None:
+        x0 = torch.tensor([[theta0, omega0]])
+        learned = physics.rollout(models[model], x0, steps, dt, substeps=2)[0]
+        exact = pendulum.simulate(x0[:, 0], x0[:, 1], steps + 1, dt)[0].float()
+        left, right = fig.subplots(1, 2)
+        left.plot(exact[:, 0], exact[:, 1], "k-", lw=1, label="exact")
+        left.plot(learned[:, 0], learned[:, 1], "-", color="tab:orange", lw=0.8, label=model)
+        left.set(xlabel="θ (unwrapped)", ylabel="ω", title="phase portrait")
+        left.legend(fontsize=7)
+        time = torch.arange(steps + 1) * dt
+        for traj, style, name in ((exact, "k-", "exact"), (learned, "-", model)):
+            e = pendulum.energy(traj[:, 0], traj[:, 1])
+            right.plot(time, e / e[0], style, lw=1, label=name)
+        right.set(xlabel="time (s)", ylabel="E(t) / E(0)", title="true energy")
+        drift = physics.relative_drift(learned[None])[0]
+        fig.suptitle(f"{model} from θ0 = {theta0:.2f}, ω0 = {omega0:.2f}: largest energy change {drift:.2%}",
+                     fontsize=9)
+
+    controls = {
+        "model": W.Dropdown(options=list(models), value=next(iter(models)), description="model"),
+        "theta0": _slider(W.FloatSlider, value=1.0, min=-3.0, max=3.0, step=0.05, description="θ0"),
+        "omega0": _slider(W.FloatSlider, value=0.0, min=-5.0, max=5.0, step=0.1, description="ω0"),
+        "steps": _slider(W.IntSlider, value=min(500, top), min=10, max=top, step=10, description="steps"),
+    }
+    return Explorer(draw, controls, figsize=(9, 4))
+
+
 def _one_mask(grid, seed: int, num_targets: int, min_context: int):
     """One I-JEPA multi-block mask as index tensors for a pair of images, and the ``MaskSample`` to draw."""
     m = masks.sample("multiblock", grid, torch.Generator().manual_seed(seed), num_targets=num_targets,

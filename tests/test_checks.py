@@ -72,3 +72,14 @@ def test_notebook_07_checks(capsys):
     assert not checks.check_jumps(lambda k, h: [1] * k)  # correct sum, but not the fewest jumps
     assert not checks.check_r2(lambda p, t: 1 - (p - t).pow(2).mean(0))  # forgot to divide by the variance
     assert "[wrong]" in capsys.readouterr().out
+
+
+def test_notebook_08_checks(capsys):
+    from jepa_lab import physics
+    from jepa_lab.datasets import pendulum
+
+    assert checks.check_pendulum_energy(pendulum.energy)
+    assert checks.check_rk4_step(physics.rk4_step)
+    assert not checks.check_pendulum_energy(lambda t, w: 0.5 * w**2 - 9.81 * torch.cos(t))  # zero at the wrong place
+    assert not checks.check_rk4_step(lambda f, x, h: x + h * f(x))  # Euler is not RK4
+    assert "[wrong]" in capsys.readouterr().out

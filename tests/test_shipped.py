@@ -80,3 +80,42 @@ def test_shipped_vjepa_beats_the_frame_wise_encoder_on_motion():
     probe = card["probe"]
     assert probe["context encoder"]["direction"] >= probe["frame-wise image encoder"]["direction"] + 0.20
     assert probe["context encoder"]["direction"] >= 2.5 / 8
+
+
+def test_shipped_pendulum_vjepa_loads_and_its_card_meets_the_probe_targets():
+    path = train.CHECKPOINTS / "pendulum_vjepa_cpu.pt"
+    card = json.loads(path.with_suffix(".json").read_text())
+    preset = config.for_notebook("08", mode="cpu")
+    model, _, _ = train.vjepa_task(preset)
+    train.load_checkpoint(path, model, expect={"preset": preset.as_dict()})
+    ctx = card["probe"]["context encoder"]
+    assert min(ctx["cos"], ctx["sin"]) >= 0.85 and ctx["omega"] >= 0.8
+
+
+def test_shipped_dynamics_design_meets_notebook_07_targets():
+    from jepa_lab import dynamics
+
+    preset = config.for_notebook("07", mode="cpu")
+    model, history = dynamics.load_or_run(preset, "residual + prior (the design)")
+    assert len(history["loss"]) > 10  # loaded (a card's history), not a fresh run
+    r = dynamics.evaluate(model, preset)
+    k10 = r["horizons"][10]
+    assert min(r["probe_r2"]) >= 0.95 and r["effective_rank"] >= r["width"] / 2
+    assert min(k10["decoded_r2"]) >= 0.9 and k10["ratio"] <= 0.1
+    for variant in dynamics.VARIANTS:  # every variant's file fits its preset
+        path = dynamics.SHIPPED / f"{dynamics.slug(variant)}_cpu.pt"
+        vp = dynamics.variant_preset(preset, variant)
+        train.load_checkpoint(path, dynamics.build(vp), expect={"preset": vp.as_dict(), "variant": variant})
+
+
+def test_shipped_vector_fields_load_and_roll_out():
+    from jepa_lab import physics
+
+    preset = config.for_notebook("08", mode="cpu")
+    cards = {}
+    for name in physics.MODELS:
+        model, cards[name] = physics.load_or_fit(name, preset)
+        assert "command" in cards[name]  # loaded, not fitted here
+        assert torch.isfinite(physics.rollout(model, physics.test_starts(preset, 4), 20, 0.1)).all()
+    assert cards["HNN"]["drift_mean"] <= 2e-3 and cards["LNN"]["drift_mean"] <= 2e-3
+    assert cards["MLP"]["drift_mean"] > cards["HNN"]["drift_mean"]

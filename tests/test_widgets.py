@@ -160,3 +160,15 @@ def test_rollout_explorer_draws_and_clamps():
     assert ex.params["horizon"] == 20 and ex.params["index"] == 0
     with pytest.raises(ValueError, match="one ball"):
         widgets.rollout_explorer(models, p, test[:4, :, :2])
+
+
+def test_pendulum_explorer_draws_and_clamps():
+    from jepa_lab import physics
+
+    ex = widgets.pendulum_explorer({"MLP": physics.MLP(hidden=8), "HNN": physics.HNN(hidden=8)}, max_steps=100)
+    ex.update(model="HNN", theta0=0.5, omega0=1.0, steps=50)
+    assert ex.figure is not None and ex.params["model"] == "HNN"
+    ex.update(theta0=10.0, omega0=-99.0, steps=10_000)  # clamped, not an error
+    assert ex.params["theta0"] == 3.0 and ex.params["omega0"] == -5.0 and ex.params["steps"] == 100
+    with pytest.raises(ValueError, match="at least one"):
+        widgets.pendulum_explorer({})

@@ -116,35 +116,8 @@ def bench_encoder(tokens: tuple[int, ...] = (64, 256), size: str = "tiny", batch
     return rows
 
 
-def bench_ijepa(mode: str = "cpu", repeats: int = 3, device: str = "cpu") -> dict[str, float]:
-    """Seconds per batch: a full I-JEPA training step vs the encoder's forward+backward on all tokens."""
-    from jepa_lab import config, train
-
-    preset = config.for_notebook("04", mode=mode)
-    model, batch_fn, cfg = train.ijepa_task(preset)
-    dev = torch.device(device)
-    model.to(dev)
-    opt = train.make_optimizer(model, cfg)
-    x, ctx_idx, tgt_idx = batch_fn(0, torch.Generator().manual_seed(0))
-    x, ctx_idx, tgt_idx = x.to(dev), ctx_idx.to(dev), [t.to(dev) for t in tgt_idx]
-
-    def ijepa_step():
-        loss = model(x, ctx_idx, tgt_idx)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        model.ema_update(0.996)
-
-    def encoder_all_tokens():
-        model.context_encoder(x).square().mean().backward()
-
-    step = runtime.time_call(ijepa_step, repeats=repeats)
-    enc = runtime.time_call(encoder_all_tokens, repeats=repeats)
-    return {"batch": preset.batch_size, "ijepa_s": step, "encoder_s": enc,
-            "context_tokens": ctx_idx.shape[1], "tokens": model.context_encoder.num_patches}
-
-
 def _step_time(model, x, ctx_idx, tgt_idx, repeats: int) -> float:
+    """Seconds per full JEPA training step (loss, backward, AdamW, EMA update) on one fixed batch."""
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-3)
 
     def step():
@@ -155,6 +128,26 @@ def _step_time(model, x, ctx_idx, tgt_idx, repeats: int) -> float:
         model.ema_update(0.996)
 
     return runtime.time_call(step, repeats=repeats)
+
+
+def bench_ijepa(mode: str = "cpu", repeats: int = 3, device: str = "cpu") -> dict[str, float]:
+    """Seconds per batch: a full I-JEPA training step vs the encoder's forward+backward on all tokens."""
+    from jepa_lab import config, train
+
+    preset = config.for_notebook("04", mode=mode)
+    model, batch_fn, cfg = train.ijepa_task(preset)
+    dev = torch.device(device)
+    model.to(dev)
+    x, ctx_idx, tgt_idx = batch_fn(0, torch.Generator().manual_seed(0))
+    x, ctx_idx, tgt_idx = x.to(dev), ctx_idx.to(dev), [t.to(dev) for t in tgt_idx]
+
+    def encoder_all_tokens():
+        model.context_encoder(x).square().mean().backward()
+
+    step = _step_time(model, x, ctx_idx, tgt_idx, repeats)
+    enc = runtime.time_call(encoder_all_tokens, repeats=repeats)
+    return {"batch": preset.batch_size, "ijepa_s": step, "encoder_s": enc,
+            "context_tokens": ctx_idx.shape[1], "tokens": model.context_encoder.num_patches}
 
 
 def bench_vjepa(mode: str = "cpu", repeats: int = 3, device: str = "cpu") -> dict[str, float]:

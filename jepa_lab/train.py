@@ -356,6 +356,14 @@ def fit_or_load(name: str, preset: config.Preset, directory: str | Path = CHECKP
     return model, {"history": history, "preset": preset.as_dict(), "step": cfg.steps}
 
 
+def describe_card(card: dict) -> str:
+    """One line about a checkpoint's card (or a fresh run's history from ``fit_or_load``): the command
+    that made it, its steps, and where and how long it ran."""
+    where = (f", {card['wall_seconds']:.0f} s on {card['device']} ({card['threads']} thread)"
+             if "threads" in card else "")
+    return f"{card.get('command', 'trained in this notebook')}: {card['step']} steps{where}"
+
+
 def probe_data(preset: config.IJEPA04) -> tuple[torch.Tensor, ...]:
     """The held-out probe split of a notebook-04 preset: ``probe_train`` shapes to fit (seed + 2),
     ``probe_test`` to test (seed + 1); training uses ``seed`` itself, so neither split was seen in training."""

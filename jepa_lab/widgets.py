@@ -475,7 +475,7 @@ def pendulum_explorer(models: dict, dt: float = 0.1, max_steps: int = 2000) -> E
         "model": W.Dropdown(options=list(models), value=next(iter(models)), description="model"),
         "theta0": _slider(W.FloatSlider, value=1.0, min=-3.0, max=3.0, step=0.05, description="θ0"),
         "omega0": _slider(W.FloatSlider, value=0.0, min=-5.0, max=5.0, step=0.1, description="ω0"),
-        "steps": _slider(W.IntSlider, value=min(500, top), min=10, max=top, step=10, description="steps"),
+        "steps": _slider(W.IntSlider, value=min(300, top), min=10, max=top, step=10, description="steps"),
     }
     return Explorer(draw, controls, figsize=(9, 4))
 

@@ -132,8 +132,7 @@ name = f"ijepa_shapes_{preset.mode}"
 model, card = train.fit_or_load(name, preset, retrain=RETRAIN)
 model = model.to(device).eval()
 history = card["history"]
-print(f"{card.get('command', 'trained in this notebook')}: {card['step']} steps"
-      + (f", {card['wall_seconds']:.0f} s on {card['device']} ({card['threads']} thread)" if "threads" in card else ""))
+print(train.describe_card(card))
 plots.plot_history(history, label=name)
 plt.show()
 print(f"loss {history['loss'][0]:.3f} -> {history['loss'][-1]:.3f}")

@@ -29,9 +29,10 @@
 # **What you'll learn:** what a video JEPA adds over an image JEPA, why V-JEPA hides tubes, when that
 # rule matters and when (measured here) it does not, and how positions behave beyond the training length.
 #
-# **What you need:** notebooks 01–04. No GPU. Measured run time, top to bottom: about X min in `cpu` mode on a
-# 2-core laptop CPU with the shipped checkpoints (`make course`; `RETRAIN = True` trains all three
-# yourself, about 3 min each with one thread), about X min in `fast` mode (CI).
+# **What you need:** notebooks 01–04. No GPU. Measured run time, top to bottom: about 3.5 min in `cpu` mode
+# with the shipped checkpoints (cell by cell on one thread of a 2-core CPU, beside another job; most of it
+# is encoding the probe clips; `RETRAIN = True` trains all three yourself, about 2 min each with one
+# thread), about 1.8 min in `fast` mode (CI).
 
 # %%
 import matplotlib.pyplot as plt
@@ -104,8 +105,7 @@ name = f"vjepa_moving_{preset.mode}"
 model, card = train.fit_or_load(name, preset, retrain=RETRAIN)
 model = model.to(device).eval()
 history = card["history"]
-print(f"{card.get('command', 'trained in this notebook')}: {card['step']} steps"
-      + (f", {card['wall_seconds']:.0f} s on {card['device']} ({card['threads']} thread)" if "threads" in card else ""))
+print(train.describe_card(card))
 plots.plot_history(history, label=name)
 plt.show()
 print(f"loss {history['loss'][0]:.3f} -> {history['loss'][-1]:.3f}")

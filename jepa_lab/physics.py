@@ -252,7 +252,8 @@ def fit_named(name: str, preset, states: torch.Tensor, derivatives: torch.Tensor
         raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
     torch.manual_seed(preset.seed)
     model = MODELS[name](hidden=_width(name, preset))
-    losses = fit_field(model, states, derivatives, steps=preset.field_steps, batch=1024, seed=preset.seed,
+    steps = preset.lnn_steps if name == "LNN" else preset.field_steps
+    losses = fit_field(model, states, derivatives, steps=steps, batch=1024, seed=preset.seed,
                        target="acc" if name == "LNN" else "both")
     return model, losses
 
@@ -297,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
         card = {"preset": preset.as_dict(), "model_name": name, "losses": losses, "wall_seconds": seconds,
                 "command": f"python -m jepa_lab.physics --mode {preset.mode} --out-dir {args.out_dir}",
                 "commit": commit, "threads": torch.get_num_threads(), "drift_mean": float(drift.mean())}
-        save_checkpoint(args.out_dir / f"{name.lower()}_{preset.mode}.pt", model, None, preset.field_steps, card)
+        save_checkpoint(args.out_dir / f"{name.lower()}_{preset.mode}.pt", model, None, len(losses) * 10, card)
         print(f"{name}: {seconds:.0f} s, final loss {losses[-1]:.2e}, energy drift over {preset.rollout_steps} "
               f"steps: mean {drift.mean():.5f}, max {drift.max():.5f}")
     return 0

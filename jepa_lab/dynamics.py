@@ -375,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m jepa_lab.dynamics --mode MODE --out-dir DIR``: train every variant, write checkpoints."""
     import argparse
 
-    from jepa_lab.train import _commit
+    from jepa_lab.train import _commit, update_card
 
     parser = argparse.ArgumentParser(description="Train notebook 07's latent dynamics variants.")
     parser.add_argument("--mode", choices=config.MODES)
@@ -390,21 +390,13 @@ def main(argv: list[str] | None = None) -> int:
         command = f"python -m jepa_lab.dynamics --mode {preset.mode} --out-dir {args.out_dir}"
         model, _ = run(preset, variant, checkpoint=out,
                        card={"command": command, "commit": commit, "threads": torch.get_num_threads()})
-        _drop_optimizer(out)
+        update_card(out, {}, drop_optimizer=True)  # shipped for loading, not resuming
         r = evaluate(model, variant_preset(preset, variant))
         k10 = r["horizons"][10]
         probe, decoded = ([round(v, 3) for v in x] for x in (r["probe_r2"], k10["decoded_r2"]))
         print(f"{variant}: {time.perf_counter() - t0:.0f} s, probe R² {probe}, effective rank "
               f"{r['effective_rank']:.1f}, k=10 latent error / copy {k10['ratio']:.3f}, decoded R² {decoded}")
     return 0
-
-
-def _drop_optimizer(path: Path) -> None:
-    from jepa_lab.train import _atomic_write
-
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    state.pop("optimizer", None)
-    _atomic_write(path, lambda tmp: torch.save(state, tmp))
 
 
 if __name__ == "__main__":

@@ -267,26 +267,40 @@ def initial_encoder(preset: config.IJEPA04 | config.VJEPA05) -> nn.Module:
                        depth=preset.depth, num_heads=preset.num_heads, **video)
 
 
+def jepa_model(preset: config.IJEPA04 | config.VJEPA05, **model_options) -> nn.Module:
+    """The ``jepa.JEPA`` of a notebook-04/05/06/08 preset exactly as its task builds it before training
+    (same seed, same weights), without generating any data: for loading a checkpoint into.
+
+    ``model_options`` override ``jepa.JEPA``'s arguments (notebook 06's ablations)."""
+    from jepa_lab import jepa
+
+    options = {"predictor_dim": preset.predictor_dim, "predictor_depth": preset.predictor_depth,
+               "predictor_heads": preset.predictor_heads, "var_weight": preset.var_weight,
+               "cov_weight": preset.cov_weight}
+    if isinstance(preset, config.VJEPA05):
+        options["loss"] = "l1"
+    else:
+        options["pred_weight"] = preset.pred_weight
+    return jepa.JEPA(encoder=initial_encoder(preset), **{**options, **model_options})
+
+
 def ijepa_task(preset: config.IJEPA04, **model_options):
     """Model, batch function and ``TrainConfig`` of I-JEPA on shapes for a notebook-04 (or 06) preset.
 
     ``model_options`` override ``jepa.JEPA``'s arguments (notebook 06's ablations: ``target``,
     ``stop_grad``, ``sigreg_weight``, ``predictor_dim``, ``var_weight``...)."""
-    from jepa_lab import jepa, masks
+    from jepa_lab import masks
     from jepa_lab.datasets import make_shapes
 
     images, _ = make_shapes(preset.n_train, preset.image_size, seed=preset.seed, colour=preset.colour)
-    encoder = initial_encoder(preset)
-    options = {"predictor_dim": preset.predictor_dim, "predictor_depth": preset.predictor_depth,
-               "predictor_heads": preset.predictor_heads, "var_weight": preset.var_weight,
-               "cov_weight": preset.cov_weight, "pred_weight": preset.pred_weight, **model_options}
-    model = jepa.JEPA(encoder=encoder, **options)
+    model = jepa_model(preset, **model_options)
+    grid = model.context_encoder.grid
     if preset.batch_size > len(images):
         raise ValueError(f"batch_size {preset.batch_size} is larger than the {len(images)} training images")
 
     def batch_fn(step: int, g: torch.Generator):
         idx = torch.randint(len(images), (preset.batch_size,), generator=g)
-        mb = masks.sample_batch("multiblock", encoder.grid, preset.batch_size, g, num_targets=preset.num_targets,
+        mb = masks.sample_batch("multiblock", grid, preset.batch_size, g, num_targets=preset.num_targets,
                                 min_context=preset.min_context)
         return images[idx], mb.ctx_idx, mb.tgt_idx
 
@@ -298,21 +312,19 @@ def ijepa_task(preset: config.IJEPA04, **model_options):
 def vjepa_task(preset: config.VJEPA05, **model_options):
     """Model, batch function and ``TrainConfig`` of V-JEPA on moving-shape clips for a notebook-05 preset:
     tubelet tokens, 3-D positions, tube (or per-frame) masks, L1 loss in latent space, EMA target."""
-    from jepa_lab import jepa, masks
+    from jepa_lab import masks
+
     if preset.mask not in masks.VIDEO_MASKS:
         raise ValueError(f"mask must be one of {', '.join(masks.VIDEO_MASKS)}, got {preset.mask!r}")
     clips, _ = video_clips(preset, preset.n_train, preset.seed)
-    encoder = initial_encoder(preset)
-    options = {"predictor_dim": preset.predictor_dim, "predictor_depth": preset.predictor_depth,
-               "predictor_heads": preset.predictor_heads, "loss": "l1", "var_weight": preset.var_weight,
-               "cov_weight": preset.cov_weight, **model_options}
-    model = jepa.JEPA(encoder=encoder, **options)
+    model = jepa_model(preset, **model_options)
+    grid = model.context_encoder.grid
     if preset.batch_size > len(clips):
         raise ValueError(f"batch_size {preset.batch_size} is larger than the {len(clips)} training clips")
 
     def batch_fn(step: int, g: torch.Generator):
         idx = torch.randint(len(clips), (preset.batch_size,), generator=g)
-        mb = masks.sample_video_batch(preset.mask, encoder.grid, preset.batch_size, g, keep_ratio=preset.keep_ratio)
+        mb = masks.sample_video_batch(preset.mask, grid, preset.batch_size, g, keep_ratio=preset.keep_ratio)
         return clips[idx], mb.ctx_idx, mb.tgt_idx
 
     cfg = TrainConfig(steps=preset.steps, lr=preset.lr, warmup_steps=min(preset.warmup_steps, preset.steps),
@@ -345,23 +357,26 @@ def fit_or_load(name: str, preset: config.Preset, directory: str | Path = CHECKP
     task = name.split("_")[0]
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
-    model, batch_fn, cfg = TASKS[task][1](preset)
     path = Path(directory) / f"{name}.pt"
     if path.is_file() and not retrain:
-        try:
+        try:  # loading needs the model only, not the training data
+            model = jepa_model(preset)
             return model, load_checkpoint(path, model, expect={"preset": preset.as_dict()})
         except ValueError as e:
             print(f"not using {path.name}: {e}")
+    model, batch_fn, cfg = TASKS[task][1](preset)
     history = fit(model, batch_fn, cfg, device=runtime.get_device(), progress=progress)
     return model, {"history": history, "preset": preset.as_dict(), "step": cfg.steps}
 
 
 def describe_card(card: dict) -> str:
-    """One line about a checkpoint's card (or a fresh run's history from ``fit_or_load``): the command
-    that made it, its steps, and where and how long it ran."""
+    """One line about a checkpoint's card (or a fresh run's from ``fit_or_load``): the command that made
+    it, its steps, where and how long it ran, and its first and last loss."""
     where = (f", {card['wall_seconds']:.0f} s on {card['device']} ({card['threads']} thread)"
              if "threads" in card else "")
-    return f"{card.get('command', 'trained in this notebook')}: {card['step']} steps{where}"
+    loss = card["history"]["loss"]
+    return (f"{card.get('command', 'trained in this notebook')}: {card['step']} steps{where}; "
+            f"loss {loss[0]:.3f} -> {loss[-1]:.3f}")
 
 
 def probe_data(preset: config.IJEPA04) -> tuple[torch.Tensor, ...]:
@@ -539,7 +554,7 @@ def shipped_image_encoder(image_size: int) -> nn.Module | None:
     path = CHECKPOINTS / "ijepa_shapes_cpu.pt"
     if image.image_size != image_size or not path.is_file():
         return None
-    model = ijepa_task(image)[0]
+    model = jepa_model(image)
     load_checkpoint(path, model, expect={"preset": image.as_dict()})
     return model.target_encoder
 

@@ -135,7 +135,6 @@ history = card["history"]
 print(train.describe_card(card))
 plots.plot_history(history, label=name)
 plt.show()
-print(f"loss {history['loss'][0]:.3f} -> {history['loss'][-1]:.3f}")
 assert history["loss"][-1] < 0.8 * history["loss"][0]
 
 # %% [markdown]

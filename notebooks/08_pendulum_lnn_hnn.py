@@ -78,8 +78,7 @@ plt.show()
 RETRAIN = False
 model, card = train.fit_or_load(f"pendulum_vjepa_{preset.mode}", preset, retrain=RETRAIN)
 model = model.to(device).eval()
-print(f"{card.get('command', 'trained in this notebook')}: {card['step']} steps; loss "
-      f"{card['history']['loss'][0]:.3f} -> {card['history']['loss'][-1]:.3f}")
+print(train.describe_card(card))
 probe = train.state_probe_report(model, preset)
 for row, r in probe.items():
     print(f"{row:>16}: " + ", ".join(f"R² {k} {v:.3f}" for k, v in r.items()))

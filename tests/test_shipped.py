@@ -27,7 +27,7 @@ def test_card_matches_the_weights(path):
     assert card["command"].startswith("python -m jepa_lab.train ijepa --mode cpu") and "--ship" in card["command"]
     preset = config.for_notebook("04", mode="cpu").replace(**{k: v for k, v in card["preset"].items()
                                                                if k != "mode"})
-    model, _, _ = train.ijepa_task(preset)
+    model = train.jepa_model(preset)
     loaded = train.load_checkpoint(path, model, expect={"preset": preset.as_dict()})
     assert loaded["step"] == preset.steps and "optimizer" not in torch.load(path, weights_only=True)
     data = train.probe_data(preset)
@@ -44,7 +44,7 @@ def test_card_matches_the_weights(path):
 
 
 def test_shipped_checkpoint_refuses_another_preset():
-    model, _, _ = train.ijepa_task(config.for_notebook("04", mode="fast"))
+    model = train.jepa_model(config.for_notebook("04", mode="fast"))
     with pytest.raises(ValueError, match="does not fit this model|was made with"):
         train.load_checkpoint(train.CHECKPOINTS / "ijepa_shapes_cpu.pt", model,
                               expect={"preset": config.for_notebook("04", mode="fast").as_dict()})
@@ -55,7 +55,7 @@ def _vjepa(path):
     assert card["command"].startswith("python -m jepa_lab.train vjepa --mode cpu") and "--ship" in card["command"]
     preset = config.for_notebook("05", mode="cpu").replace(**{k: tuple(v) if isinstance(v, list) else v
                                                                for k, v in card["preset"].items() if k != "mode"})
-    model, _, _ = train.vjepa_task(preset)
+    model = train.jepa_model(preset)
     loaded = train.load_checkpoint(path, model, expect={"preset": preset.as_dict()})
     assert loaded["step"] == preset.steps and "optimizer" not in torch.load(path, weights_only=True)
     return model.eval(), preset, card
@@ -86,7 +86,7 @@ def test_shipped_pendulum_vjepa_loads_and_its_card_meets_the_probe_targets():
     path = train.CHECKPOINTS / "pendulum_vjepa_cpu.pt"
     card = json.loads(path.with_suffix(".json").read_text())
     preset = config.for_notebook("08", mode="cpu")
-    model, _, _ = train.vjepa_task(preset)
+    model = train.jepa_model(preset)
     train.load_checkpoint(path, model, expect={"preset": preset.as_dict()})
     ctx = card["probe"]["context encoder"]
     assert min(ctx["cos"], ctx["sin"]) >= 0.85 and ctx["omega"] >= 0.8

@@ -224,7 +224,11 @@ def test_initial_encoder_is_the_task_encoder_before_training():
 
     for key in ("04", "05"):
         preset = config.for_notebook(key, mode="fast")
-        task = (train.ijepa_task if key == "04" else train.vjepa_task)(preset)[0].context_encoder
+        task_model = (train.ijepa_task if key == "04" else train.vjepa_task)(preset)[0]
         fresh = train.initial_encoder(preset)
-        assert all(torch.equal(a, b) for a, b in zip(task.state_dict().values(), fresh.state_dict().values(),
+        assert all(torch.equal(a, b) for a, b in zip(task_model.context_encoder.state_dict().values(),
+                                                     fresh.state_dict().values(), strict=True))
+        # and the whole model, for loading checkpoints without generating the training data
+        built = train.jepa_model(preset)
+        assert all(torch.equal(a, b) for a, b in zip(task_model.state_dict().values(), built.state_dict().values(),
                                                      strict=True))

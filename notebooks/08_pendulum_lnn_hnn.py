@@ -147,9 +147,9 @@ assert ratio["HNN"] > 1  # ...and beat the plain network, by less than the issue
 #   widget below for 1,000 steps and compare the two curves.
 # - **The LNN gets there too, slowly**: mean drift 0.074 % (worst 0.13 %), 5x below the MLP, energy MSE
 #   5.2e-6 (44x below the MLP's). Fitted through the Hessian, it needed an output scale
-#   and the `(∂²L/∂ω² − 1)²` term to train at all (a width-256 LNN stalled at predicting zero
-#   acceleration; width 128 trains), and 10,000 steps (`lnn_steps`): after 3,000 it drifted 0.69 %, worse
-#   than the MLP.
+#   and the `(∂²L/∂ω² − 1)²` term to train at all (in a one-off trial a width-256 LNN stalled at
+#   predicting zero acceleration; width 128 trains), and 10,000 steps (`lnn_steps`): the earlier shipped
+#   run with 3,000 (`python -m jepa_lab.physics --mode cpu` at that preset) drifted 0.69 %, worse than the MLP.
 
 # %% [markdown]
 # ## 4. The LNN's shortcut: a Lagrangian that means nothing
@@ -234,12 +234,12 @@ assert frame_ratio > 1.5  # the learned energy function still helps on noisy, pr
 # error 0.28 rad/s against a spread of 2.45), but finite differences amplify the noise, and both models
 # are fitted on noisy derivatives. Over 1,000 steps the MLP's energy drifts by 95 % on average, the HNN's
 # by 14 %: **6.7x less, short of the issue's 10x**. The HNN's structure still bounds its error (it stays
-# on a level set of its own `H`), but that `H` was learned from noisy data. Two things we tried, outside
-# this notebook: smoothing the read states over 5 frames before differencing changed little (MLP 74 %,
-# HNN 12 %, 6.4x); reading the states with a probe on *all* token features instead of pooled ones makes
-# them about 100x more accurate (ω error 0.003 rad/s), and then both fields drift far less but the gap
-# nearly closes (MLP 7.7 %, HNN 4.5 %, 1.7x): with 16 trajectories and this budget, the HNN's own fit
-# error is what is left. More trajectories and a longer fit are the next things to try.
+# on a level set of its own `H`), but that `H` was learned from noisy data. Two things we tried in
+# one-off scripts (not part of the repo, so their figures are not quoted here): smoothing the read states
+# before differencing changed little; reading the states with a probe on *all* token features
+# (`evaluate.extract_features(..., pool=False)`) made them far more accurate and both fields drift far
+# less, but the gap between them nearly closed. Try both in this cell: more trajectories and a longer fit
+# are the next things to test.
 #
 # ## 6. Pick a start, pick a model
 #

@@ -116,21 +116,25 @@ def bench_encoder(tokens: tuple[int, ...] = (64, 256), size: str = "tiny", batch
     return rows
 
 
-def _step_time(model, x, ctx_idx, tgt_idx, repeats: int) -> float:
-    """Seconds per full JEPA training step (loss, backward, AdamW, EMA update) on one fixed batch."""
+def _step_time(model, x, ctx_idx, tgt_idx, repeats: int, bf16: bool = False, compile: bool = False) -> float:
+    """Seconds per full JEPA training step (loss, backward, AdamW, EMA update) on one fixed batch, as
+    ``train.fit`` runs it (``bf16``: autocast on CUDA; ``compile``: ``torch.compile`` of the forward)."""
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-3)
+    net = torch.compile(model) if compile else model
 
     def step():
-        loss = model(x, ctx_idx, tgt_idx)
+        with runtime.autocast(x.device, enabled=bf16):
+            loss = net(x, ctx_idx, tgt_idx)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         model.ema_update(0.996)
 
-    return runtime.time_call(step, repeats=repeats)
+    return runtime.time_call(step, repeats=repeats, warmup=3 if compile else 1)
 
 
-def bench_ijepa(mode: str = "cpu", repeats: int = 3, device: str = "cpu") -> dict[str, float]:
+def bench_ijepa(mode: str = "cpu", repeats: int = 3, device: str = "cpu", bf16: bool = False,
+                compile: bool = False) -> dict[str, float]:
     """Seconds per batch: a full I-JEPA training step vs the encoder's forward+backward on all tokens."""
     from jepa_lab import config, train
 
@@ -141,16 +145,21 @@ def bench_ijepa(mode: str = "cpu", repeats: int = 3, device: str = "cpu") -> dic
     x, ctx_idx, tgt_idx = batch_fn(0, torch.Generator().manual_seed(0))
     x, ctx_idx, tgt_idx = x.to(dev), ctx_idx.to(dev), [t.to(dev) for t in tgt_idx]
 
-    def encoder_all_tokens():
-        model.context_encoder(x).square().mean().backward()
+    encoder = torch.compile(model.context_encoder) if compile else model.context_encoder
 
-    step = _step_time(model, x, ctx_idx, tgt_idx, repeats)
-    enc = runtime.time_call(encoder_all_tokens, repeats=repeats)
+    def encoder_all_tokens():
+        with runtime.autocast(dev, enabled=bf16):
+            out = encoder(x)
+        out.float().square().mean().backward()
+
+    step = _step_time(model, x, ctx_idx, tgt_idx, repeats, bf16=bf16, compile=compile)
+    enc = runtime.time_call(encoder_all_tokens, repeats=repeats, warmup=3 if compile else 1)
     return {"batch": preset.batch_size, "ijepa_s": step, "encoder_s": enc,
             "context_tokens": ctx_idx.shape[1], "tokens": model.context_encoder.num_patches}
 
 
-def bench_vjepa(mode: str = "cpu", repeats: int = 3, device: str = "cpu") -> dict[str, float]:
+def bench_vjepa(mode: str = "cpu", repeats: int = 3, device: str = "cpu", bf16: bool = False,
+                compile: bool = False) -> dict[str, float]:
     """Seconds per batch: a V-JEPA step on clips vs the same model's image twin on one frame per clip."""
     from jepa_lab import config, jepa
     from jepa_lab.datasets.video import make_moving_shapes
@@ -174,7 +183,8 @@ def bench_vjepa(mode: str = "cpu", repeats: int = 3, device: str = "cpu") -> dic
         else:
             mb = masks.sample_batch("random", enc.grid, p.batch_size, g, keep_ratio=p.keep_ratio)
             x = clips[:, :, 0]
-        rows[name] = _step_time(model, x.to(dev), mb.ctx_idx.to(dev), [t.to(dev) for t in mb.tgt_idx], repeats)
+        rows[name] = _step_time(model, x.to(dev), mb.ctx_idx.to(dev), [t.to(dev) for t in mb.tgt_idx], repeats,
+                                bf16=bf16, compile=compile)
         rows[name + "_tokens"] = enc.num_patches
     return {"batch": p.batch_size, "frames": p.frames, "tubelet": p.tubelet, "vjepa_s": rows["vjepa"],
             "frame_s": rows["frame"], "tokens": rows["vjepa_tokens"], "frame_tokens": rows["frame_tokens"]}
@@ -186,15 +196,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", default="cpu", choices=["fast", "cpu", "full"], help="preset (ijepa, vjepa)")
     parser.add_argument("--size", default="tiny", choices=list(vit.SIZES), help="encoder size (encoder)")
     parser.add_argument("--batch", type=int, default=32, help="batch size (encoder)")
-    parser.add_argument("--device", default="cpu", help="cpu or cuda (encoder)")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (encoder, ijepa, vjepa)")
     parser.add_argument("--bf16", action="store_true", help="bf16 autocast (CUDA only)")
     parser.add_argument("--compile", action="store_true", help="torch.compile every model")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed repeats, the best kept (ijepa, vjepa)")
     parser.add_argument("-n", type=int, default=4096, help="masks per run (masks)")
     args = parser.parse_args(argv)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     with runtime.num_threads(args.threads):
-        print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, load {load:.2f}")
+        print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, load {load:.2f}, device {args.device}"
+              + (f" ({torch.cuda.get_device_name()})" if args.device.startswith("cuda") else "")
+              + f", bf16 {args.bf16}, compile {args.compile}")
         if args.name == "masks":
             r = bench_masks(args.n)
             print(f"{args.n} I-JEPA masks on 14x14, sampled + collated:")
@@ -202,7 +215,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  one at a time + collate (reference):  {r['one_at_a_time_s']:.3f} s")
             print(f"  ratio reference / ours: {r['speedup']:.1f}x")
         elif args.name == "vjepa":
-            r = bench_vjepa(args.mode, device=args.device)
+            r = bench_vjepa(args.mode, device=args.device, bf16=args.bf16, compile=args.compile,
+                            repeats=args.repeats)
             b, half = r["batch"], r["frames"] // r["tubelet"]
             print(f"notebook-05 '{args.mode}' preset, batch {b}, clips of {r['frames']} frames "
                   f"({r['tokens']} tokens) vs one frame ({r['frame_tokens']} tokens), same model width:")
@@ -212,7 +226,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  ratio clip step / frame step: {ratio:.2f} (target <= T/2 = {half}): "
                   + ("within" if ratio <= half else "OVER") + " the target")
         elif args.name == "ijepa":
-            r = bench_ijepa(args.mode, device=args.device)
+            r = bench_ijepa(args.mode, device=args.device, bf16=args.bf16, compile=args.compile,
+                            repeats=args.repeats)
             b = r["batch"]
             print(f"notebook-04 '{args.mode}' preset, batch {b}, "
                   f"{r['context_tokens']} of {r['tokens']} tokens in context:")

@@ -46,3 +46,10 @@ def test_bench_vjepa_fast(capsys):
     assert r["tokens"] == r["frame_tokens"] * r["frames"] // r["tubelet"]
     assert bench.main(["vjepa", "--mode", "fast"]) == 0
     assert "ratio clip step / frame step" in capsys.readouterr().out
+
+
+def test_bench_ijepa_cli_reports_its_settings(capsys):
+    # --bf16 is a no-op off CUDA (runtime.autocast), but the run must say what it was asked for
+    assert bench.main(["ijepa", "--mode", "fast", "--bf16", "--repeats", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "device cpu, bf16 True, compile False" in out and "ratio I-JEPA step time / encoder time" in out

@@ -189,10 +189,12 @@ class Pendulum08(VJEPA05):
     dt: float  # seconds between frames
     field_trajectories: int  # trajectories of true states to fit the vector fields (seed)
     field_hidden: int
-    field_steps: int  # optimiser steps per vector field (MLP, HNN)
-    lnn_steps: int  # the LNN's (it fits slowly: 3,000 steps left it at 0.69 % energy drift, 10,000 at 0.07 %)
+    field_steps: int  # optimiser steps per vector field, the same for MLP, HNN and LNN
     rollout_steps: int  # steps of the held-out rollouts
     rollout_dt: float
+    rollout_substeps: int  # RK4 steps per rollout_dt (2 left the exact pendulum itself drifting 0.03 %: 4)
+    frame_trajectories: int  # held-out trajectories whose states are read from frames (seed + 3)
+    frame_length: int  # states read per trajectory
 
 
 @dataclass(frozen=True)
@@ -301,11 +303,12 @@ _PRESETS: dict[str, dict[str, Preset]] = {
                          steps=steps, lr=2e-3, warmup_steps=steps // 10, var_weight=1.0, cov_weight=0.04,
                          ema_start=0.98, probe_train=probe[0], probe_test=probe[1], dt=0.05,
                          field_trajectories=fields[0], field_hidden=fields[1], field_steps=fields[2],
-                         lnn_steps=fields[3], rollout_steps=fields[4], rollout_dt=0.1)
+                         rollout_steps=fields[3], rollout_dt=0.1, rollout_substeps=4, frame_trajectories=fields[4],
+                         frame_length=fields[5])
         for mode, n_train, depth, batch, steps, probe, fields in (
-            ("fast", 512, 2, 32, 80, (400, 300), (128, 64, 400, 400, 300)),
-            ("cpu", 4000, 4, 64, 300, (1500, 1000), (512, 256, 3000, 10000, 1000)),
-            ("full", 20000, 6, 256, 3000, (2000, 1000), (1024, 256, 10000, 30000, 1000)))
+            ("fast", 512, 2, 32, 80, (400, 300), (128, 64, 400, 300, 16, 60)),
+            ("cpu", 4000, 4, 64, 300, (1500, 1000), (512, 256, 10000, 1000, 64, 200)),
+            ("full", 20000, 6, 256, 3000, (2000, 1000), (1024, 256, 30000, 1000, 128, 200)))
     },
     "07": {
         mode: Dynamics07(mode=mode, seed=0, n_train=n_train, n_test=256, length=64, dt=0.05, history=2,

@@ -568,7 +568,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("task", choices=sorted(TASKS))
     parser.add_argument("--mode", choices=config.MODES, help="preset mode (default: JEPA_LAB_MODE or the device's)")
     parser.add_argument("--steps", type=int, help="override the preset's step count")
-    parser.add_argument("--out", type=Path, help="checkpoint (default data/checkpoints/<task>_<dataset>_<mode>.pt)")
+    parser.add_argument("--out", type=Path, help="checkpoint (default data/checkpoints/<task>_<dataset>_<mode>.pt; "
+                                                  "pendulum: pendulum_vjepa_<mode>.pt)")
     parser.add_argument("--resume", action="store_true", help="continue from --out if it exists")
     parser.add_argument("--compile", action="store_true", help="torch.compile the model (GPU runs)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -600,7 +601,8 @@ def main(argv: list[str] | None = None) -> int:
     model, batch_fn, cfg = build(preset)
     cfg = dataclasses.replace(cfg, compile=args.compile)
     dataset = {"vjepa": "moving_shapes", "pendulum": "pendulum"}.get(args.task, "shapes")
-    out = args.out or CHECKPOINTS / f"{args.task}_{dataset}_{preset.mode}.pt"
+    stem = "pendulum_vjepa" if args.task == "pendulum" else f"{args.task}_{dataset}"  # the name notebook 08 loads
+    out = args.out or CHECKPOINTS / f"{stem}_{preset.mode}.pt"
     command = f"python -m jepa_lab.train {args.task} --mode {preset.mode}"
     command += f" --steps {args.steps}" if args.steps else ""
     command += "".join(f" --set {item}" for item in args.set)

@@ -435,14 +435,14 @@ def rollout_explorer(models: dict, preset, states: torch.Tensor, max_horizon: in
     return Explorer(draw, controls, figsize=(9, 4))
 
 
-def pendulum_explorer(models: dict, dt: float = 0.1, max_steps: int = 2000) -> Explorer:
+def pendulum_explorer(models: dict, dt: float = 0.1, max_steps: int = 2000, substeps: int = 4) -> Explorer:
     """Pick an initial angle and angular velocity, a learned vector field and a rollout length; see its
     phase portrait next to the exact pendulum's, and the true energy along both.
 
     Args:
         models: name -> a ``physics`` vector field (``MLP``, ``HNN``, ``LNN``...).
-        dt: the rollout's step (RK4, two substeps); max_steps: the steps slider's top (capped by
-            ``physics.MAX_ROLLOUT``).
+        dt: the rollout's step (RK4 with ``substeps`` steps per ``dt``); max_steps: the steps slider's top
+            (capped by ``physics.MAX_ROLLOUT``).
 
     Introduced in notebook 08.
     """
@@ -455,7 +455,7 @@ def pendulum_explorer(models: dict, dt: float = 0.1, max_steps: int = 2000) -> E
 
     def draw(fig: Figure, model: str, theta0: float, omega0: float, steps: int) -> None:
         x0 = torch.tensor([[theta0, omega0]])
-        learned = physics.rollout(models[model], x0, steps, dt, substeps=2)[0]
+        learned = physics.rollout(models[model], x0, steps, dt, substeps=substeps)[0]
         exact = pendulum.simulate(x0[:, 0], x0[:, 1], steps + 1, dt)[0].float()
         left, right = fig.subplots(1, 2)
         left.plot(exact[:, 0], exact[:, 1], "k-", lw=1, label="exact")

@@ -73,3 +73,65 @@ def test_rollout_bad_input_and_drift():
     traj = torch.tensor([[[0.5, 0.0], [0.5, 0.0]], [[0.5, 0.0], [float("nan"), 0.0]]])
     drift = physics.relative_drift(traj)
     assert drift[0] == 0 and math.isinf(drift[1])
+
+
+def test_exact_field_is_the_simulator_and_sets_the_integrator_floor():
+    from jepa_lab.datasets import pendulum as pend
+
+    starts = torch.tensor([[0.5, 0.0], [-1.0, 2.0], [2.5, 1.0]])
+    sim = pend.simulate(starts[:, 0], starts[:, 1], 51, 0.1)[:, -1].float()
+    coarse = physics.rollout(physics.Exact(), starts, 50, 0.1, substeps=2)
+    fine = physics.rollout(physics.Exact(), starts, 50, 0.1, substeps=4)
+    assert torch.allclose(fine[:, -1], sim, atol=1e-4)
+    # RK4's own energy error falls ~16x from 2 to 4 substeps: the floor notebook 08 measures models against
+    assert physics.relative_drift(fine).mean() < physics.relative_drift(coarse).mean() / 8
+
+
+def test_angle_error_wraps_and_finite_difference_unwraps():
+    read = torch.tensor([[[math.pi - 0.01, 0.0]]])
+    true = torch.tensor([[[-math.pi + 0.01, 0.0]]])
+    assert torch.allclose(physics.angle_error(read, true), torch.tensor([[-0.02]]), atol=1e-5)
+    # a rotation through +-pi: the derivative of theta stays omega, not a jump of 2 pi / dt
+    t = torch.arange(10) * 0.1
+    theta = torch.remainder(3.0 + 2.0 * t + math.pi, 2 * math.pi) - math.pi
+    x, dx = physics.finite_difference(torch.stack([theta, torch.full_like(t, 2.0)], -1)[None], 0.1)
+    assert x.shape == (8, 2) and torch.allclose(dx[:, 0], torch.full((8,), 2.0), atol=1e-4)
+
+
+def test_probed_trajectories_reads_every_window_of_each_trajectory():
+    class LastFrameMean(torch.nn.Module):  # "features": the last frame's mean brightness per pixel row
+        def __init__(self):
+            super().__init__()
+            self.unused = torch.nn.Parameter(torch.zeros(1))  # extract_features reads the device from it
+
+        def forward(self, clips):
+            return clips.mean(dim=(1, 4))[:, -1:, :, None].expand(-1, 2, -1, 1).reshape(len(clips), -1, 1)
+
+    frames = torch.rand(3, 3, 12, 8, 8)
+    seen = []
+
+    def decode(feats):
+        seen.append(feats.shape)
+        return torch.stack([torch.ones(len(feats)), torch.zeros(len(feats)), feats[:, 0]], dim=1)
+
+    out = physics.probed_trajectories(LastFrameMean(), decode, frames, clip=4, pool=False)
+    assert out.shape == (3, 9, 2) and len(seen) == 3 and seen[0] == (9, 16)
+    assert torch.allclose(out[..., 0], torch.zeros(3, 9))  # atan2(0, 1)
+    assert torch.allclose(out[1, 0, 1], frames[1, :, 3, 0].mean())  # window 0 ends at frame 3
+    with pytest.raises(ValueError, match="at least 4 frames"):
+        physics.probed_trajectories(LastFrameMean(), decode, frames[:, :, :3], clip=4)
+
+
+def test_field_checkpoints_depend_on_fitting_settings_only(tmp_path):
+    from jepa_lab import config, train
+
+    preset = config.for_notebook("08", mode="fast").replace(field_steps=3, field_trajectories=4, field_hidden=8)
+    model, _ = physics.fit_named("MLP", preset, *physics.field_data(preset))
+    card = {"preset": preset.as_dict(), "model_name": "MLP"}
+    train.save_checkpoint(tmp_path / "mlp_fast.pt", model, None, 3, card)
+    loaded, got = physics.load_or_fit("MLP", preset.replace(rollout_steps=7), directory=tmp_path)
+    assert "model_name" in got and torch.equal(loaded.net[0].weight, model.net[0].weight)
+    _, refit = physics.load_or_fit("MLP", preset.replace(field_steps=2), directory=tmp_path)
+    assert "model_name" not in refit and len(refit["losses"]) == 1  # another budget: fitted afresh
+    with pytest.raises(ValueError, match="'true' or 'probed'"):
+        physics.load_or_fit("MLP", preset, states="pixels")

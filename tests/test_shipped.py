@@ -108,15 +108,28 @@ def test_shipped_dynamics_design_meets_notebook_07_targets():
         train.load_checkpoint(path, dynamics.build(vp), expect={"preset": vp.as_dict(), "variant": variant})
 
 
-def test_shipped_vector_fields_load_and_roll_out():
+def test_shipped_vector_fields_meet_notebook_08_targets():
     from jepa_lab import physics
 
     preset = config.for_notebook("08", mode="cpu")
-    cards = {}
+    starts = physics.test_starts(preset)
+    drift = {}
     for name in physics.MODELS:
-        model, cards[name] = physics.load_or_fit(name, preset)
-        assert "command" in cards[name]  # loaded, not fitted here
-        assert torch.isfinite(physics.rollout(model, physics.test_starts(preset, 4), 20, 0.1)).all()
-    # what notebook 08 reports: HNN and LNN within the 0.2 %, both below the MLP
-    assert cards["HNN"]["drift_mean"] <= 2e-3 and cards["LNN"]["drift_mean"] <= 2e-3
-    assert cards["MLP"]["drift_mean"] > max(cards["HNN"]["drift_mean"], cards["LNN"]["drift_mean"])
+        model, card = physics.load_or_fit(name, preset)
+        assert "command" in card  # loaded, not fitted here
+        traj = physics.rollout(model, starts, preset.rollout_steps, preset.rollout_dt, preset.rollout_substeps)
+        drift[name] = physics.relative_drift(traj).mean().item()  # re-measured, then held to the card
+        assert drift[name] == pytest.approx(card["drift_mean"], rel=1e-3)
+    # what notebook 08 asserts: HNN and LNN within the 0.2 %, each at least 20x below the MLP
+    assert drift["HNN"] <= 2e-3 and drift["LNN"] <= 2e-3
+    assert drift["MLP"] >= 20 * max(drift["HNN"], drift["LNN"])
+
+
+def test_shipped_fields_from_frames_load_and_their_cards_meet_notebook_08_target():
+    from jepa_lab import physics
+
+    preset = config.for_notebook("08", mode="cpu")
+    nothing = (torch.zeros(1, 2), torch.zeros(1, 2))  # were a file not to fit, the fallback fit would show
+    cards = {name: physics.load_or_fit(name, preset, states="probed", data=nothing)[1] for name in physics.MODELS}
+    assert all("--states probed" in card["command"] for card in cards.values())  # loaded, not fitted here
+    assert cards["MLP"]["drift_mean"] >= 10 * cards["HNN"]["drift_mean"]  # the 10x, as the notebook asserts

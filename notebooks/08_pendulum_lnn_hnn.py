@@ -106,8 +106,8 @@ if preset.mode != "fast":  # the baselines read it too (see below): the probe ca
 # Then 32 held-out initial states are rolled out for `rollout_steps` steps of `rollout_dt` (RK4 with
 # `rollout_substeps` steps per `rollout_dt`) and judged by the *true* energy: the largest relative change
 # along each rollout. The exact pendulum (`physics.Exact`) goes through the same integrator first: its
-# drift is the integrator's own, the floor under every model's. (With two RK4 steps per `rollout_dt`
-# that floor was 0.03 %, as large as the HNN's own error: the comparison measured the integrator.)
+# drift is the integrator's own, the floor under every model's; the cell also prints what it would be
+# with two RK4 steps per `rollout_dt`, which the first version of this notebook used.
 
 # %%
 fields = {name: physics.load_or_fit(name, preset, retrain=RETRAIN)[0] for name in physics.MODELS}
@@ -115,6 +115,9 @@ starts = physics.test_starts(preset)
 rollouts = {name: physics.rollout(m, starts, preset.rollout_steps, preset.rollout_dt, preset.rollout_substeps)
             for name, m in {"exact": physics.Exact(), **fields}.items()}
 drift = {name: physics.relative_drift(r) for name, r in rollouts.items()}
+coarse = physics.relative_drift(physics.rollout(physics.Exact(), starts, preset.rollout_steps, preset.rollout_dt, 2))
+print(f"the integrator's floor: {drift['exact'].mean():.1e} with {preset.rollout_substeps} substeps, "
+      f"{coarse.mean():.1e} with 2")
 for name, d in drift.items():
     print(f"{name:>5}: energy drift over {preset.rollout_steps} steps: mean {d.mean():.2e}, worst {d.max():.2e}, "
           f"energy MSE {physics.energy_mse(rollouts[name]):.2e}, non-finite rollouts {int((~torch.isfinite(d)).sum())}")
@@ -144,18 +147,18 @@ assert min(ratio.values()) > 1  # fast mode (400 fitting steps): both still belo
 #   0.2 %. **MLP 2.8 %** (worst 9.5 %): the HNN drifts 133x less, the LNN 45x less (issue: 20x). In the
 #   HNN paper's metric (energy MSE): MLP 9.7e-3, HNN 3.3e-7, LNN 3.9e-6 (the paper's ideal pendulum:
 #   4.15e-2 against 2.49e-2, a ratio of 1.7; units differ, ratios compare).
-# - **The MLP fits well and still drifts**: its final loss (8.3e-6) is lower than the LNN's. Its errors
-#   are small but owe nothing to energy, and over 1,000 steps they add up; the HNN's and LNN's errors
-#   only move them to a nearby level set of their own conserved quantity.
+# - **The MLP fits well and still drifts**: its final loss is 8.3e-6 (mean squared derivative error).
+#   Its errors are small but owe nothing to energy, and over 1,000 steps they add up; the HNN's and LNN's
+#   errors only move them to a nearby level set of their own conserved quantity.
 # - **How much the MLP drifts is luck; that it drifts is not.** With another seed (data, initialisation
 #   and test starts; `python -m jepa_lab.physics --mode cpu --seed 1 --model MLP --model HNN`) the MLP
 #   drifted 0.50 % and the HNN 0.034 %: 15x, below the issue's 20x; with `--seed 2`, 0.50 % and
-#   0.025 %: 20x (19.6). The HNN stayed within 0.2 % every time; the ratio is decided by how much the
-#   baseline happens to drift, and seed 0's MLP drifted more than the others.
+#   0.025 %: 19.6x, just short of it. The HNN stayed within 0.2 % every time; the ratio is decided by how
+#   much the baseline happens to drift, and seed 0's MLP drifted more than the others.
 # - What changed since the first version of this notebook (all measured with the commands above): the
 #   three fields now get the same budget (the LNN was already given 10,000 steps because at 3,000 it
-#   drifted 0.69 %), and rollouts use 4 RK4 substeps instead of 2, which left the exact pendulum itself
-#   drifting 0.027 %, as much as a good HNN.
+#   drifted 0.69 %), and rollouts use 4 RK4 substeps instead of 2, with which the exact pendulum itself
+#   drifts 2.7e-4 (printed above), more than this HNN.
 
 # %% [markdown]
 # ## 4. The LNN's shortcut: a Lagrangian that means nothing
@@ -283,7 +286,7 @@ assert explorer.params["theta0"] == 3.0 and explorer.params["steps"] == 1000
 #   probe on all token features reads it to a thousandth.
 # - Structure pays over long horizons: with the same data and budget, the HNN and LNN kept the true
 #   energy within 0.021 % and 0.061 % over 1,000 steps, the accurate MLP drifted 2.8 % (133x and 45x;
-#   with seeds 1 and 2 the MLP drifted 0.50 %, 15x and 20x the HNN); on states read from frames 17x
+#   with seeds 1 and 2 the MLP drifted 0.50 %, 15x and 19.6x the HNN); on states read from frames 17x
 #   (HNN) and 10x (LNN). Measure the integrator's own drift first: it was once as large as the HNN's.
 # - An LNN trained on the Euler–Lagrange residual alone can "converge" to a constant Lagrangian; report
 #   `∂²L/∂ω²` beside the residual, and pin its scale or train through the Hessian.

@@ -262,7 +262,7 @@ def read_states(preset, model: nn.Module | None = None) -> tuple[torch.Tensor, t
     from jepa_lab.datasets.pendulum import make_pendulum
 
     if model is None:
-        model = train.fit_or_load(f"pendulum_vjepa_{preset.mode}", preset)[0]
+        model = train.fit_or_load(train.checkpoint_name("pendulum", preset.mode), preset)[0]
     encoder = model.context_encoder.eval()
     fit_x, fit_y = train.video_probe_data(preset)[:2]
     decode = evaluate.fit_ridge(evaluate.extract_features(encoder, fit_x, pool=False), fit_y["state"])
@@ -389,9 +389,10 @@ def main(argv: list[str] | None = None) -> int:
                                                   "files get a _seedN suffix)")
     args = parser.parse_args(argv)
     preset = config.for_notebook("08", mode=args.mode)
-    suffix = "_probed" if args.states == "probed" else ""
+    suffix, flags = ("_probed", " --states probed") if args.states == "probed" else ("", "")
     if args.seed is not None and args.seed != preset.seed:
-        preset, suffix = preset.replace(seed=args.seed), suffix + f"_seed{args.seed}"
+        preset = preset.replace(seed=args.seed)
+        suffix, flags = f"{suffix}_seed{args.seed}", f"{flags} --seed {args.seed}"
     commit = _commit()
     if args.states == "probed":
         x, dx, read, true = probed_field_data(preset)
@@ -408,10 +409,9 @@ def main(argv: list[str] | None = None) -> int:
         seconds = time.perf_counter() - t0
         traj = rollout(model, starts, preset.rollout_steps, preset.rollout_dt, preset.rollout_substeps)
         drift = relative_drift(traj)
-        extra = (" --states probed" if args.states == "probed" else "") + (f" --seed {args.seed}" if args.seed else "")
         card = {"preset": preset.as_dict(), "model_name": name, "states": args.states, "losses": losses,
                 "wall_seconds": seconds, "commit": commit, "threads": torch.get_num_threads(),
-                "command": f"python -m jepa_lab.physics --mode {preset.mode} --out-dir {args.out_dir}{extra}",
+                "command": f"python -m jepa_lab.physics --mode {preset.mode} --out-dir {args.out_dir}{flags}",
                 "drift_mean": float(drift.mean()), "energy_mse": energy_mse(traj),
                 "exact_drift_mean": float(floor.mean())}
         save_checkpoint(args.out_dir / f"{name.lower()}{suffix}_{preset.mode}.pt", model, None, len(losses) * 10, card)

@@ -332,7 +332,18 @@ def vjepa_task(preset: config.VJEPA05, **model_options):
     return model, batch_fn, cfg
 
 
-TASKS = {"ijepa": ("04", ijepa_task), "vjepa": ("05", vjepa_task), "pendulum": ("08", vjepa_task)}
+# task -> (notebook key, builder, checkpoint stem): the stem names the task's checkpoints for the CLI's
+# default output, fit_or_load and the notebooks alike (checkpoint_name)
+TASKS = {"ijepa": ("04", ijepa_task, "ijepa_shapes"), "vjepa": ("05", vjepa_task, "vjepa_moving"),
+         "pendulum": ("08", vjepa_task, "pendulum_vjepa")}
+
+
+def checkpoint_name(task: str, mode: str) -> str:
+    """The checkpoint name of ``task`` in ``mode``, e.g. ``checkpoint_name("vjepa", "cpu") == "vjepa_moving_cpu"``
+    (ablations add a suffix: ``vjepa_moving_cpu_rope``); ``fit_or_load`` takes it."""
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
+    return f"{TASKS[task][2]}_{mode}"
 
 
 def _commit() -> str:
@@ -551,7 +562,7 @@ def _parse_overrides(preset: config.Preset, items: list[str]) -> dict:
 def shipped_image_encoder(image_size: int) -> nn.Module | None:
     """Notebook 04's shipped ``cpu`` I-JEPA target encoder (the frame-wise baseline), if it fits ``image_size``."""
     image = config.for_notebook("04", mode="cpu")
-    path = CHECKPOINTS / "ijepa_shapes_cpu.pt"
+    path = CHECKPOINTS / f"{checkpoint_name('ijepa', 'cpu')}.pt"
     if image.image_size != image_size or not path.is_file():
         return None
     model = jepa_model(image)
@@ -568,8 +579,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("task", choices=sorted(TASKS))
     parser.add_argument("--mode", choices=config.MODES, help="preset mode (default: JEPA_LAB_MODE or the device's)")
     parser.add_argument("--steps", type=int, help="override the preset's step count")
-    parser.add_argument("--out", type=Path, help="checkpoint (default data/checkpoints/<task>_<dataset>_<mode>.pt; "
-                                                  "pendulum: pendulum_vjepa_<mode>.pt)")
+    parser.add_argument("--out", type=Path, help="checkpoint (default data/checkpoints/NAME.pt, NAME from "
+                                                  "checkpoint_name: ijepa_shapes_<mode>, vjepa_moving_<mode>, "
+                                                  "pendulum_vjepa_<mode>)")
     parser.add_argument("--resume", action="store_true", help="continue from --out if it exists")
     parser.add_argument("--compile", action="store_true", help="torch.compile the model (GPU runs)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -580,7 +592,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ship", action="store_true",
                         help="like --probe, and drop the optimizer state (a few MB, for data/checkpoints/)")
     args = parser.parse_args(argv)
-    key, build = TASKS[args.task]
+    key, build, _ = TASKS[args.task]
     preset = config.for_notebook(key, mode=args.mode)
     if args.steps:
         preset = preset.replace(steps=args.steps)
@@ -601,8 +613,7 @@ def main(argv: list[str] | None = None) -> int:
     model, batch_fn, cfg = build(preset)
     cfg = dataclasses.replace(cfg, compile=args.compile)
     dataset = {"vjepa": "moving_shapes", "pendulum": "pendulum"}.get(args.task, "shapes")
-    stem = "pendulum_vjepa" if args.task == "pendulum" else f"{args.task}_{dataset}"  # the name notebook 08 loads
-    out = args.out or CHECKPOINTS / f"{stem}_{preset.mode}.pt"
+    out = args.out or CHECKPOINTS / f"{checkpoint_name(args.task, preset.mode)}.pt"
     command = f"python -m jepa_lab.train {args.task} --mode {preset.mode}"
     command += f" --steps {args.steps}" if args.steps else ""
     command += "".join(f" --set {item}" for item in args.set)

@@ -128,7 +128,7 @@ assert 0 < share < 1
 
 # %%
 RETRAIN = False
-name = f"ijepa_shapes_{preset.mode}"
+name = train.checkpoint_name("ijepa", preset.mode)
 model, card = train.fit_or_load(name, preset, retrain=RETRAIN)
 model = model.to(device).eval()
 history = card["history"]

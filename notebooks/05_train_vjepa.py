@@ -101,7 +101,7 @@ assert leak["tube"] == 0 and leak["per_frame"] > 5
 
 # %%
 RETRAIN = False
-name = f"vjepa_moving_{preset.mode}"
+name = train.checkpoint_name("vjepa", preset.mode)
 model, card = train.fit_or_load(name, preset, retrain=RETRAIN)
 model = model.to(device).eval()
 history = card["history"]

@@ -74,7 +74,7 @@ plt.show()
 
 # %%
 RETRAIN = False
-model, card = train.fit_or_load(f"pendulum_vjepa_{preset.mode}", preset, retrain=RETRAIN)
+model, card = train.fit_or_load(train.checkpoint_name("pendulum", preset.mode), preset, retrain=RETRAIN)
 model = model.to(device).eval()
 print(train.describe_card(card))
 probe = train.state_probe_report(model, preset)
@@ -218,11 +218,10 @@ assert abs(log_b[-1][1] - 1) < 0.5  # pinned near 1, the residual has to be earn
 # the judge is still the true energy.
 
 # %%
-read, true = physics.read_states(preset, model)
+*probed_pairs, read, true = physics.probed_field_data(preset, model)  # pairs by central differences
 err = physics.angle_error(read, true)
 print(f"{len(read)} trajectories read from frames: angle error {err.abs().mean():.4f} rad, ω error "
       f"{(read[..., 1] - true[..., 1]).abs().mean():.4f} rad/s (ω spans {true[..., 1].std():.2f} std)")
-probed_pairs = physics.finite_difference(read, preset.dt)
 from_frames = {name: physics.load_or_fit(name, preset, retrain=RETRAIN, states="probed", data=probed_pairs)[0]
                for name in physics.MODELS}
 probed = {name: physics.rollout(m, read[:, 0], preset.rollout_steps, preset.rollout_dt, preset.rollout_substeps)

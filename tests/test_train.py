@@ -232,3 +232,14 @@ def test_initial_encoder_is_the_task_encoder_before_training():
         built = train.jepa_model(preset)
         assert all(torch.equal(a, b) for a, b in zip(task_model.state_dict().values(), built.state_dict().values(),
                                                      strict=True))
+
+
+def test_checkpoint_names_match_the_shipped_files_and_the_cli_default(tmp_path, monkeypatch):
+    assert [train.checkpoint_name(t, "cpu") for t in ("ijepa", "vjepa", "pendulum")] == [
+        "ijepa_shapes_cpu", "vjepa_moving_cpu", "pendulum_vjepa_cpu"]
+    assert all((train.CHECKPOINTS / f"{train.checkpoint_name(t, 'cpu')}.pt").is_file() for t in train.TASKS)
+    with pytest.raises(ValueError, match="unknown task"):
+        train.checkpoint_name("mae", "cpu")
+    monkeypatch.setattr(train, "CHECKPOINTS", tmp_path)  # the CLI writes its default name there
+    assert train.main(["pendulum", "--mode", "fast", "--steps", "1"]) == 0
+    assert (tmp_path / "pendulum_vjepa_fast.pt").is_file()

@@ -71,7 +71,7 @@ def _check_keys(cls: type, changes: dict[str, Any]) -> None:
 
 
 @dataclass(frozen=True)
-class Tokenise01(Preset):
+class TokenisePreset(Preset):
     """Notebook 01: tokenisation."""
 
     image_size: int  # side of the square images shown
@@ -84,7 +84,7 @@ class Tokenise01(Preset):
 
 
 @dataclass(frozen=True)
-class Masking02(Preset):
+class MaskingPreset(Preset):
     """Notebook 02: masking."""
 
     image_size: int  # image side; with patch_size 4 and 56 px the grid is I-JEPA's 14x14
@@ -97,7 +97,7 @@ class Masking02(Preset):
 
 
 @dataclass(frozen=True)
-class Encoder03(Preset):
+class EncoderPreset(Preset):
     """Notebook 03: the ViT encoder."""
 
     image_size: int
@@ -110,7 +110,7 @@ class Encoder03(Preset):
 
 
 @dataclass(frozen=True)
-class IJEPA04(Preset):
+class IJEPAPreset(Preset):
     """Notebook 04 and ``python -m jepa_lab.train ijepa``: I-JEPA on shapes.
 
     The ``cpu`` recipe (white shapes, lr 2e-3, EMA momentum from 0.98, VICReg terms on the context
@@ -142,7 +142,7 @@ class IJEPA04(Preset):
 
 
 @dataclass(frozen=True)
-class VJEPA05(Preset):
+class VJEPAPreset(Preset):
     """Notebook 05 and ``python -m jepa_lab.train vjepa``: V-JEPA on clips of moving shapes."""
 
     image_size: int
@@ -172,7 +172,7 @@ class VJEPA05(Preset):
 
 
 @dataclass(frozen=True)
-class Collapse06(IJEPA04):
+class CollapsePreset(IJEPAPreset):
     """Notebook 06: collapse and its cures, on a small I-JEPA so every ablation runs in seconds."""
 
     monitor_every: int  # steps between collapse-monitor readings
@@ -182,8 +182,8 @@ class Collapse06(IJEPA04):
 
 
 @dataclass(frozen=True)
-class Pendulum08(VJEPA05):
-    """Notebook 08: V-JEPA on pendulum clips (the ``VJEPA05`` fields; ``speeds`` unused), then learned
+class PendulumPreset(VJEPAPreset):
+    """Notebook 08: V-JEPA on pendulum clips (the ``VJEPAPreset`` fields; ``speeds`` unused), then learned
     vector fields (``jepa_lab.physics``) on true and on probed states."""
 
     dt: float  # seconds between frames
@@ -198,7 +198,7 @@ class Pendulum08(VJEPA05):
 
 
 @dataclass(frozen=True)
-class Dynamics07(Preset):
+class DynamicsPreset(Preset):
     """Notebook 07: a latent forward model of bouncing balls (``jepa_lab.dynamics``)."""
 
     n_train: int  # training trajectories (seed)
@@ -227,56 +227,56 @@ class Dynamics07(Preset):
 
 _PRESETS: dict[str, dict[str, Preset]] = {
     "01": {
-        "fast": Tokenise01(
+        "fast": TokenisePreset(
             mode="fast", seed=0, image_size=32, n_images=8, patch_sizes=(2, 4, 8, 16),
             attn_tokens=(64, 256, 1024, 2048, 4096), attn_dim=64, attn_repeats=3, clip_frames=8,
         ),
-        "cpu": Tokenise01(
+        "cpu": TokenisePreset(
             mode="cpu", seed=0, image_size=64, n_images=16, patch_sizes=(4, 8, 16, 32),
             attn_tokens=(64, 256, 1024, 2048, 4096), attn_dim=64, attn_repeats=5,
             clip_frames=16,
         ),
-        "full": Tokenise01(
+        "full": TokenisePreset(
             mode="full", seed=0, image_size=64, n_images=16, patch_sizes=(4, 8, 16, 32),
             attn_tokens=(256, 1024, 4096, 8192, 16384), attn_dim=64, attn_repeats=10,
             clip_frames=16,
         ),
     },
     "02": {
-        "fast": Masking02(mode="fast", seed=0, image_size=56, patch_size=4, n_images=8, clip_frames=8,
+        "fast": MaskingPreset(mode="fast", seed=0, image_size=56, patch_size=4, n_images=8, clip_frames=8,
                           clip_size=32, coverage_samples=1000, batch_sizes=(4, 32, 256)),
-        "cpu": Masking02(mode="cpu", seed=0, image_size=56, patch_size=4, n_images=16, clip_frames=8,
+        "cpu": MaskingPreset(mode="cpu", seed=0, image_size=56, patch_size=4, n_images=16, clip_frames=8,
                          clip_size=32, coverage_samples=5000, batch_sizes=(4, 32, 256, 2048)),
-        "full": Masking02(mode="full", seed=0, image_size=56, patch_size=4, n_images=16, clip_frames=16,
+        "full": MaskingPreset(mode="full", seed=0, image_size=56, patch_size=4, n_images=16, clip_frames=16,
                           clip_size=64, coverage_samples=20000, batch_sizes=(4, 32, 256, 2048)),
     },
     "03": {
-        "fast": Encoder03(mode="fast", seed=0, image_size=32, patch_size=4, size="micro",
+        "fast": EncoderPreset(mode="fast", seed=0, image_size=32, patch_size=4, size="micro",
                           cost_tokens=(64, 256, 1024, 2048), cost_size="nano", batch=4, repeats=3),
-        "cpu": Encoder03(mode="cpu", seed=0, image_size=32, patch_size=4, size="micro",
+        "cpu": EncoderPreset(mode="cpu", seed=0, image_size=32, patch_size=4, size="micro",
                          cost_tokens=(64, 256, 1024, 2048, 4096), cost_size="nano", batch=8, repeats=3),
-        "full": Encoder03(mode="full", seed=0, image_size=64, patch_size=8, size="tiny",
+        "full": EncoderPreset(mode="full", seed=0, image_size=64, patch_size=8, size="tiny",
                           cost_tokens=(64, 256, 1024, 4096, 8192), cost_size="tiny", batch=16, repeats=5),
     },
     "04": {
-        "fast": IJEPA04(mode="fast", seed=0, image_size=32, patch_size=8, n_train=512, colour="white",
+        "fast": IJEPAPreset(mode="fast", seed=0, image_size=32, patch_size=8, n_train=512, colour="white",
                         embed_dim=64, depth=2, num_heads=4, predictor_dim=32, predictor_depth=1, predictor_heads=4,
                         num_targets=2, min_context=2, batch_size=32, steps=60, lr=2e-3, warmup_steps=6,
                         var_weight=1.0, cov_weight=0.04, pred_weight=1.0,
                         ema_start=0.98, probe_train=600, probe_test=400),
-        "cpu": IJEPA04(mode="cpu", seed=0, image_size=32, patch_size=4, n_train=4000, colour="white",
+        "cpu": IJEPAPreset(mode="cpu", seed=0, image_size=32, patch_size=4, n_train=4000, colour="white",
                        embed_dim=128, depth=4, num_heads=4, predictor_dim=64, predictor_depth=2, predictor_heads=4,
                        num_targets=4, min_context=8, batch_size=128, steps=200, lr=2e-3, warmup_steps=20,
                        var_weight=1.0, cov_weight=0.04, pred_weight=1.0,
                        ema_start=0.98, probe_train=2000, probe_test=1000),
-        "full": IJEPA04(mode="full", seed=0, image_size=64, patch_size=8, n_train=20000, colour="white",
+        "full": IJEPAPreset(mode="full", seed=0, image_size=64, patch_size=8, n_train=20000, colour="white",
                         embed_dim=192, depth=6, num_heads=3, predictor_dim=96, predictor_depth=4, predictor_heads=4,
                         num_targets=4, min_context=8, batch_size=256, steps=3000, lr=1e-3, warmup_steps=200,
                         var_weight=1.0, cov_weight=0.04, pred_weight=1.0,
                         ema_start=0.996, probe_train=2000, probe_test=1000),
     },
     "05": {
-        mode: VJEPA05(mode=mode, seed=0, image_size=32, patch_size=8, frames=8, speeds=(1.0, 2.0), tubelet=2,
+        mode: VJEPAPreset(mode=mode, seed=0, image_size=32, patch_size=8, frames=8, speeds=(1.0, 2.0), tubelet=2,
                       n_train=n_train, embed_dim=96, depth=depth, num_heads=4, pos="sincos", predictor_dim=48,
                       predictor_depth=2, predictor_heads=4, mask="tube", keep_ratio=0.25, batch_size=batch,
                       steps=steps, lr=2e-3, warmup_steps=steps // 10, var_weight=1.0, cov_weight=0.04, ema_start=0.98,
@@ -286,7 +286,7 @@ _PRESETS: dict[str, dict[str, Preset]] = {
                                                           ("full", 20000, 6, 256, 3000, (2000, 1000)))
     },
     "06": {
-        mode: Collapse06(mode=mode, seed=0, image_size=32, patch_size=8, n_train=2048, colour="white", embed_dim=64,
+        mode: CollapsePreset(mode=mode, seed=0, image_size=32, patch_size=8, n_train=2048, colour="white", embed_dim=64,
                          depth=2, num_heads=4, predictor_dim=32, predictor_depth=1, predictor_heads=4, num_targets=2,
                          min_context=2, batch_size=64, steps=steps, lr=2e-3, warmup_steps=steps // 10,
                          var_weight=1.0, cov_weight=0.04, pred_weight=1.0, ema_start=0.98,
@@ -297,7 +297,7 @@ _PRESETS: dict[str, dict[str, Preset]] = {
                                           ("full", 1000, (2000, 1000), (0.0, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)))
     },
     "08": {
-        mode: Pendulum08(mode=mode, seed=0, image_size=32, patch_size=8, frames=8, speeds=(1.0,), tubelet=2,
+        mode: PendulumPreset(mode=mode, seed=0, image_size=32, patch_size=8, frames=8, speeds=(1.0,), tubelet=2,
                          n_train=n_train, embed_dim=96, depth=depth, num_heads=4, pos="sincos", predictor_dim=48,
                          predictor_depth=2, predictor_heads=4, mask="tube", keep_ratio=0.25, batch_size=batch,
                          steps=steps, lr=2e-3, warmup_steps=steps // 10, var_weight=1.0, cov_weight=0.04,
@@ -311,7 +311,7 @@ _PRESETS: dict[str, dict[str, Preset]] = {
             ("full", 20000, 6, 256, 3000, (2000, 1000), (1024, 256, 30000, 1000, 128, 200)))
     },
     "07": {
-        mode: Dynamics07(mode=mode, seed=0, n_train=n_train, n_test=256, length=64, dt=0.05, history=2,
+        mode: DynamicsPreset(mode=mode, seed=0, n_train=n_train, n_test=256, length=64, dt=0.05, history=2,
                          latent_dim=16, hidden=hidden, horizons=(1, 2, 4, 8, 10), residual=True, prior=True,
                          feature_masks=("none", "position", "velocity", "random_k", "all"), mask_prob=0.5,
                          target="ema", stop_grad=True, var_weight=1.0, cov_weight=1.0, sigreg_weight=0.0,
@@ -320,6 +320,17 @@ _PRESETS: dict[str, dict[str, Preset]] = {
                                              ("full", 4096, 256, 10000))
     },
 }
+
+
+# Old names (notebook numbers) kept for one release.
+Tokenise01 = TokenisePreset
+Masking02 = MaskingPreset
+Encoder03 = EncoderPreset
+IJEPA04 = IJEPAPreset
+VJEPA05 = VJEPAPreset
+Collapse06 = CollapsePreset
+Pendulum08 = PendulumPreset
+Dynamics07 = DynamicsPreset
 
 
 def notebooks() -> tuple[str, ...]:

@@ -1,16 +1,73 @@
 import dataclasses
+import json
+import math
+from pathlib import Path
 
 import pytest
 
 from jepa_lab import config
 
+DATA = Path(__file__).resolve().parents[1] / "data"
+# expectation fields where a smaller value is the stricter bound; every other number is a floor
+CAPS = {"copy_ratio", "copy_beaten_from", "direct_tie", "direction_gap", "max_drift"}
+
 
 @pytest.mark.parametrize("mode", config.MODES)
 def test_every_notebook_has_every_mode(mode):
     for key in config.notebooks():
-        preset = config.for_notebook(key, mode=mode)
-        assert preset.mode == mode
-        assert dataclasses.is_dataclass(preset)
+        assert config.for_notebook(key, mode=mode).mode == mode
+    for key in config.EXPECTATIONS:
+        assert config.expectations(key, mode=mode).mode == mode
+
+
+def _no_looser(strict, loose):
+    """Fields of expectation ``strict`` that are looser than ``loose``'s."""
+    worse = []
+    for f in dataclasses.fields(strict):
+        a, b = getattr(strict, f.name), getattr(loose, f.name)
+        if f.name == "mode":
+            continue
+        if isinstance(a, tuple):  # baselines: the stricter set beats at least the same rows
+            ok = set(b) <= set(a)
+        else:
+            ok = a <= b if f.name in CAPS else a >= b
+        if not ok:
+            worse.append(f"{f.name}: {a} vs {b}")
+    return worse
+
+
+@pytest.mark.parametrize("key", sorted(config.EXPECTATIONS))
+def test_cpu_and_full_never_expect_less_than_fast(key):
+    fast, cpu, full = (config.expectations(key, mode=m) for m in ("fast", "cpu", "full"))
+    assert not _no_looser(cpu, fast)
+    assert not _no_looser(full, cpu)
+    assert all(math.isfinite(v) for v in dataclasses.astuple(cpu) if isinstance(v, float))  # cpu always checks
+
+
+def test_expectations_for_an_unknown_notebook_name_the_valid_ones():
+    with pytest.raises(ValueError, match="valid keys: 04, 05"):
+        config.expectations("01", mode="cpu")
+    with pytest.raises(ValueError, match="fast, cpu, full"):
+        config.expectations("04", mode="turbo")
+
+
+def test_shipped_cards_still_fit_the_preset_classes():
+    """Loaders compare a card's preset with ``preset.as_dict()``: renaming a class is safe, changing its
+    fields would silently retrain every shipped checkpoint."""
+    classes = {type(p) for table in config.PRESETS.values() for p in table.values()}
+    field_sets = [{f.name for f in dataclasses.fields(c)} for c in classes]
+    cards = sorted(DATA.glob("*/*.json"))
+    assert cards
+    for card in cards:
+        keys = set(json.loads(card.read_text()).get("preset", {}))
+        if card.parent.name == "physics":  # vector-field cards keep their fitting settings
+            assert any(keys <= s for s in field_sets), card.name
+        elif keys:
+            assert keys in field_sets, card.name
+
+
+def test_old_preset_names_are_aliases():
+    assert config.IJEPA04 is config.IJEPAPreset and config.Pendulum08 is config.PendulumPreset
 
 
 def test_env_var_selects_mode(monkeypatch):

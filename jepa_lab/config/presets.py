@@ -1,9 +1,7 @@
-"""Modes and per-notebook presets: the one place that reads ``JEPA_LAB_MODE``.
+"""Frozen dataclass presets, one class per kind of experiment, and the table of them per notebook and mode.
 
-Three modes share the same code and the same asserts:
-- ``fast``: CI, a few real steps of everything on 2 CPU cores;
-- ``cpu``: a learner's laptop (the default without CUDA), each notebook a few minutes;
-- ``full``: the default with CUDA, bigger models and budgets.
+A preset's ``as_dict()`` goes into every checkpoint card and loaders compare it, so a field of a preset
+with shipped checkpoints is never removed or renamed without handling those cards.
 
 Introduced in notebook 01.
 """
@@ -11,36 +9,8 @@ Introduced in notebook 01.
 from __future__ import annotations
 
 import dataclasses
-import os
 from dataclasses import dataclass
 from typing import Any
-
-MODES = ("fast", "cpu", "full")
-ENV_VAR = "JEPA_LAB_MODE"
-
-
-def default_mode() -> str:
-    """The mode used when ``JEPA_LAB_MODE`` is unset: ``full`` with CUDA, else ``cpu``."""
-    import torch  # local import: the package stays light to import
-
-    return "full" if torch.cuda.is_available() else "cpu"
-
-
-def get_mode(mode: str | None = None) -> str:
-    """Return the active mode: ``mode`` if given, else ``$JEPA_LAB_MODE``, else the default.
-
-    Raises:
-        ValueError: the mode is not one of ``fast``, ``cpu``, ``full``.
-    """
-    if mode is None:
-        mode = os.environ.get(ENV_VAR, "").strip() or default_mode()
-    mode = mode.strip().lower()
-    if mode not in MODES:
-        raise ValueError(
-            f"unknown mode {mode!r}: choose one of {', '.join(MODES)} "
-            f"(set {ENV_VAR}=fast|cpu|full, or leave it unset for the default)"
-        )
-    return mode
 
 
 @dataclass(frozen=True)
@@ -225,7 +195,7 @@ class DynamicsPreset(Preset):
     warmup_steps: int
 
 
-_PRESETS: dict[str, dict[str, Preset]] = {
+PRESETS: dict[str, dict[str, Preset]] = {
     "01": {
         "fast": TokenisePreset(
             mode="fast", seed=0, image_size=32, n_images=8, patch_sizes=(2, 4, 8, 16),
@@ -331,28 +301,3 @@ VJEPA05 = VJEPAPreset
 Collapse06 = CollapsePreset
 Pendulum08 = PendulumPreset
 Dynamics07 = DynamicsPreset
-
-
-def notebooks() -> tuple[str, ...]:
-    """Keys of the notebooks that have presets, e.g. ``("01", "02")``."""
-    return tuple(sorted(_PRESETS))
-
-
-def for_notebook(key: str, mode: str | None = None, **overrides: Any) -> Preset:
-    """Return the preset of notebook ``key`` in the active mode, with ``overrides`` applied.
-
-    Args:
-        key: two-digit notebook number, e.g. ``"01"``.
-        mode: ``fast``/``cpu``/``full``; default from ``JEPA_LAB_MODE`` (see ``get_mode``).
-        **overrides: preset fields to change, e.g. ``image_size=64``.
-
-    Raises:
-        ValueError: unknown notebook key, unknown mode, or unknown override key.
-
-    Introduced in notebook 01.
-    """
-    key = str(key).zfill(2)
-    if key not in _PRESETS:
-        raise ValueError(f"no preset for notebook {key!r}; valid keys: {', '.join(notebooks())}")
-    preset = _PRESETS[key][get_mode(mode)]
-    return preset.replace(**overrides) if overrides else preset

@@ -1,0 +1,126 @@
+"""Modes, per-notebook presets and the results each preset must reach: the one place that reads
+``JEPA_LAB_MODE``.
+
+Three modes share the same code and the same asserts:
+- ``fast``: CI, a few real steps of everything on 2 CPU cores;
+- ``cpu``: a learner's laptop (the default without CUDA), each notebook a few minutes;
+- ``full``: bigger models and budgets for a GPU.
+
+``for_notebook("04")`` gives a notebook its preset (``presets.py``), ``expectations("04")`` the floors
+and margins its asserts use in that mode (``expectations.py``).
+
+Introduced in notebook 01.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from jepa_lab.config.expectations import (
+    EXPECTATIONS,
+    DynamicsExpect,
+    Expectations,
+    IJEPAExpect,
+    PendulumExpect,
+    VJEPAExpect,
+)
+from jepa_lab.config.presets import (
+    IJEPA04,
+    PRESETS,
+    VJEPA05,
+    Collapse06,
+    CollapsePreset,
+    Dynamics07,
+    DynamicsPreset,
+    Encoder03,
+    EncoderPreset,
+    IJEPAPreset,
+    Masking02,
+    MaskingPreset,
+    Pendulum08,
+    PendulumPreset,
+    Preset,
+    Tokenise01,
+    TokenisePreset,
+    VJEPAPreset,
+)
+
+__all__ = [
+    "ENV_VAR", "MODES", "CollapsePreset", "DynamicsExpect", "DynamicsPreset", "EncoderPreset", "Expectations",
+    "IJEPAExpect", "IJEPAPreset", "MaskingPreset", "PendulumExpect", "PendulumPreset", "Preset", "TokenisePreset",
+    "VJEPAExpect", "VJEPAPreset", "default_mode", "expectations", "for_notebook", "get_mode", "notebooks",
+    # old names, for one release
+    "Collapse06", "Dynamics07", "Encoder03", "IJEPA04", "Masking02", "Pendulum08", "Tokenise01", "VJEPA05",
+]
+
+MODES = ("fast", "cpu", "full")
+ENV_VAR = "JEPA_LAB_MODE"
+
+
+def default_mode() -> str:
+    """The mode used when ``JEPA_LAB_MODE`` is unset: ``full`` with CUDA, else ``cpu``."""
+    import torch  # local import: the package stays light to import
+
+    return "full" if torch.cuda.is_available() else "cpu"
+
+
+def get_mode(mode: str | None = None) -> str:
+    """Return the active mode: ``mode`` if given, else ``$JEPA_LAB_MODE``, else the default.
+
+    Raises:
+        ValueError: the mode is not one of ``fast``, ``cpu``, ``full``.
+    """
+    if mode is None:
+        mode = os.environ.get(ENV_VAR, "").strip() or default_mode()
+    mode = mode.strip().lower()
+    if mode not in MODES:
+        raise ValueError(
+            f"unknown mode {mode!r}: choose one of {', '.join(MODES)} "
+            f"(set {ENV_VAR}=fast|cpu|full, or leave it unset for the default)"
+        )
+    return mode
+
+
+def notebooks() -> tuple[str, ...]:
+    """Keys of the notebooks that have presets, e.g. ``("01", "02")``."""
+    return tuple(sorted(PRESETS))
+
+
+def _key(key: str | int, table: dict[str, Any], what: str) -> str:
+    key = str(key).zfill(2)
+    if key not in table:
+        raise ValueError(f"no {what} for notebook {key!r}; valid keys: {', '.join(sorted(table))}")
+    return key
+
+
+def for_notebook(key: str, mode: str | None = None, **overrides: Any) -> Preset:
+    """Return the preset of notebook ``key`` in the active mode, with ``overrides`` applied.
+
+    Args:
+        key: two-digit notebook number, e.g. ``"01"``.
+        mode: ``fast``/``cpu``/``full``; default from ``JEPA_LAB_MODE`` (see ``get_mode``).
+        **overrides: preset fields to change, e.g. ``image_size=64``.
+
+    Raises:
+        ValueError: unknown notebook key, unknown mode, or unknown override key.
+
+    Introduced in notebook 01.
+    """
+    preset = PRESETS[_key(key, PRESETS, "preset")][get_mode(mode)]
+    return preset.replace(**overrides) if overrides else preset
+
+
+def expectations(key: str, mode: str | None = None) -> Expectations:
+    """Return the floors and margins notebook ``key``'s asserts use in the active mode.
+
+    Args:
+        key: two-digit notebook number, e.g. ``"04"``.
+        mode: ``fast``/``cpu``/``full``; pass ``preset.mode`` so preset and bounds always agree.
+
+    Raises:
+        ValueError: a notebook without stored expectations, or an unknown mode.
+
+    Introduced in notebook 04.
+    """
+    return EXPECTATIONS[_key(key, EXPECTATIONS, "expectations")][get_mode(mode)]

@@ -1,45 +1,88 @@
 """Exercise checkers: compare a learner's function with the reference on seeded random inputs.
 
-Each ``check_*`` prints one line and returns True (correct), or False with what is wrong:
-"not done yet" for a stub that raises ``NotImplementedError``, else the first mismatch.
+Each ``check_*`` prints one line and returns a ``Result``, truthy when the function is correct:
+"not done yet" for a stub that raises ``NotImplementedError``, else the first mismatch. Stuck?
+``hint(name, level)`` gives graded hints (1: a nudge, 2: the idea, 3: the answer) and
+``solution(name)`` prints the reference code (``jepa_lab/solutions.py``, tested like the library).
 
 Introduced in notebook 01.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import torch
 
-from jepa_lab import jepa, losses, masks, posembed, tokens
+from jepa_lab import jepa, losses, masks, posembed, solutions, tokens
+
+EXERCISES = tuple(solutions.NOTEBOOK)  # the names hint() and solution() take, in course order
+
+
+class Result:
+    """What a check found. ``bool(result)`` is True when correct; ``result.line`` is the printed line.
+
+    The line is printed when the check runs; in a notebook the result itself shows nothing more (no
+    ``Out: False`` under the line).
+    """
+
+    def __init__(self, ok: bool, line: str) -> None:
+        self.ok, self.line = ok, line
+        print(line)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __repr__(self) -> str:
+        return self.line
+
+    def _ipython_display_(self) -> None:
+        pass  # already printed
+
+
+def _exercise(name: str) -> str:
+    if name not in solutions.HINTS:
+        raise ValueError(f"no exercise called {name!r}; choose one of {', '.join(EXERCISES)}")
+    return name
+
+
+def hint(name: str, level: int = 1) -> None:
+    """Print hint ``level`` for exercise ``name``: 1 a nudge, 2 the idea, 3 the answer in one line."""
+    hints = solutions.HINTS[_exercise(name)]
+    if level not in (1, 2, 3):
+        raise ValueError(f"hint levels are 1 (a nudge), 2 (the idea) and 3 (the answer), got {level}")
+    more = f" (more: checks.hint({name!r}, {level + 1}))" if level < 3 else f" (code: checks.solution({name!r}))"
+    print(f"[hint {level}/3] {name}: {hints[level - 1]}{more}")
+
+
+def solution(name: str) -> None:
+    """Print the reference solution of exercise ``name`` (from ``jepa_lab/solutions.py``)."""
+    print(inspect.getsource(getattr(solutions, _exercise(name))))
 
 
 def check(fn: Callable, reference: Callable, cases: Iterable[tuple], name: str,
-          atol: float = 1e-6) -> bool:
+          atol: float = 1e-6) -> Result:
     """Call ``fn(*case)`` and ``reference(*case)`` on each case and compare the results.
 
     Returns:
-        True when every case matches (tensors: same shape, max abs difference <= ``atol``).
+        a ``Result``, truthy when every case matches (tensors: same shape, max abs difference <= ``atol``).
     """
     for case in cases:
         try:
             got = fn(*case)
         except NotImplementedError:
-            print(f"[not done yet] {name}: the function still raises NotImplementedError")
-            return False
+            return Result(False, f"[not done yet] {name}: replace the stub's `raise NotImplementedError` with "
+                                 f"your code (stuck? checks.hint({name!r}))")
         except Exception as e:  # a learner's bug: report it, keep the notebook running
-            print(f"[error] {name}{_describe(case)} raised {type(e).__name__}: {e}")
-            return False
+            return Result(False, f"[error] {name}{_describe(case)} raised {type(e).__name__}: {e}")
         want = reference(*case)
         problem = _compare(got, want, atol)
         if problem:
-            print(f"[wrong] {name}{_describe(case)}: {problem}")
-            return False
-    print(f"[correct] {name} matches the reference")
-    return True
+            return Result(False, f"[wrong] {name}{_describe(case)}: {problem}")
+    return Result(True, f"[correct] {name} matches the reference")
 
 
 def _short(a: Any) -> str:
@@ -73,7 +116,7 @@ def _compare(got: Any, want: Any, atol: float) -> str:
     return "" if got == want else f"got {got!r}, expected {want!r}"
 
 
-def check_patchify(fn: Callable[[torch.Tensor, int], torch.Tensor]) -> bool:
+def check_patchify(fn: Callable[[torch.Tensor, int], torch.Tensor]) -> Result:
     """Check ``fn(x [B, C, H, W], p) -> [B, N, p*p*C]`` against ``tokens.patchify``."""
     g = torch.Generator().manual_seed(0)
     cases = [(torch.rand(2, c, s, s, generator=g), p) for c, s, p in [(3, 8, 4), (1, 12, 3), (3, 16, 8)]]
@@ -81,19 +124,19 @@ def check_patchify(fn: Callable[[torch.Tensor, int], torch.Tensor]) -> bool:
     return check(fn, tokens.patchify, cases, "patchify")
 
 
-def check_num_tokens(fn: Callable[..., int]) -> bool:
+def check_num_tokens(fn: Callable[..., int]) -> Result:
     """Check ``fn(image_size, patch_size, frames, tubelet) -> int`` against ``tokens.num_tokens``."""
     cases = [(32, 4, 1, 1), (64, 8, 1, 1), (64, 16, 8, 2), (224, 16, 16, 2), (32, 8, 16, 4)]
     return check(fn, tokens.num_tokens, cases, "num_tokens")
 
 
-def check_block_indices(fn: Callable[[tuple[int, int], int, int, int, int], torch.Tensor]) -> bool:
+def check_block_indices(fn: Callable[[tuple[int, int], int, int, int, int], torch.Tensor]) -> Result:
     """Check ``fn(grid, top, left, bh, bw) -> sorted indices`` against ``masks.block_indices``."""
     cases = [((4, 4), 1, 1, 2, 2), ((14, 14), 0, 0, 3, 5), ((6, 9), 3, 4, 3, 5), ((5, 5), 4, 4, 1, 1)]
     return check(fn, masks.block_indices, cases, "block_indices")
 
 
-def check_remove_targets(fn: Callable[[torch.Tensor, list[torch.Tensor]], torch.Tensor]) -> bool:
+def check_remove_targets(fn: Callable[[torch.Tensor, list[torch.Tensor]], torch.Tensor]) -> Result:
     """Check ``fn(ctx_idx, tgt_idx) -> context without targets`` against ``masks.remove_targets``."""
     g = torch.Generator().manual_seed(0)
     cases = []
@@ -104,14 +147,14 @@ def check_remove_targets(fn: Callable[[torch.Tensor, list[torch.Tensor]], torch.
     return check(fn, masks.remove_targets, cases, "remove_targets")
 
 
-def check_attention(fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]) -> bool:
+def check_attention(fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]) -> Result:
     """Check ``fn(q, k, v) -> softmax(q k^T / sqrt(d)) v`` against ``F.scaled_dot_product_attention``."""
     g = torch.Generator().manual_seed(0)
     cases = [tuple(torch.randn(shape, generator=g) for _ in range(3)) for shape in [(1, 1, 4, 8), (2, 3, 7, 16)]]
     return check(fn, torch.nn.functional.scaled_dot_product_attention, cases, "attention", atol=1e-5)
 
 
-def check_apply_rope(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> bool:
+def check_apply_rope(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> Result:
     """Check ``fn(x [N, d], angles [N, d/2])`` (rotate consecutive pairs) against ``posembed.apply_rope``."""
     g = torch.Generator().manual_seed(0)
     cases = []
@@ -121,7 +164,7 @@ def check_apply_rope(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -
     return check(fn, posembed.apply_rope, cases, "apply_rope", atol=1e-5)
 
 
-def check_ema(fn: Callable[[list[torch.Tensor], list[torch.Tensor], float], list[torch.Tensor]]) -> bool:
+def check_ema(fn: Callable[[list[torch.Tensor], list[torch.Tensor], float], list[torch.Tensor]]) -> Result:
     """Check ``fn(target, online, momentum) -> new target tensors`` against ``jepa.ema``."""
     g = torch.Generator().manual_seed(0)
     cases = []
@@ -130,7 +173,7 @@ def check_ema(fn: Callable[[list[torch.Tensor], list[torch.Tensor], float], list
     return check(fn, jepa.ema, cases, "ema", atol=1e-6)
 
 
-def check_block_loss(fn: Callable[[list[torch.Tensor], list[torch.Tensor], str], torch.Tensor]) -> bool:
+def check_block_loss(fn: Callable[[list[torch.Tensor], list[torch.Tensor], str], torch.Tensor]) -> Result:
     """Check ``fn(z_pred, z_tgt, kind) -> mean over blocks of the latent loss`` against ``jepa.block_loss``.
 
     The blocks differ in size, so averaging all tokens together (instead of block by block) fails."""
@@ -149,17 +192,17 @@ def _feature_cases() -> list[tuple[torch.Tensor]]:
             (torch.randn(50, 1, generator=g) @ torch.randn(1, 12, generator=g),)]
 
 
-def check_variance_term(fn: Callable[[torch.Tensor], torch.Tensor]) -> bool:
+def check_variance_term(fn: Callable[[torch.Tensor], torch.Tensor]) -> Result:
     """Check ``fn(z [N, D]) -> mean_d relu(1 - sqrt(Var(z_d) + 1e-4))`` against ``losses.variance_term``."""
     return check(fn, losses.variance_term, _feature_cases(), "variance_term", atol=1e-5)
 
 
-def check_covariance_term(fn: Callable[[torch.Tensor], torch.Tensor]) -> bool:
+def check_covariance_term(fn: Callable[[torch.Tensor], torch.Tensor]) -> Result:
     """Check ``fn(z [N, D]) -> sum of squared off-diagonal covariances / D`` against ``losses.covariance_term``."""
     return check(fn, losses.covariance_term, _feature_cases(), "covariance_term", atol=1e-4)
 
 
-def check_tube_indices(fn: Callable[[torch.Tensor, int, int], torch.Tensor]) -> bool:
+def check_tube_indices(fn: Callable[[torch.Tensor, int, int], torch.Tensor]) -> Result:
     """Check ``fn(spatial_idx [n], steps, per_step) -> [steps * n]`` (time-major) against ``masks.tube_indices``."""
     g = torch.Generator().manual_seed(0)
     cases = [(torch.tensor([0, 5, 6]), 4, 16), (torch.randperm(9, generator=g)[:4].sort().values, 2, 9),
@@ -167,7 +210,7 @@ def check_tube_indices(fn: Callable[[torch.Tensor, int, int], torch.Tensor]) -> 
     return check(fn, masks.tube_indices, cases, "tube_indices")
 
 
-def check_leaked_tokens(fn: Callable[[torch.Tensor, tuple[int, int, int]], torch.Tensor]) -> bool:
+def check_leaked_tokens(fn: Callable[[torch.Tensor, tuple[int, int, int]], torch.Tensor]) -> Result:
     """Check ``fn(ctx_idx [B, Nc], grid) -> [B, N] bool`` against ``masks.leaked_tokens``."""
     g = torch.Generator().manual_seed(0)
     cases = []
@@ -177,7 +220,7 @@ def check_leaked_tokens(fn: Callable[[torch.Tensor, tuple[int, int, int]], torch
                  lambda c, grid: masks.leaked_tokens(c, grid).float(), cases, "leaked_tokens")
 
 
-def check_jumps(fn: Callable[[int, tuple[int, ...]], list[int]]) -> bool:
+def check_jumps(fn: Callable[[int, tuple[int, ...]], list[int]]) -> Result:
     """Check ``fn(k, horizons) -> trained horizons summing to k, largest first`` against ``dynamics.jumps``."""
     from jepa_lab import dynamics
 
@@ -185,7 +228,7 @@ def check_jumps(fn: Callable[[int, tuple[int, ...]], list[int]]) -> bool:
     return check(fn, dynamics.jumps, cases, "jumps")
 
 
-def check_r2(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> bool:
+def check_r2(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> Result:
     """Check ``fn(pred [N, F], true [N, F]) -> R² per column`` against ``dynamics.r2``."""
     from jepa_lab import dynamics
 
@@ -196,17 +239,17 @@ def check_r2(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> bool:
     return check(fn, dynamics.r2, cases, "r2", atol=1e-5)
 
 
-def check_pendulum_energy(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> bool:
+def check_pendulum_energy(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> Result:
     """Check ``fn(theta, omega) -> omega²/2 + g (1 - cos theta)`` (g = 9.81) against ``pendulum.energy``."""
     from jepa_lab.datasets import pendulum
 
     g = torch.Generator().manual_seed(0)
     cases = [(torch.zeros(3), torch.zeros(3)), (torch.rand(5, generator=g) * 6 - 3, torch.randn(5, generator=g) * 3),
              (torch.tensor([math.pi]), torch.tensor([0.0]))]
-    return check(fn, pendulum.energy, cases, "energy", atol=1e-4)
+    return check(fn, pendulum.energy, cases, "pendulum_energy", atol=1e-4)
 
 
-def check_rk4_step(fn: Callable) -> bool:
+def check_rk4_step(fn: Callable) -> Result:
     """Check ``fn(field, x, h)`` (one RK4 step of ``dx/dt = field(x)``) against ``physics.rk4_step``."""
     from jepa_lab import physics
 

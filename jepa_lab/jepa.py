@@ -14,13 +14,17 @@ Introduced in notebook 04.
 from __future__ import annotations
 
 import copy
+from typing import Literal, get_args
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from jepa_lab.losses import LATENT_LOSSES, covariance_term, latent_loss, sigreg, variance_term
-from jepa_lab.vit import Encoder, Predictor, _gather
+from jepa_lab.tokens import gather_tokens
+from jepa_lab.vit import Encoder, Predictor
+
+Target = Literal["ema", "online"]  # an EMA copy of the context encoder, or the context encoder itself
 
 
 def block_loss(z_pred: list[torch.Tensor], z_tgt: list[torch.Tensor], kind: str = "smooth_l1") -> torch.Tensor:
@@ -53,6 +57,22 @@ def ema(target: list[torch.Tensor], online: list[torch.Tensor], momentum: float)
     return [momentum * t + (1.0 - momentum) * o for t, o in zip(target, online, strict=True)]
 
 
+def check_target(target: Target, stop_grad: bool) -> None:
+    """Refuse a target switch that means nothing, saying what to use instead.
+
+    Raises:
+        ValueError: ``target`` is not ``"ema"`` or ``"online"``, or an EMA target without stop-gradient
+            (an EMA copy never receives gradients).
+    """
+    if target not in get_args(Target):
+        raise ValueError(f"target must be one of {', '.join(map(repr, get_args(Target)))}, got {target!r}")
+    if not isinstance(stop_grad, bool):
+        raise ValueError(f"stop_grad must be True or False, got {stop_grad!r}")
+    if target == "ema" and not stop_grad:
+        raise ValueError("an EMA target never receives gradients: for the no-stop-gradient ablation use "
+                         "target='online', stop_grad=False")
+
+
 class JEPA(nn.Module):
     """I-JEPA around an encoder (``JEPA(encoder=Encoder(...))``).
 
@@ -78,13 +98,9 @@ class JEPA(nn.Module):
     def __init__(self, *, encoder: Encoder, predictor_dim: int = 96, predictor_depth: int = 4,
                  predictor_heads: int = 4, loss: str = "smooth_l1", target_norm: bool = True,
                  var_weight: float = 0.0, cov_weight: float = 0.0, pred_weight: float = 1.0,
-                 target: str = "ema", stop_grad: bool = True, sigreg_weight: float = 0.0) -> None:
+                 target: Target = "ema", stop_grad: bool = True, sigreg_weight: float = 0.0) -> None:
         super().__init__()
-        if target not in ("ema", "online"):
-            raise ValueError(f"target must be 'ema' or 'online', got {target!r}")
-        if target == "ema" and not stop_grad:
-            raise ValueError("an EMA target never receives gradients: for the no-stop-gradient ablation use "
-                             "target='online', stop_grad=False")
+        check_target(target, stop_grad)
         self.target_kind, self.stop_grad, self.sigreg_weight = target, stop_grad, sigreg_weight
         if loss not in LATENT_LOSSES:
             raise ValueError(f"unknown latent loss {loss!r}; choose one of {', '.join(LATENT_LOSSES)}")
@@ -107,7 +123,7 @@ class JEPA(nn.Module):
             h = encoder(x)  # [B, N, D]
             if self.target_norm:
                 h = F.layer_norm(h, h.shape[-1:])
-            return [_gather(h, idx) for idx in tgt_idx]
+            return [gather_tokens(h, idx) for idx in tgt_idx]
 
     def forward_context(
         self, x: torch.Tensor, ctx_idx: torch.Tensor, tgt_idx: list[torch.Tensor]

@@ -119,6 +119,14 @@ def unpatchify_video(
     return x.reshape(b, channels, nt * t, h * p, w * p)
 
 
+def gather_tokens(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+    """Tokens ``x [B, N, D]`` at indices ``idx [B, n]`` -> ``[B, n, D]`` (masks are index lists).
+
+    Introduced in notebook 03.
+    """
+    return torch.gather(x, 1, idx[..., None].expand(-1, -1, x.shape[-1]))
+
+
 class PatchEmbed(nn.Module):
     """Image to patch tokens with one strided convolution (kernel = stride = patch size).
 

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from jepa_lab import jepa, losses, masks, vit
+from jepa_lab import jepa, losses, masks, tokens, vit
 from jepa_lab.datasets import make_shapes
 
 
@@ -157,7 +157,7 @@ def test_ablation_switches():
         z = model.forward_target(x, mb.tgt_idx)
         with torch.no_grad():
             h = torch.nn.functional.layer_norm(model.context_encoder(x), (32,))
-        assert torch.allclose(z[0], vit._gather(h, mb.tgt_idx[0]), atol=1e-6)  # the online encoder is the target
+        assert torch.allclose(z[0], tokens.gather_tokens(h, mb.tgt_idx[0]), atol=1e-6)  # the online encoder
         assert z[0].requires_grad is (not stop)
         model(x, mb.ctx_idx, mb.tgt_idx).backward()
         grads[stop] = model.context_encoder.patch_embed.proj.weight.grad.clone()
@@ -167,8 +167,10 @@ def test_ablation_switches():
     assert not torch.allclose(grads[True], grads[False])  # gradients also flow through the target branch
     with pytest.raises(ValueError, match="target='online', stop_grad=False"):
         _model(stop_grad=False)
-    with pytest.raises(ValueError, match="'ema' or 'online'"):
+    with pytest.raises(ValueError, match="one of 'ema', 'online', got 'teacher'"):
         _model(target="teacher")
+    with pytest.raises(ValueError, match="True or False"):
+        _model(target="online", stop_grad="no")
 
 
 def test_sigreg_weight_adds_sigreg():

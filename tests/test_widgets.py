@@ -149,9 +149,12 @@ def test_prediction_quality_baseline_and_error_map(images):
 def test_rollout_explorer_draws_and_clamps():
     from jepa_lab import config, dynamics
 
-    p = config.for_notebook("07", mode="fast").replace(n_train=32, steps=5)
-    models = {name: (dynamics.run(p, name)[0], dynamics.variant_preset(p, name))
-              for name in ("residual + prior (the design)", "fixed k = 1 (rolled out)")}
+    p = config.for_notebook("07", mode="fast").replace(n_train=32)
+    torch.manual_seed(0)
+    models = {}
+    for name in ("residual + prior (the design)", "fixed k = 1 (rolled out)"):  # untrained: drawing is the test
+        vp = dynamics.variant_preset(p, name)
+        models[name] = (dynamics.build(vp).eval(), vp)
     _, test = dynamics.data(p)
     ex = widgets.rollout_explorer(models, p, test[:4])
     ex.update(model="fixed k = 1 (rolled out)", hide="velocity", horizon=7, index=3)
@@ -172,3 +175,55 @@ def test_pendulum_explorer_draws_and_clamps():
     assert ex.params["theta0"] == 3.0 and ex.params["omega0"] == -5.0 and ex.params["steps"] == 100
     with pytest.raises(ValueError, match="at least one"):
         widgets.pendulum_explorer({})
+
+
+def test_explorers_on_an_empty_range_say_what_to_pass(images):
+    from jepa_lab import config, dynamics, physics
+
+    with pytest.raises(ValueError, match="at least one image"):
+        widgets.patch_size_explorer(images[:0])
+    with pytest.raises(ValueError, match="at least one image"):
+        widgets.mask_explorer(images[:0], 4)
+    with pytest.raises(ValueError, match="'block side': its range 1..0 is empty"):
+        widgets.mask_explorer(images, 32, "block")  # a 1x1 grid has no block to hide
+    with pytest.raises(ValueError, match="max_steps must be at least 10"):
+        widgets.pendulum_explorer({"MLP": physics.MLP(hidden=8)}, max_steps=5)
+    p = config.for_notebook("07", mode="fast")
+    model = (dynamics.build(p).eval(), p)
+    with pytest.raises(ValueError, match="at least one trajectory"):
+        widgets.rollout_explorer({"m": model}, p, torch.zeros(0, 40, 4))
+
+
+def test_explorers_refuse_settings_they_cannot_draw_instead_of_a_silent_none():
+    from jepa_lab import physics
+    from jepa_lab.datasets import make_moving_shapes
+
+    clip = make_moving_shapes(1, frames=8, image_size=32, seed=0)[0][0]
+    with pytest.raises(ValueError, match="patch size at most half the frame"):
+        widgets.tube_explorer(clip, 32, 2)
+    with pytest.raises(ValueError, match="positive time step dt"):
+        widgets.pendulum_explorer({"MLP": physics.MLP(hidden=8)}, dt=0)
+
+
+def test_a_failing_draw_raises_at_construction_and_on_update():
+    from ipywidgets import IntSlider
+
+    def draw(fig, n):
+        if n > 2:
+            raise RuntimeError(f"n = {n} is too many")
+        fig.subplots().plot(range(n))
+
+    e = widgets.Explorer(draw, {"n": IntSlider(value=1, min=0, max=5)})
+    with pytest.raises(ValueError, match="n = 4 is too many"):
+        e.update(n=4)
+    e.update(n=2)  # drawable again: no stale error
+    assert e.params == {"n": 2} and e.error is None
+    with pytest.raises(ValueError, match="cannot draw with these settings: n = 3"):
+        widgets.Explorer(draw, {"n": IntSlider(value=3, min=0, max=5)})
+
+
+def test_every_explorer_is_named_explorer_and_old_names_are_aliases():
+    public = [n for n in widgets.__all__ if callable(getattr(widgets, n)) and n[0].islower() and n != "clamp"]
+    old = {"clip_scrubber": "clip_explorer", "collapse_dial": "collapse_explorer"}
+    assert all(n.endswith("_explorer") or n in old for n in public)
+    assert all(getattr(widgets, a) is getattr(widgets, n) for a, n in old.items())

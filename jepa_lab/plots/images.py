@@ -1,6 +1,4 @@
-"""Plotting functions: ``plot_*(..., ax=None)`` draw on ``ax`` (or a new one) and return it.
-
-Nothing here calls ``plt.show()`` or changes global style. Widgets pass their own axes.
+"""Plots of images, tokens, clips, masks and attention.
 
 Introduced in notebook 01.
 """
@@ -14,40 +12,15 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.patches import Rectangle
 
+from jepa_lab.plots.base import ensure_axes, montage, to_numpy_image
 from jepa_lab.tokens import grid_size
-
-
-def _axes(ax: Axes | None, figsize: tuple[float, float] = (4, 4)) -> Axes:
-    if ax is not None:
-        return ax
-    import matplotlib.pyplot as plt  # only when the caller gave no axes (notebook use)
-
-    _, ax = plt.subplots(figsize=figsize)
-    return ax
-
-
-def to_numpy_image(x: torch.Tensor) -> np.ndarray:
-    """``[C, H, W]`` tensor in [0, 1] -> ``[H, W, C]`` (or ``[H, W]`` if C == 1) array."""
-    x = x.detach().float().cpu().clamp(0, 1)
-    return x[0].numpy() if x.shape[0] == 1 else x.permute(1, 2, 0).numpy()
-
-
-def montage(images: torch.Tensor, ncols: int, pad: int = 1, fill: float = 1.0) -> torch.Tensor:
-    """Tile ``[N, C, H, W]`` images into one ``[C, rows*(H+pad)-pad, ncols*(W+pad)-pad]`` image."""
-    n, c, h, w = images.shape
-    rows = -(-n // ncols)
-    out = torch.full((c, rows * (h + pad) - pad, ncols * (w + pad) - pad), fill)
-    for i in range(n):
-        r, k = divmod(i, ncols)
-        out[:, r * (h + pad): r * (h + pad) + h, k * (w + pad): k * (w + pad) + w] = images[i]
-    return out
 
 
 def plot_images(
     images: torch.Tensor, labels: Sequence[str] | None = None, ncols: int = 8, ax: Axes | None = None
 ) -> Axes:
     """A grid of ``[N, C, H, W]`` images in one axes, with optional per-image labels."""
-    ax = _axes(ax, (ncols * 1.2, 1.4 * -(-len(images) // ncols)))
+    ax = ensure_axes(ax, (ncols * 1.2, 1.4 * -(-len(images) // ncols)))
     h, w = images.shape[-2:]
     ax.imshow(to_numpy_image(montage(images, ncols, pad=2)), cmap="gray", vmin=0, vmax=1)
     if labels is not None:
@@ -61,7 +34,7 @@ def plot_images(
 
 def plot_patch_grid(image: torch.Tensor, patch_size: int, ax: Axes | None = None, numbers: bool = True) -> Axes:
     """An image ``[C, H, W]`` with its patch grid drawn and (if few) each token's index."""
-    ax = _axes(ax)
+    ax = ensure_axes(ax)
     h, w = image.shape[-2:]
     ax.imshow(to_numpy_image(image), cmap="gray", vmin=0, vmax=1)
     for k in range(0, w + 1, patch_size):
@@ -81,7 +54,7 @@ def plot_patch_grid(image: torch.Tensor, patch_size: int, ax: Axes | None = None
 
 def plot_tokens(image: torch.Tensor, patch_size: int, ax: Axes | None = None) -> Axes:
     """The patches of one image ``[C, H, W]`` pulled apart, in token order (row-major)."""
-    ax = _axes(ax)
+    ax = ensure_axes(ax)
     c = image.shape[0]
     gh, gw = grid_size(tuple(image.shape[-2:]), patch_size)
     patches = image.reshape(c, gh, patch_size, gw, patch_size).permute(1, 3, 0, 2, 4)
@@ -96,7 +69,7 @@ def plot_scaling(
     slopes: Sequence[int] = (1, 2),
 ) -> Axes:
     """Measured time against size on log-log axes, with reference lines of the given slopes."""
-    ax = _axes(ax, (5, 3.5))
+    ax = ensure_axes(ax, (5, 3.5))
     x, s = np.asarray(x, float), np.asarray(seconds, float)
     ax.loglog(x, s * 1e3, "o-", label="measured")
     for k in slopes:
@@ -109,7 +82,7 @@ def plot_scaling(
 
 def plot_similarity_map(sim: torch.Tensor, index: int, ax: Axes | None = None) -> Axes:
     """An ``[h, w]`` similarity map with the reference position marked."""
-    ax = _axes(ax, (3, 3))
+    ax = ensure_axes(ax, (3, 3))
     h, w = sim.shape
     ax.imshow(sim.numpy(), cmap="viridis", vmin=-1, vmax=1)
     r, c = divmod(index, w)
@@ -122,7 +95,7 @@ def plot_similarity_map(sim: torch.Tensor, index: int, ax: Axes | None = None) -
 def plot_clip(clip: torch.Tensor, tubelet: int | None = None, ax: Axes | None = None) -> Axes:
     """The frames of a clip ``[C, T, H, W]`` in a row; tubelets of ``tubelet`` frames bracketed."""
     c, t, h, w = clip.shape
-    ax = _axes(ax, (1.3 * t, 1.8))
+    ax = ensure_axes(ax, (1.3 * t, 1.8))
     ax.imshow(to_numpy_image(montage(clip.permute(1, 0, 2, 3), t, pad=2)))
     if tubelet:
         for k in range(0, t, tubelet):
@@ -157,7 +130,7 @@ def mask_overlay(grid: tuple[int, int], ctx_idx: torch.Tensor, tgt_idx: Sequence
 
 def plot_mask(mask, image: torch.Tensor | None = None, ax: Axes | None = None, title: str | None = None) -> Axes:
     """A 2-D ``masks.MaskSample`` over an image ``[C, S, S]`` (or over a blank grid)."""
-    ax = _axes(ax, (3.2, 3.2))
+    ax = ensure_axes(ax, (3.2, 3.2))
     h, w = mask.grid
     p = 1 if image is None else image.shape[-1] // w
     if image is not None:
@@ -180,7 +153,7 @@ def plot_mask_frames(mask, clip: torch.Tensor, tubelet: int = 1, ax: Axes | None
     nt, h, w = mask.grid
     c, t, s, _ = clip.shape
     p = s // w
-    ax = _axes(ax, (1.3 * t, 1.6))
+    ax = ensure_axes(ax, (1.3 * t, 1.6))
     per = h * w
     overlays = []
     for f in range(t):
@@ -199,7 +172,7 @@ def plot_mask_frames(mask, clip: torch.Tensor, tubelet: int = 1, ax: Axes | None
 
 def plot_coverage(freq: torch.Tensor, ax: Axes | None = None, title: str = "how often each token is a target") -> Axes:
     """A ``[h, w]`` map of frequencies in [0, 1] with a colour bar."""
-    ax = _axes(ax, (3.6, 3))
+    ax = ensure_axes(ax, (3.6, 3))
     im = ax.imshow(freq.numpy(), cmap="magma", vmin=0, vmax=max(float(freq.max()), 1e-6))
     ax.figure.colorbar(im, ax=ax, fraction=0.046)
     ax.set_title(title, fontsize=9)
@@ -211,7 +184,7 @@ def plot_coverage(freq: torch.Tensor, ax: Axes | None = None, title: str = "how 
 
 def plot_attention_on_image(image: torch.Tensor, weights: torch.Tensor, query: int, ax: Axes | None = None) -> Axes:
     """Where token ``query`` looks: its attention weights ``[N]`` over the image ``[C, S, S]``."""
-    ax = _axes(ax, (3.2, 3.2))
+    ax = ensure_axes(ax, (3.2, 3.2))
     n = weights.shape[0]
     side = int(round(n**0.5))
     p = image.shape[-1] // side
@@ -226,99 +199,8 @@ def plot_attention_on_image(image: torch.Tensor, weights: torch.Tensor, query: i
 
 def plot_attention_matrix(weights: torch.Tensor, ax: Axes | None = None) -> Axes:
     """An ``[N, N]`` attention matrix (rows: queries, columns: keys)."""
-    ax = _axes(ax, (3.2, 3.2))
+    ax = ensure_axes(ax, (3.2, 3.2))
     ax.imshow(weights.numpy(), cmap="viridis")
     ax.set_xlabel("key token")
     ax.set_ylabel("query token")
-    return ax
-
-
-# --------------------------------------------------------------------- training and I-JEPA (notebook 04)
-
-def plot_history(history: dict[str, list[float]], ax: Axes | None = None, label: str = "loss") -> Axes:
-    """Training loss against step (log scale) from a ``train.fit`` history."""
-    ax = _axes(ax, (5, 3.2))
-    ax.plot(history["step"], history["loss"], label=label)
-    ax.set_yscale("log")
-    ax.set_xlabel("step")
-    ax.set_ylabel("training loss")
-    ax.legend(fontsize=8)
-    return ax
-
-
-def plot_pca_maps(images: torch.Tensor, rgb: torch.Tensor, ax: Axes | None = None) -> Axes:
-    """Images ``[N, C, S, S]`` above their patch features' first three principal components as RGB
-    ``[N, 3, h, w]`` (from ``evaluate.pca_rgb``), upsampled to the image size."""
-    n, _, s, _ = images.shape
-    ax = _axes(ax, (1.2 * n, 2.6))
-    up = rgb.repeat_interleave(s // rgb.shape[-1], 2).repeat_interleave(s // rgb.shape[-1], 3)
-    ax.imshow(to_numpy_image(montage(torch.cat([images[:, :3], up]), n, pad=2)))
-    ax.set_axis_off()
-    return ax
-
-
-def plot_neighbours(queries: torch.Tensor, bank: torch.Tensor, idx: torch.Tensor, ax: Axes | None = None) -> Axes:
-    """Each query image ``[Q, C, S, S]`` (left column) followed by its neighbours ``bank[idx[q]]``."""
-    q, k = idx.shape
-    ax = _axes(ax, (1.1 * (k + 1), 1.1 * q))
-    rows = torch.cat([torch.cat([queries[i: i + 1], bank[idx[i]]]) for i in range(q)])
-    ax.imshow(to_numpy_image(montage(rows, k + 1, pad=2)))
-    s = queries.shape[-1]
-    ax.axvline(s + 0.5, color="tab:red", lw=2)
-    ax.set_axis_off()
-    return ax
-
-
-def plot_prediction_error(image: torch.Tensor, mask, error: torch.Tensor, ax: Axes | None = None,
-                          vmax: float | None = None) -> Axes:
-    """The predictor's per-token error ``[N]`` (NaN where no target) as a heat map over the image,
-    with the context tokens outlined."""
-    ax = _axes(ax, (3.2, 3.2))
-    h, w = mask.grid
-    p = image.shape[-1] // w
-    heat = error.reshape(h, w).repeat_interleave(p, 0).repeat_interleave(p, 1)
-    ax.imshow(to_numpy_image(image))
-    im = ax.imshow(heat.numpy(), cmap="inferno", alpha=0.75, vmin=0,
-                   vmax=vmax if vmax is not None else float(np.nanmax(heat.numpy())))
-    for t in mask.ctx_idx.tolist():
-        r, c = divmod(t, w)
-        ax.add_patch(Rectangle((c * p - 0.5, r * p - 0.5), p, p, fill=False, edgecolor="cyan", lw=0.8))
-    ax.figure.colorbar(im, ax=ax, fraction=0.046)
-    ax.set_axis_off()
-    return ax
-
-
-# --------------------------------------------------------------------- collapse (notebook 06)
-
-def plot_monitor(runs: dict[str, dict], key: str = "feature_std", ax: Axes | None = None,
-                 highlight: str | None = None, reference: float | None = None) -> Axes:
-    """One collapse-monitor metric against step for several runs (``collapse.run`` results); with
-    ``highlight``, that run is drawn bold and the others grey; ``reference`` draws a dotted level."""
-    ax = _axes(ax, (5.5, 3.4))
-    for name, r in runs.items():
-        steps = [m["step"] for m in r["history"]["monitor"]]
-        values = [m[key] for m in r["history"]["monitor"]]
-        style = {} if highlight is None else ({"lw": 2.5, "zorder": 3} if name == highlight
-                                               else {"color": "0.75", "lw": 1})
-        ax.plot(steps, values, label=name if highlight in (None, name) else None, **style)
-    if reference is not None:
-        ax.axhline(reference, color="k", ls=":", lw=1, label="random init")
-    if key == "feature_std":
-        ax.set_yscale("log")
-    ax.set_xlabel("step")
-    ax.set_ylabel(key.replace("_", " "))
-    ax.legend(fontsize=7)
-    return ax
-
-
-def plot_spectra(spectra: dict[str, Sequence[float]], ax: Axes | None = None, highlight: str | None = None) -> Axes:
-    """Normalised singular-value spectra (``evaluate.spectrum``), log scale: a collapsed run's falls off a cliff."""
-    ax = _axes(ax, (4.5, 3.4))
-    for name, s in spectra.items():
-        style = {} if highlight is None or name == highlight or name == "random init" else {"color": "0.8", "lw": 1}
-        ax.semilogy(range(1, len(s) + 1), np.maximum(np.asarray(s), 1e-8), label=name if not style else None,
-                    **style)
-    ax.set_xlabel("component")
-    ax.set_ylabel("share of singular values")
-    ax.legend(fontsize=7)
     return ax

@@ -2,6 +2,7 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version,-jupytext.text_representation.format_version
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -89,6 +90,16 @@ try:
     tokens.patchify(torch.zeros(1, 3, 30, 30), 4)
 except ValueError as e:
     print("ValueError:", e)
+
+# %% [markdown]
+# **Predict, then run.** A 32 × 32 RGB image is cut into patches of 8 × 8 pixels. How many tokens does
+# it become, and how many numbers does each token hold? Write both down, then run the cell: its
+# `assert` holds only for the right answer.
+
+# %%
+tokens_8 = tokens.patchify(torch.rand(1, 3, 32, 32), 8)  # [1, N, p*p*C]
+print(f"{tokens_8.shape[1]} tokens of {tokens_8.shape[2]} numbers each")
+assert tuple(tokens_8.shape) == (1, 16, 192)  # (32/8)² = 16 tokens, 8·8·3 = 192 numbers
 
 # %% [markdown]
 # ## 2. A patch embedding is one linear map, shared by every patch
@@ -229,6 +240,20 @@ assert "N = " in fig_small._suptitle.get_text()
 assert explorer.params["patch_size"] == 2
 
 # %% [markdown]
+# **Predict, then run.** Two questions on cost (sections 3 and 4):
+# 1. Halve the patch size of a 32-pixel image from 8 to 4. How many times more tokens, and how many
+#    times more token pairs must attention compare?
+# 2. V-JEPA's clips: 16 frames of 224 × 224 pixels, patches of 16, tubelets of 2 frames. How many
+#    tokens? (One 224-pixel image with patches of 16 has 196.)
+
+# %%
+n8, n4 = tokens.num_tokens(32, 8), tokens.num_tokens(32, 4)
+n_clip = tokens.num_tokens(224, 16, frames=16, tubelet=2)
+print(f"patch 8: {n8} tokens, patch 4: {n4} tokens ({n4 // n8}x), token pairs {n4**2 // n8**2}x; "
+      f"a 16-frame clip: {n_clip} tokens ({n_clip // 196}x an image)")
+assert n4 == 4 * n8 and n4**2 == 16 * n8**2 and n_clip == 8 * 196
+
+# %% [markdown]
 # ## Summary
 # - `patchify` is a lossless reshape: an image becomes `N = (S/p)²` tokens of `p·p·C` values.
 # - `PatchEmbed` is unfold + one linear map shared by all patches (checked to 1e-5).
@@ -242,7 +267,10 @@ assert explorer.params["patch_size"] == 2
 # 2. Write `my_num_tokens(image_size, patch_size, frames, tubelet)`: the token count of an
 #    image (`frames=1`) or of a clip cut into `tubelet`-frame tubelets.
 #
-# Each check prints `[not done yet]` until you replace the stub.
+# Each check prints one line: `[not done yet]` until you replace the stub, then `[correct]`, or
+# `[wrong]` / `[error]` with the first mismatch. Stuck? `checks.hint("patchify")` gives a nudge,
+# `checks.hint("patchify", 2)` the idea, `checks.hint("patchify", 3)` the answer, and
+# `checks.solution("patchify")` prints the reference code (the same with `"num_tokens"`).
 
 # %%
 def my_patchify(x: torch.Tensor, patch_size: int) -> torch.Tensor:

@@ -2,6 +2,7 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version,-jupytext.text_representation.format_version
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -103,6 +104,30 @@ fig_big = block_explorer.update(block=100)  # clamped to the largest valid block
 assert block_explorer.params["block"] == min(grid) - 1 and "disjoint" in fig_big._suptitle.get_text()
 
 # %% [markdown]
+# **Predict, then run.** Hide the same number of tokens two ways: one 6 × 6 block, or as many tokens
+# scattered at random. For which will more of the hidden tokens have a visible neighbour (above, below,
+# left or right) that a model could copy from?
+
+# %%
+def share_next_to_visible(m):  # hidden tokens with a visible token above, below, left or right
+    seen = torch.zeros(grid[0] * grid[1], dtype=torch.bool)
+    seen[m.ctx_idx] = True
+    seen = seen.view(grid)
+    near = torch.zeros_like(seen)
+    near[1:] |= seen[:-1]
+    near[:-1] |= seen[1:]
+    near[:, 1:] |= seen[:, :-1]
+    near[:, :-1] |= seen[:, 1:]
+    return ((near & ~seen).sum() / (~seen).sum()).item()
+
+
+n_hidden = grid[0] * grid[1] - m_block.ctx_idx.numel()
+m_scattered = masks.sample_random(grid, keep_ratio=1 - n_hidden / (grid[0] * grid[1]), generator=generator)
+print(f"{n_hidden} hidden tokens; with a visible neighbour: scattered {share_next_to_visible(m_scattered):.0%}, "
+      f"one block {share_next_to_visible(m_block):.0%}")
+assert share_next_to_visible(m_scattered) > share_next_to_visible(m_block)  # a block hides its inside
+
+# %% [markdown]
 # ## 2. I-JEPA multi-block masking
 #
 # I-JEPA samples **K = 4 target blocks** (each 15–20% of the image, aspect ratio 0.75–1.5) and
@@ -144,6 +169,15 @@ multiblock_explorer
 # %%
 fig_crowded = multiblock_explorer.update(num_targets=8, target_scale=(0.5, 0.5), context_scale=(0.3, 0.3))
 assert multiblock_explorer.params["num_targets"] == 8  # a crowded setting draws, or explains itself
+
+# %% [markdown]
+# **Predict, then run.** With K = 4 target blocks the encoder saw about half the image. With a single
+# target block (K = 1), will it see more or less, and roughly how much?
+
+# %%
+seen_k = {k: masks.masks("multiblock", grid, 256, generator, num_targets=k)[0].float().mean().item() for k in (1, 4)}
+print(f"context share of the tokens over 256 masks: K = 1 {seen_k[1]:.0%}, K = 4 {seen_k[4]:.0%}")
+assert seen_k[1] > seen_k[4] + 0.15  # every target block is cut out of the context
 
 # %% [markdown]
 # ## 3. Video: tube masks, and what per-frame masks leak
@@ -188,6 +222,17 @@ tube_explorer
 # %%
 tube_explorer.update(kind="per_frame")
 assert "per_frame" in tube_explorer.figure._suptitle.get_text()
+
+# %% [markdown]
+# **Predict, then run.** Per-frame masks, once keeping 50 % of each frame and once only 10 %. Which
+# leaks more hidden tokens through the neighbouring time step?
+
+# %%
+leak_by_keep = {keep: sum(masks.neighbour_leak(masks.sample("per_frame", grid3, generator, keep_ratio=keep))
+                          for _ in range(50)) / 50 for keep in (0.1, 0.5)}
+print("hidden tokens visible one step away (50 masks): "
+      + ", ".join(f"keep {k:.0%}: {v:.0%}" for k, v in leak_by_keep.items()))
+assert leak_by_keep[0.5] > 2 * leak_by_keep[0.1]  # more context, more to copy: leakage comes with information
 
 # %% [markdown]
 # ## 4. The batch collator, and what truncation costs
@@ -260,6 +305,11 @@ assert masks.sample_feature_mask("velocity").tolist() == [2, 3]
 # ## Exercises
 # 1. Write `my_block_indices(grid, top, left, bh, bw)`: the sorted token indices of a block.
 # 2. Write `my_remove_targets(ctx_idx, tgt_idx)`: the context indices that are in no target set.
+#
+# Each check prints one line: `[not done yet]` until you replace the stub, then `[correct]`, or
+# `[wrong]` / `[error]` with the first mismatch. Stuck? `checks.hint("block_indices")` gives a nudge,
+# `checks.hint("block_indices", 2)` the idea, `checks.hint("block_indices", 3)` the answer, and
+# `checks.solution("block_indices")` prints the reference code (the same with `"remove_targets"`).
 
 # %%
 def my_block_indices(grid: tuple[int, int], top: int, left: int, bh: int, bw: int) -> torch.Tensor:

@@ -2,6 +2,7 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version,-jupytext.text_representation.format_version
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -102,6 +103,16 @@ with torch.no_grad():
     z_ctx = encoder(images, mask.ctx_idx.expand(len(images), -1))  # [B, Nc, D]
 print(f"all tokens: {tuple(z_all.shape)}; context only: {tuple(z_ctx.shape)}")
 assert z_all.shape[1] == encoder.num_patches and z_ctx.shape[1] == mask.ctx_idx.numel()
+
+# %% [markdown]
+# **Predict, then run.** Pick the context tokens' features out of the encoding of *all* tokens,
+# `z_all[:, ctx_idx]`. Are they the same as `z_ctx`, the encoding of the context tokens alone?
+
+# %%
+picked = z_all[:, mask.ctx_idx]  # [B, Nc, D]
+gap = (picked - z_ctx).abs().max().item()
+print(f"max |z_all[:, ctx_idx] - z_ctx| = {gap:.3f}")
+assert gap > 1e-3  # not the same: attention mixes in every token it is given, hidden ones included
 
 # %% [markdown]
 # The same weights encode 64 tokens or only the context's; the output has one feature per
@@ -208,6 +219,17 @@ print(f"output change after shifting every position by 500: sin-cos {sincos_chan
 assert rope_change < 1e-4 < sincos_change
 
 # %% [markdown]
+# **Predict, then run.** The same block with *no* positions at all: shuffle the order of its 16 input
+# tokens. Do the outputs change, or only their order?
+
+# %%
+perm = torch.randperm(16, generator=generator)
+with torch.no_grad():
+    out, out_shuffled = block(seq), block(seq[:, perm])
+print(f"max |block(shuffled) - shuffled(block)| = {(out_shuffled - out[:, perm]).abs().max():.1e}")
+assert torch.allclose(out_shuffled, out[:, perm], atol=1e-5)  # only the order: without positions, order is invisible
+
+# %% [markdown]
 # With RoPE the shifted sequence gives the *same* output: only relative positions matter, so
 # sequences longer than those seen in training reuse offsets the model knows. With sin-cos the
 # output changes: the model would meet absolute positions it never saw. Whether this helps a
@@ -226,6 +248,11 @@ assert rope_change < 1e-4 < sincos_change
 # 1. Write `my_attention(q, k, v)` for `[B, heads, N, d]` tensors, without `F.scaled_dot_product_attention`.
 # 2. Write `my_rope(x, angles)`: rotate consecutive pairs `(x[2i], x[2i+1])` of `x [N, d]` by
 #    `angles [N, d/2]`.
+#
+# Each check prints one line: `[not done yet]` until you replace the stub, then `[correct]`, or
+# `[wrong]` / `[error]` with the first mismatch. Stuck? `checks.hint("attention")` gives a nudge,
+# `checks.hint("attention", 2)` the idea, `checks.hint("attention", 3)` the answer, and
+# `checks.solution("attention")` prints the reference code (the same with `"apply_rope"`).
 
 # %%
 def my_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:

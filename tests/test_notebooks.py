@@ -1,15 +1,25 @@
 """Keep every notebook pair honest and every notebook on the course template (design.md §5)."""
 
 import re
+import shutil
+import subprocess
+import sys
+import warnings
 from pathlib import Path
 
 import jupytext
 import nbformat
 import pytest
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+sys.path.insert(0, str(ROOT / "tools"))
+import clean_notebooks  # noqa: E402
+
 SOURCES = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))
-FIX = "jupytext --to ipynb --update {py}  (then commit both files)"
+FIX = ".venv/bin/jupytext --to ipynb --update {py}  (then commit both files)"
+CLEAN = ".venv/bin/python tools/clean_notebooks.py {ipynb}"
+FILTER = "-jupytext.text_representation.jupytext_version,-jupytext.text_representation.format_version"
 
 
 def test_there_are_notebooks():
@@ -23,19 +33,76 @@ def _cells(nb):
     return [(c.cell_type, c.source.strip()) for c in nb.cells]
 
 
-@pytest.mark.parametrize("py", SOURCES, ids=lambda p: p.name)
-def test_pair_in_sync_and_clean(py):
-    ipynb = nbformat.read(py.with_suffix(".ipynb"), as_version=4)
-    text = jupytext.read(py)
+def _committed(path: Path) -> str | None:
+    """The file as the last commit holds it (None outside a git checkout or for a new file)."""
+    try:
+        out = subprocess.run(["git", "show", f"HEAD:{path.relative_to(ROOT).as_posix()}"], cwd=ROOT,
+                             capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout if out.returncode == 0 else None
+
+
+def pair_problems(py: Path, ipynb: nbformat.NotebookNode) -> list[str]:
+    """What is wrong with a .py/.ipynb pair's sources and pairing metadata (outputs are allowed)."""
     fix = FIX.format(py=f"notebooks/{py.name}")
-    assert _cells(ipynb) == _cells(text), f"{py.name} and its .ipynb differ; fix with: {fix}"
-    assert ipynb.metadata.get("jupytext", {}).get("formats") == "ipynb,py:percent", f"pairing metadata missing: {fix}"
-    assert "widgets" not in ipynb.metadata, f"saved widget state in {py.stem}.ipynb: run nbstripout --keep-id"
-    for cell in ipynb.cells:
-        if cell.cell_type == "code":
-            assert not cell.outputs and cell.execution_count is None, (
-                f"{py.stem}.ipynb has outputs: run 'nbstripout --keep-id' or {fix}"
-            )
+    problems = []
+    text = jupytext.read(py)
+    if _cells(ipynb) != _cells(text):
+        problems.append(f"{py.name} and its .ipynb differ; fix with: {fix}")
+    if ipynb.metadata.get("jupytext", {}).get("formats") != "ipynb,py:percent":
+        problems.append(f"pairing metadata missing: {fix}")
+    if text.metadata.get("jupytext", {}).get("notebook_metadata_filter") != FILTER:
+        problems.append(f"{py.name}'s header needs 'notebook_metadata_filter: {FILTER}' (else saving from "
+                        "JupyterLab adds version lines to it)")
+    return problems
+
+
+@pytest.mark.parametrize("py", SOURCES, ids=lambda p: p.name)
+def test_pair_in_sync(py):
+    assert not pair_problems(py, nbformat.read(py.with_suffix(".ipynb"), as_version=4))
+
+
+@pytest.mark.parametrize("py", SOURCES, ids=lambda p: p.name)
+def test_committed_notebook_has_no_outputs(py):
+    """The repository keeps notebooks without outputs. A learner's working copy may have them (saving
+    from JupyterLab keeps them), so the check reads the committed file when there is one."""
+    ipynb = py.with_suffix(".ipynb")
+    committed = _committed(ipynb)
+    nb = nbformat.reads(committed, as_version=4) if committed is not None else nbformat.read(ipynb, as_version=4)
+    found = clean_notebooks.dirt(nb)
+    assert not found, f"{ipynb.name} ({'committed' if committed else 'working copy'}): {', '.join(found)}; " \
+                      f"fix with: {CLEAN.format(ipynb=f'notebooks/{ipynb.name}')}"
+    if committed is not None and clean_notebooks.dirt(nbformat.read(ipynb, as_version=4)):
+        warnings.warn(f"your copy of {ipynb.name} has outputs (fine while you play); before committing run "
+                      f"{CLEAN.format(ipynb=f'notebooks/{ipynb.name}')}", stacklevel=1)
+
+
+def test_saving_from_jupyterlab_keeps_the_pair_clean(tmp_path):
+    """Save a notebook the way JupyterLab does (jupytext's contents manager, with outputs and Lab's metadata):
+    the .py must not change, and the pair stays in sync; tools/clean_notebooks.py restores the .ipynb."""
+    import asyncio
+
+    from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
+    from jupytext.async_contentsmanager import build_async_jupytext_contents_manager_class
+
+    py = SOURCES[0]
+    for suffix in (".py", ".ipynb"):
+        shutil.copy(py.with_suffix(suffix), tmp_path / py.with_suffix(suffix).name)
+    manager = build_async_jupytext_contents_manager_class(AsyncLargeFileManager)(root_dir=str(tmp_path))
+    name = py.with_suffix(".ipynb").name
+    nb = asyncio.run(manager.get(name))["content"]
+    code = next(c for c in nb.cells if c.cell_type == "code")
+    code.outputs, code.execution_count = [nbformat.v4.new_output("stream", name="stdout", text="hi\n")], 1
+    nb.metadata["language_info"] = {"name": "python", "version": "3.11"}
+    asyncio.run(manager.save({"type": "notebook", "content": nb}, name))
+
+    assert (tmp_path / py.name).read_text() == py.read_text(), "saving from JupyterLab changed the .py"
+    saved = nbformat.read(tmp_path / name, as_version=4)
+    assert not pair_problems(tmp_path / py.name, saved)
+    assert clean_notebooks.dirt(saved) == ["outputs in 1 cell(s)"]
+    assert clean_notebooks.main([str(tmp_path / name)]) == 0
+    assert (tmp_path / name).read_text() == py.with_suffix(".ipynb").read_text(), "cleaning should restore the file"
 
 
 @pytest.mark.parametrize("py", SOURCES, ids=lambda p: p.name)

@@ -142,7 +142,7 @@ for i, ax in enumerate(axes):
     s = masks.mask_stats(m)
     plots.plot_mask(m, images[i], ax=ax, title=f"context {s['context']}, targets {s['targets']}")
     assert s["disjoint"] and len(m.tgt_idx) == 4
-ctx_many, _ = masks.masks("multiblock", grid, 256, generator)
+ctx_many, _ = masks.boolean_masks("multiblock", grid, 256, generator)
 context_fraction = ctx_many.float().mean(1)  # [256]
 print(f"context over 256 masks: mean {context_fraction.mean():.0%} of the tokens, "
       f"range {context_fraction.min():.0%}-{context_fraction.max():.0%}")
@@ -175,7 +175,7 @@ assert multiblock_explorer.params["num_targets"] == 8  # a crowded setting draws
 # target block (K = 1), will it see more or less, and roughly how much?
 
 # %%
-seen_k = {k: masks.masks("multiblock", grid, 256, generator, num_targets=k)[0].float().mean().item() for k in (1, 4)}
+seen_k = {k: masks.boolean_masks("multiblock", grid, 256, generator, num_targets=k)[0].float().mean().item() for k in (1, 4)}
 print(f"context share of the tokens over 256 masks: K = 1 {seen_k[1]:.0%}, K = 4 {seen_k[4]:.0%}")
 assert seen_k[1] > seen_k[4] + 0.15  # every target block is cut out of the context
 

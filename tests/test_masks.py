@@ -29,11 +29,11 @@ grids2 = st.tuples(st.integers(4, 16), st.integers(4, 16))
 @settings(max_examples=40, deadline=None)
 @given(grid=grids2, keep=st.floats(0.1, 0.9), seed=st.integers(0, 2**31))
 def test_random_properties(grid, keep, seed):
-    m = masks.sample_random(grid, keep, _g(seed))
+    m = masks.sample_random(grid, _g(seed), keep_ratio=keep)
     _check_sample(m)
     n = math.prod(grid)
     assert m.ctx_idx.numel() == round(keep * n) and m.ctx_idx.numel() + m.tgt_idx[0].numel() == n
-    assert torch.equal(m.ctx_idx, masks.sample_random(grid, keep, _g(seed)).ctx_idx)
+    assert torch.equal(m.ctx_idx, masks.sample_random(grid, _g(seed), keep_ratio=keep).ctx_idx)
 
 
 @settings(max_examples=40, deadline=None)
@@ -41,7 +41,7 @@ def test_random_properties(grid, keep, seed):
 def test_block_properties(grid, data, seed):
     bh = data.draw(st.integers(1, grid[0] - 1))
     bw = data.draw(st.integers(1, grid[1]))
-    m = masks.sample_block(grid, (bh, bw), _g(seed))
+    m = masks.sample_block(grid, _g(seed), block=(bh, bw))
     _check_sample(m)
     t = m.tgt_idx[0]
     rows, cols = t // grid[1], t % grid[1]
@@ -90,11 +90,11 @@ def test_per_frame_changes_between_frames():
 
 
 @pytest.mark.parametrize("call,match", [
-    (lambda: masks.sample_random((8, 8), 1.0, _g()), "keep_ratio"),
-    (lambda: masks.sample_random((8, 8), 0.0, _g()), "keep_ratio"),
-    (lambda: masks.sample_random((2, 2), 0.1, _g()), "at least one context"),
-    (lambda: masks.sample_block((8, 8), 9, _g()), "does not fit"),
-    (lambda: masks.sample_block((8, 8), 8, _g()), "does not fit"),
+    (lambda: masks.sample_random((8, 8), _g(), keep_ratio=1.0), "keep_ratio"),
+    (lambda: masks.sample_random((8, 8), _g(), keep_ratio=0.0), "keep_ratio"),
+    (lambda: masks.sample_random((2, 2), _g(), keep_ratio=0.1), "at least one context"),
+    (lambda: masks.sample_block((8, 8), _g(), block=9), "does not fit"),
+    (lambda: masks.sample_block((8, 8), _g(), block=8), "does not fit"),
     (lambda: masks.sample_multiblock((8, 8), _g(), target_scale=(0.3, 0.1)), "target_scale"),
     (lambda: masks.sample_multiblock((8, 8), _g(), context_scale=(0.5, 1.2)), "context_scale"),
     (lambda: masks.sample_multiblock((8, 8), _g(), num_targets=0), "num_targets"),
@@ -116,7 +116,7 @@ def test_collate_truncates_to_shortest_and_reports():
     b = masks.sample_batch("multiblock", (14, 14), 64, g)
     assert b.ctx_idx.shape[0] == 64 and len(b.tgt_idx) == 4
     assert 0 < b.ctx_kept <= 1 and 0 < b.tgt_kept <= 1
-    ctx, tgt = masks.masks("multiblock", (14, 14), 64, _g(1))
+    ctx, tgt = masks.boolean_masks("multiblock", (14, 14), 64, _g(1))
     b2 = masks.collate(ctx, tgt, _g(2))
     assert b2.ctx_idx.shape[1] == int(ctx.sum(1).min())
     for row in range(64):  # kept indices are a subset of that row's context, sorted
@@ -140,7 +140,7 @@ def test_collate_samples_and_errors():
     with pytest.raises(ValueError, match="empty list"):
         masks.collate_samples([], g)
     with pytest.raises(ValueError, match="same grid"):
-        masks.collate_samples([samples[0], masks.sample_random((10, 10), 0.5, g)], g)
+        masks.collate_samples([samples[0], masks.sample_random((10, 10), g, keep_ratio=0.5)], g)
     with pytest.raises(ValueError, match="empty context"):
         masks.collate(torch.zeros(2, 4, dtype=torch.bool), torch.ones(2, 1, 4, dtype=torch.bool), g)
 
@@ -186,3 +186,11 @@ def test_leaked_tokens_and_video_masks():
         masks.sample_video_batch("multiblock", grid, 2, g)
     with pytest.raises(ValueError, match="keep_ratio"):
         masks.sample_video_batch("tube", grid, 2, g, keep_ratio=1.0)
+
+
+def test_named_samplers_take_grid_then_generator_and_old_names_still_work():
+    a = masks.sample_random((8, 8), _g(3), keep_ratio=0.5)
+    assert torch.equal(a.ctx_idx, masks.sample("random", (8, 8), _g(3), keep_ratio=0.5).ctx_idx)
+    with pytest.raises(TypeError):
+        masks.sample_random((8, 8), 0.5, _g(3))  # the old (grid, keep_ratio, generator) order fails loudly
+    assert masks.masks is masks.boolean_masks

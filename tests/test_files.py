@@ -40,6 +40,34 @@ def test_image_folder_errors(tmp_path):
         ImageFolder(tmp_path)[0]
 
 
+def test_image_folder_skips_hidden_folders_and_files(tmp_path):
+    _write_folder(tmp_path)
+    (tmp_path / ".ipynb_checkpoints").mkdir()  # Jupyter leaves one in every folder it opens
+    (tmp_path / "cats" / ".ipynb_checkpoints").mkdir()
+    (tmp_path / "cats" / "._0.png").write_bytes(b"macOS resource fork")
+    ds = ImageFolder(tmp_path, image_size=8)
+    assert ds.classes == ("cats", "dogs") and len(ds) == 6
+    ds[0]  # the hidden file was not taken for an image
+
+
+def test_image_folder_reads_16_bit_grayscale_at_its_intensity(tmp_path):
+    from PIL import Image
+
+    (tmp_path / "gray").mkdir()
+    Image.fromarray(np.full((8, 8), 32768, dtype=np.uint16)).save(tmp_path / "gray" / "half.png")  # 16-bit PNG
+    x, _ = ImageFolder(tmp_path, image_size=8)[0]
+    assert torch.allclose(x, torch.full_like(x, 32768 / 65535), atol=1e-4)  # half, not white
+
+
+def test_image_over_the_decompression_bomb_limit_names_its_path(tmp_path, monkeypatch):
+    from PIL import Image
+
+    _write_folder(tmp_path)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 50)  # 10x12 = 120 pixels: over twice the limit
+    with pytest.raises(ValueError, match=r"0\.png'? is too large to open safely.*MAX_IMAGE_PIXELS"):
+        ImageFolder(tmp_path)[0]
+
+
 def _write_cifar(root, n=4):
     root.mkdir()
     rng = np.random.default_rng(0)

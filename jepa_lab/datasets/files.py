@@ -14,9 +14,40 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from PIL import Image, UnidentifiedImageError  # Pillow comes with matplotlib
 from torch.utils.data import Dataset
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
+
+
+def _visible(path: Path) -> bool:
+    """Not hidden: ``.ipynb_checkpoints``, ``.DS_Store``, macOS ``._*`` files and the like are skipped."""
+    return not path.name.startswith(".")
+
+
+def read_rgb(path: str | Path) -> np.ndarray:
+    """An image file as ``[H, W, 3]`` float32 in [0, 1], at its own bit depth (a 16-bit grayscale PNG
+    is scaled by 65535, not clipped at 255).
+
+    Raises:
+        ValueError: naming ``path``: unreadable, not an image, or larger than Pillow's
+            decompression-bomb limit (``PIL.Image.MAX_IMAGE_PIXELS``).
+
+    Introduced in notebook 01.
+    """
+    try:
+        with Image.open(path) as im:
+            if im.mode.startswith("I;16") or im.mode == "I":  # 16-bit grayscale (Pillow reads it as I;16 or I)
+                gray = np.asarray(im, dtype=np.float32) / 65535.0
+                return np.repeat(gray.clip(0, 1)[..., None], 3, axis=2)
+            if im.mode == "F":  # float images: taken as already in [0, 1]
+                return np.repeat(np.asarray(im, dtype=np.float32).clip(0, 1)[..., None], 3, axis=2)
+            return np.asarray(im.convert("RGB"), dtype=np.float32) / 255.0
+    except Image.DecompressionBombError as e:
+        raise ValueError(f"image {str(path)!r} is too large to open safely: {e} (shrink the file, or raise "
+                         "PIL.Image.MAX_IMAGE_PIXELS if you trust it)") from e
+    except (UnidentifiedImageError, OSError) as e:
+        raise ValueError(f"cannot read image {str(path)!r}: {e}") from e
 
 
 class ImageFolder(Dataset):
@@ -25,7 +56,8 @@ class ImageFolder(Dataset):
     Args:
         root: the folder (``root/<class>/<image>``).
         image_size: side S of the square output images.
-    Items: ``(image [3, S, S] float in [0, 1], label)``; ``classes`` lists sub-folder names.
+    Items: ``(image [3, S, S] float in [0, 1], label)``; ``classes`` lists sub-folder names. Hidden
+    folders and files (``.ipynb_checkpoints``, ``.DS_Store``) are skipped.
 
     Raises:
         ValueError: ``root`` is missing or not a folder, has no class sub-folders, or a class has
@@ -38,7 +70,7 @@ class ImageFolder(Dataset):
         root = Path(root)
         if not root.is_dir():
             raise ValueError(f"image folder {str(root)!r} does not exist or is not a folder")
-        self.classes = tuple(sorted(p.name for p in root.iterdir() if p.is_dir()))
+        self.classes = tuple(sorted(p.name for p in root.iterdir() if p.is_dir() and _visible(p)))
         if not self.classes:
             raise ValueError(
                 f"{str(root)!r} has no class sub-folders: lay images out as root/<class>/<image>.png"
@@ -46,7 +78,8 @@ class ImageFolder(Dataset):
         self.image_size = image_size
         self.items: list[tuple[Path, int]] = []
         for k, name in enumerate(self.classes):
-            files = sorted(p for p in (root / name).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+            files = sorted(p for p in (root / name).iterdir()
+                           if p.suffix.lower() in IMAGE_SUFFIXES and _visible(p) and p.is_file())
             if not files:
                 raise ValueError(f"class folder {str(root / name)!r} has no images ({', '.join(IMAGE_SUFFIXES)})")
             self.items += [(f, k) for f in files]
@@ -55,15 +88,8 @@ class ImageFolder(Dataset):
         return len(self.items)
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
-        from PIL import Image, UnidentifiedImageError  # Pillow comes with matplotlib
-
         path, label = self.items[i]
-        try:
-            with Image.open(path) as im:
-                rgb = np.asarray(im.convert("RGB"), dtype=np.float32) / 255.0
-        except (UnidentifiedImageError, OSError) as e:
-            raise ValueError(f"cannot read image {str(path)!r}: {e}") from e
-        x = torch.from_numpy(rgb).permute(2, 0, 1)[None]  # [1, 3, H, W]
+        x = torch.from_numpy(read_rgb(path)).permute(2, 0, 1)[None]  # [1, 3, H, W]
         x = F.interpolate(x, size=(self.image_size, self.image_size), mode="bilinear", align_corners=False)
         return x[0].clamp(0, 1), label
 

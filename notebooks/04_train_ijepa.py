@@ -42,10 +42,12 @@ import torch.nn.functional as F
 from jepa_lab import checks, config, evaluate, losses, masks, plots, runtime, train, widgets
 
 preset = config.for_notebook("04")
+expect = config.expectations("04", preset.mode)  # the floors and margins this notebook's asserts use
 generator = runtime.seed_everything(preset.seed)
 device = runtime.get_device()
 print(runtime.describe(preset.mode, preset.seed, device))
 print(preset)
+print(expect)
 
 # %% [markdown]
 # ## 1. One I-JEPA step, written out
@@ -152,6 +154,10 @@ assert history["loss"][-1] < 0.8 * history["loss"][0]
 # - the **same recipe with its prediction loss switched off** (`pred_weight=0`: the VICReg terms and
 #   the EMA copy alone, shipped as its own checkpoint): how much of what the encoders learned came
 #   from *predicting*.
+#
+# The asserts hold both trained encoders to 10 points over the better of the random network and raw
+# pixels (`expect`, printed in the setup cell: 20 points for the bigger `full` model; the 60 steps of a
+# `fast` run only have to beat the random network).
 
 # %%
 ablation, _ = train.fit_or_load(f"{name}_nopred", preset.replace(pred_weight=0.0), retrain=RETRAIN)
@@ -159,23 +165,15 @@ ablation = ablation.to(device).eval()
 results = train.probe_report(model, preset, others={"no-pred context": ablation.context_encoder,
                                                     "no-pred target": ablation.target_encoder})
 print(train.format_probe(results))
-fig, ax = plt.subplots(figsize=(6, 2.6))
-ax.barh(list(results), [r["probe"] for r in results.values()], color="tab:blue")
-ax.axvline(1 / 10, color="k", ls=":", label="chance (10 classes)")
-ax.set_xlabel("held-out linear-probe accuracy")
-ax.invert_yaxis()
-ax.legend(fontsize=8)
-plt.show()
 acc = {k: r["probe"] for k, r in results.items()}
-# fast (CI, 60 steps): beat the random-init encoder; cpu: beat both baselines by 10 points; full: by 20
-floor = acc["random init"] if preset.mode == "fast" else max(acc["random init"], acc["raw pixels"])
-margin = {"fast": 0.02, "cpu": 0.10, "full": 0.20}[preset.mode]
-for enc in ("context encoder", "target encoder"):
+plots.plot_probe_bars(acc, chance=1 / 10)  # 10 shape classes
+plt.show()
+floor = max(acc[b] for b in expect.baselines)  # the best baseline to beat (a short fast run: random init only)
+for enc, margin in (("context encoder", expect.margin), ("target encoder", expect.target_margin)):
     print(f"{enc}: {acc[enc] - floor:+.3f} over the baseline floor {floor:.3f} (needed {margin:+.2f})")
-assert acc["context encoder"] >= floor + margin and acc["target encoder"] > acc["random init"]
+assert acc["context encoder"] >= floor + expect.margin and acc["target encoder"] > acc["random init"]
+assert acc["target encoder"] >= floor + expect.target_margin
 assert results["context encoder"]["effective_rank"] >= results["context encoder"]["width"] / 8  # no collapse
-if preset.mode != "fast":
-    assert min(acc["context encoder"], acc["target encoder"]) >= floor + margin
 
 # %% [markdown]
 # What the numbers say, and what they do not. The figures quoted here are the shipped `cpu` run
@@ -202,7 +200,7 @@ if preset.mode != "fast":
 # %%
 gain = {enc: acc[enc] - acc[f"no-pred {enc.split()[0]}"] for enc in ("context encoder", "target encoder")}
 print("prediction's contribution (with minus without): " + ", ".join(f"{k} {v:+.3f}" for k, v in gain.items()))
-assert acc["no-pred context"] >= floor + margin  # the regulariser alone clears the bar...
+assert acc["no-pred context"] >= floor + expect.margin  # the regulariser alone clears the bar...
 assert all(abs(v) < 0.15 for v in gain.values())  # ...and prediction moves the probe by little either way
 
 # %% [markdown]

@@ -43,10 +43,12 @@ from jepa_lab.datasets.shapes import SHAPE_CLASSES
 from jepa_lab.datasets.video import DIRECTIONS, make_moving_shapes
 
 preset = config.for_notebook("05")
+expect = config.expectations("05", preset.mode)  # the floors and margins this notebook's asserts use
 generator = runtime.seed_everything(preset.seed)
 device = runtime.get_device()
 print(runtime.describe(preset.mode, preset.seed, device))
 print(preset)
+print(expect)
 
 # %% [markdown]
 # ## 1. Clips, tubelets and tube masks
@@ -126,27 +128,24 @@ print(f"{'':>26} " + " ".join(f"{k:>10}" for k in chance))
 for row, r in results.items():
     print(f"{row:>26} " + " ".join(f"{r[k]:>10.3f}" for k in chance))
 print(f"{'chance':>26} " + " ".join(f"{v:>10.3f}" for v in chance.values()))
-fig, ax = plt.subplots(figsize=(8, 2.8))
-width = 0.8 / len(results)
-for i, (row, r) in enumerate(results.items()):
-    ax.bar([j + i * width for j in range(3)], [r[k] for k in chance], width, label=row)
-ax.set_xticks([j + 0.4 - width / 2 for j in range(3)], list(chance))
-ax.set_ylabel("held-out probe accuracy")
-ax.legend(fontsize=7, ncols=2)
+plots.plot_probe_groups(results, list(chance))
 plt.show()
 
 # %%
 vj, fw, rnd = results["context encoder"], results["frame-wise image encoder"], results["random init"]
 print(f"direction: V-JEPA {vj['direction']:.3f} vs frame-wise {fw['direction']:.3f} ({vj['direction'] - fw['direction']:+.3f}),"
       f" chance {chance['direction']:.3f}")
-if preset.mode == "fast":  # 80 steps: motion above chance and above the random network
-    assert vj["direction"] >= chance["direction"] + 0.06 and vj["direction"] >= rnd["direction"] + 0.04
-else:  # the issue's bar: 20 points over the frame-wise baseline, far above chance
-    assert vj["direction"] >= fw["direction"] + 0.20 and vj["direction"] >= 2.5 * chance["direction"]
-    assert vj["shape"] >= rnd["shape"] + 0.10 and fw["shape"] >= rnd["shape"] + 0.10  # both read appearance
+print(f"shape: V-JEPA {vj['shape']:.3f}, frame-wise {fw['shape']:.3f}, random init {rnd['shape']:.3f}")
+assert vj["direction"] >= expect.direction_x_chance * chance["direction"]  # motion, far above chance...
+assert vj["direction"] >= rnd["direction"] + expect.direction_over_random  # ...learned, not given by the network
+assert vj["direction"] >= fw["direction"] + expect.direction_over_framewise  # ...and beyond a still-image encoder
+assert min(vj["shape"], fw["shape"]) >= rnd["shape"] + expect.shape_over_random  # both read appearance
 
 # %% [markdown]
-# What the numbers say (figures quoted: the shipped `cpu` run, seed 0; the printout above is live).
+# What the numbers say (figures quoted: the shipped `cpu` run, seed 0; the printout above is live). The
+# asserts ask V-JEPA's direction probe for 2.5 times chance and 20 points over the frame-wise encoder
+# (`expect`, printed in the setup cell; the 80 steps of a `fast` run only have to clear chance and the
+# random network).
 # V-JEPA's encoders read **direction** far better than the frame-wise image encoder, which sits near
 # chance: pooling frame features over time throws away the order of the frames, so an encoder that
 # sees frames one at a time cannot tell left from right however good its frame features are. Both
@@ -192,9 +191,8 @@ print(f"per-frame model: copyable tokens {pf_err['error_copyable']:.3f} vs other
       f" copying the previous step would score {pf_copy:.3f}")
 assert pf_err["copyable"] > 0.2  # the shortcut is there to take...
 assert pf_err["error_copyable"] > 0.9 * pf_err["error_hidden"]  # ...but copyable tokens are not predicted better
-if preset.mode != "fast":  # trained models (fast mode's 80 steps predict worse than copying would)
-    assert pf_copy > 0.95 * pf_err["error"]  # copying would not beat predicting
-    assert abs(pf_results["context encoder"]["direction"] - results["context encoder"]["direction"]) < 0.1
+assert pf_copy > expect.copy_over_predict * pf_err["error"]  # copying would not beat predicting
+assert abs(pf_results["context encoder"]["direction"] - results["context encoder"]["direction"]) < expect.direction_gap
 
 # %% [markdown]
 # **The lesson does not show here, and the measurement says why.** Per-frame masks leave about a third of
@@ -259,7 +257,7 @@ assert all(v["error"] == v["error"] and v["error"] < v["error_other"] for r in l
 # colour scale. Switch the mask between tube and per-frame and change how much stays visible.
 
 # %%
-scrubber = widgets.clip_scrubber(model, test_clips[:32], keep_ratio=preset.keep_ratio)
+scrubber = widgets.clip_explorer(model, test_clips[:32], keep_ratio=preset.keep_ratio)
 scrubber
 
 # %% [markdown]

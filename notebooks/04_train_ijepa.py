@@ -2,6 +2,7 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version,-jupytext.text_representation.format_version
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -106,6 +107,18 @@ moved = sum(((t - b) ** 2).sum() for t, b in zip(model.target_encoder.parameters
 print(f"momentum {m}: the target moved by {moved:.2e}, a {1 - m:.0%} step towards the context encoder")
 
 # %% [markdown]
+# **Predict, then run.** Two extreme momenta. After one EMA step with momentum 1.0, what is the target?
+# And with momentum 0.0?
+
+# %%
+from jepa_lab import jepa  # the EMA rule as a pure function
+
+t0, o0 = [torch.zeros(3)], [torch.ones(3)]
+print(f"momentum 1.0 -> {jepa.ema(t0, o0, 1.0)[0].tolist()}, momentum 0.0 -> {jepa.ema(t0, o0, 0.0)[0].tolist()}")
+assert torch.equal(jepa.ema(t0, o0, 1.0)[0], t0[0])  # 1.0: the target never moves (it stays the random init)
+assert torch.equal(jepa.ema(t0, o0, 0.0)[0], o0[0])  # 0.0: the target is a copy of the context encoder
+
+# %% [markdown]
 # The momentum follows a cosine from `ema_start` to 1.0 over the run, so the target slows down as
 # training ends. How much of the *initial* random weights survives in the target is the product of
 # all the momenta: worth knowing before you probe the target encoder in section 3.
@@ -158,6 +171,11 @@ assert history["loss"][-1] < 0.8 * history["loss"][0]
 # The asserts hold both trained encoders to 10 points over the better of the random network and raw
 # pixels (`expect`, printed in the setup cell: 20 points for the bigger `full` model; the 60 steps of a
 # `fast` run only have to beat the random network).
+
+# %% [markdown]
+# **Predict, then run.** Before the next two cells: rank the encoders they probe (context and target
+# encoders, random init, raw pixels, and the same recipe without its prediction loss). How many points
+# of probe accuracy will switching prediction off cost? The second cell's `assert` gives the answer.
 
 # %%
 ablation, _ = train.fit_or_load(f"{name}_nopred", preset.replace(pred_weight=0.0), retrain=RETRAIN)
@@ -308,11 +326,16 @@ assert explorer.params["index"] == 31 and explorer.params["targets"] == 1
 #    momentum, return the new target tensors.
 # 2. Write the loss over target blocks: the latent loss of each block, averaged over the blocks (not over
 #    all tokens: blocks differ in size).
+#
+# Each check prints one line: `[not done yet]` until you replace the stub, then `[correct]`, or
+# `[wrong]` / `[error]` with the first mismatch. Stuck? `checks.hint("ema")` gives a nudge,
+# `checks.hint("ema", 2)` the idea, `checks.hint("ema", 3)` the answer, and
+# `checks.solution("ema")` prints the reference code (the same with `"block_loss"`).
 
 # %%
 def my_ema(target, online, momentum):
-    # YOUR CODE: return [momentum * t + (1 - momentum) * o for each pair]
-    raise NotImplementedError
+    # target, online: lists of tensors, paired by position; momentum: a float in [0, 1]
+    raise NotImplementedError  # your code here
 
 
 checks.check_ema(my_ema)
@@ -320,8 +343,8 @@ checks.check_ema(my_ema)
 
 # %%
 def my_block_loss(z_pred, z_tgt, kind):
-    # YOUR CODE: losses.latent_loss(p, t, kind) per block, then the mean over blocks
-    raise NotImplementedError
+    # z_pred, z_tgt: K tensors [B, Nt_k, D] each (blocks differ in size); kind: "smooth_l1", "l1" or "l2"
+    raise NotImplementedError  # your code here
 
 
 checks.check_block_loss(my_block_loss)

@@ -2,6 +2,7 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version,-jupytext.text_representation.format_version
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -94,6 +95,11 @@ print(f"copyable hidden tokens per clip (512 masks): tube {leak['tube']:.1f}, pe
 assert leak["tube"] == 0 and leak["per_frame"] > 5
 
 # %% [markdown]
+# **Predict now; section 4 measures it.** A model trained with per-frame masks can copy about a third of
+# its hidden tokens from the neighbouring time step. Will it predict those copyable tokens *better* than
+# its other hidden tokens? Will its direction probe end up better or worse than the tube model's?
+
+# %% [markdown]
 # ## 2. Train V-JEPA with the engine
 #
 # `train.vjepa_task` is notebook 04's recipe on clips: tubelet tokens, 3-D sin-cos positions, tube
@@ -111,6 +117,23 @@ print(train.describe_card(card))
 plots.plot_history(history, label=name)
 plt.show()
 assert history["loss"][-1] < 0.8 * history["loss"][0]
+
+# %% [markdown]
+# **Predict, then run.** Play every clip backwards: the direction labels flip. Do the features change?
+# Compare an image encoder applied frame by frame and pooled over the frames (section 3's baseline does
+# this) with V-JEPA's context encoder.
+
+# %%
+from jepa_lab import vit  # any image encoder will do: the question is about pooling over frames
+
+image_encoder = vit.build_encoder("nano", image_size=preset.image_size, patch_size=preset.patch_size).to(device)
+backwards = clips.flip(2)  # [B, C, T, S, S] with the frames in reverse order
+frame_change = (train.framewise_features(image_encoder, backwards)
+                - train.framewise_features(image_encoder, clips)).abs().max().item()
+vjepa_change = (evaluate.extract_features(model.context_encoder, backwards)
+                - evaluate.extract_features(model.context_encoder, clips)).abs().max().item()
+print(f"largest feature change when the clips run backwards: frame-wise {frame_change:.1e}, V-JEPA {vjepa_change:.1e}")
+assert frame_change < 1e-4 < vjepa_change  # pooled frame features cannot tell forwards from backwards
 
 # %% [markdown]
 # ## 3. Motion and appearance: probes against a frame-wise image encoder
@@ -274,6 +297,15 @@ scrubber.update(frame=100, keep_ratio=1.0)  # clamped, not an error
 assert scrubber.params["frame"] == preset.frames - 1 and scrubber.params["keep_ratio"] == 0.9
 
 # %% [markdown]
+# **Predict, then run.** Section 5 ran the model on clips twice as long with `model.for_frames(16)`. Does
+# the 16-frame model have more parameters than the 8-frame one?
+
+# %%
+n8, n16 = runtime.count_params(model), runtime.count_params(model.for_frames(16))
+print(f"parameters: 8 frames {n8:,}, 16 frames {n16:,}")
+assert n8 == n16  # the same weights: sin-cos positions are computed from (t, h, w), not learned per token
+
+# %% [markdown]
 # ## Summary
 #
 # - V-JEPA is I-JEPA on tubelet tokens with masks that hide the same places in every frame and an L1
@@ -292,11 +324,16 @@ assert scrubber.params["frame"] == preset.frames - 1 and scrubber.params["keep_r
 #    indices `s·per_step + i`).
 # 2. Write `leaked_tokens`: for context indices `ctx_idx [B, Nc]` on a `(T, h, w)` grid, a `[B, T·h·w]`
 #    boolean that is True for hidden tokens whose same place one step earlier or later is in the context.
+#
+# Each check prints one line: `[not done yet]` until you replace the stub, then `[correct]`, or
+# `[wrong]` / `[error]` with the first mismatch. Stuck? `checks.hint("tube_indices")` gives a nudge,
+# `checks.hint("tube_indices", 2)` the idea, `checks.hint("tube_indices", 3)` the answer, and
+# `checks.solution("tube_indices")` prints the reference code (the same with `"leaked_tokens"`).
 
 # %%
 def my_tube_indices(spatial_idx, steps, per_step):
-    # YOUR CODE: offsets s * per_step for s in range(steps), added to every spatial index, time-major
-    raise NotImplementedError
+    # spatial_idx: [n] indices on one h*w grid; returns [steps * n]
+    raise NotImplementedError  # your code here
 
 
 checks.check_tube_indices(my_tube_indices)
@@ -304,8 +341,8 @@ checks.check_tube_indices(my_tube_indices)
 
 # %%
 def my_leaked_tokens(ctx_idx, grid):
-    # YOUR CODE: a [B, T, h*w] context boolean; shift it one step forward and back; keep hidden tokens only
-    raise NotImplementedError
+    # ctx_idx: [B, Nc] context indices; grid: (T, h, w); returns [B, T*h*w] bool
+    raise NotImplementedError  # your code here
 
 
 checks.check_leaked_tokens(my_leaked_tokens)

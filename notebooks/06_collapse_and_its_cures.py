@@ -2,6 +2,7 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version,-jupytext.text_representation.format_version
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -95,6 +96,23 @@ assert guarded["final"]["feature_std"] > 10 * plain["final"]["feature_std"]
 assert guarded["final"]["mean_cosine"] < plain["final"]["mean_cosine"]
 
 # %% [markdown]
+# **Predict, then run.** 512 feature vectors that are all one vector plus noise a thousand times smaller.
+# Their feature std is tiny and their mean cosine close to 1. Will the effective rank be close to 1, or
+# close to the width, 64?
+
+# %%
+import torch
+
+from jepa_lab import evaluate  # the collapse metrics themselves
+
+g = torch.Generator().manual_seed(preset.seed)
+nearly_collapsed = torch.randn(1, 64, generator=g) + 1e-3 * torch.randn(512, 64, generator=g)  # [N, D]
+r = evaluate.collapse_report(nearly_collapsed)
+print(f"feature std {r['feature_std']:.5f}, mean cosine {r['mean_cosine']:.4f}, "
+      f"effective rank {r['effective_rank']:.1f} of {r['width']}")
+assert r["feature_std"] < 1e-3 and r["mean_cosine"] > 0.99 and r["effective_rank"] > 0.5 * r["width"]
+
+# %% [markdown]
 # Feature std separates the two runs by well over an order of magnitude, and mean cosine tells
 # "all features point one way" (near 1) from "spread out" (near 0). Note that even the *untrained*
 # encoder's mean cosine is close to 1: a random ViT's pooled features share one dominant direction,
@@ -162,7 +180,7 @@ assert all(runs[g]["probe"] > runs[worst]["probe"] for g in guards)  # which the
 # against the random-init encoder's.
 
 # %%
-dial = widgets.collapse_explorer(results)
+dial = widgets.collapse_dial(results)
 dial
 
 # %% [markdown]
@@ -190,6 +208,18 @@ dial.update(vicreg=0.7)  # between the swept weights: snaps to the nearest one
 assert dial.params["vicreg"] in dial.controls["vicreg"].options
 
 # %% [markdown]
+# **Predict, then run.** VICReg's variance term on two batches: features with std 2 in every dimension,
+# and the nearly collapsed features of section 2's last cell. Which one scores zero, and how big is the other?
+
+# %%
+from jepa_lab import losses
+
+spread = 2 * torch.randn(512, 64, generator=g)
+v_spread, v_collapsed = losses.variance_term(spread).item(), losses.variance_term(nearly_collapsed).item()
+print(f"variance term: spread {v_spread:.3f}, nearly collapsed {v_collapsed:.3f}")
+assert v_spread == 0 and v_collapsed > 0.95  # only dimensions with std below 1 are pushed, collapsed ones hardest
+
+# %% [markdown]
 # ## Summary
 #
 # - Collapse is a falling loss with shrinking features: watch the per-dimension spread of normalised
@@ -206,11 +236,16 @@ assert dial.params["vicreg"] in dial.controls["vicreg"].options
 #    (unbiased variance, over the batch).
 # 2. Write VICReg's covariance term: the sum of squared off-diagonal entries of the covariance matrix of
 #    `z` (centred, divided by `N − 1`), divided by `D`.
+#
+# Each check prints one line: `[not done yet]` until you replace the stub, then `[correct]`, or
+# `[wrong]` / `[error]` with the first mismatch. Stuck? `checks.hint("variance_term")` gives a nudge,
+# `checks.hint("variance_term", 2)` the idea, `checks.hint("variance_term", 3)` the answer, and
+# `checks.solution("variance_term")` prints the reference code (the same with `"covariance_term"`).
 
 # %%
 def my_variance_term(z):
-    # YOUR CODE: std per dimension over the batch, then relu(1 - std), averaged over dimensions
-    raise NotImplementedError
+    # z: [N, D] features; returns a scalar tensor
+    raise NotImplementedError  # your code here
 
 
 checks.check_variance_term(my_variance_term)
@@ -218,8 +253,8 @@ checks.check_variance_term(my_variance_term)
 
 # %%
 def my_covariance_term(z):
-    # YOUR CODE: centre z, cov = z.T @ z / (N - 1), zero the diagonal, square, sum, divide by D
-    raise NotImplementedError
+    # z: [N, D] features; returns a scalar tensor
+    raise NotImplementedError  # your code here
 
 
 checks.check_covariance_term(my_covariance_term)

@@ -2,6 +2,7 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version,-jupytext.text_representation.format_version
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -131,6 +132,17 @@ for i, ax in enumerate(axes):
     fig.colorbar(sc, ax=ax)
     ax.set(title=f"coloured by {STATE[i]}", xticks=[], yticks=[])
 plt.show()
+
+# %% [markdown]
+# **Predict, then run.** Section 3 judges predictions by R² (1 is perfect). What R² does a "model" get
+# that always predicts the average state? And one that predicts the true state with its sign flipped?
+
+# %%
+true = test_states[:, -1]  # [N, 4]: x, y, vx, vy at the last step
+r2_mean, r2_flip = dynamics.r2(true.mean(0).expand_as(true), true), dynamics.r2(-true, true)
+print("always the mean: " + ", ".join(f"{n} {v:.2f}" for n, v in zip(STATE, r2_mean.tolist(), strict=True)))
+print("sign flipped:    " + ", ".join(f"{n} {v:.2f}" for n, v in zip(STATE, r2_flip.tolist(), strict=True)))
+assert r2_mean.abs().max() < 1e-5 and (r2_flip < 0).all()  # the mean scores 0; worse than the mean is negative
 
 # %% [markdown]
 # ## 3. Roll it forward
@@ -282,6 +294,16 @@ explorer.update(horizon=1_000, index=-1)  # clamped, not an error
 assert explorer.params["horizon"] == 20 and explorer.params["index"] == 0
 
 # %% [markdown]
+# **Predict, then run.** Section 4 hid the velocities from the design's context (two positions still tell
+# them). Hide the *positions* instead: will its predictions decode better or worse?
+
+# %%
+no_position = dynamics.evaluate(model, variants[DESIGN]["preset"], hide="position")
+print(f"worst decoded R² at k = 10: velocities hidden {worst(DESIGN, 'no velocity'):.3f}, "
+      f"positions hidden {min(no_position['horizons'][10]['decoded_r2']):.3f}")
+assert min(no_position["horizons"][10]["decoded_r2"]) < worst(DESIGN, "no velocity")  # velocities never say where
+
+# %% [markdown]
 # ## Summary
 #
 # - A latent forward model: encode a window of states, predict the latent `k` steps ahead (one jump per
@@ -297,11 +319,16 @@ assert explorer.params["horizon"] == 20 and explorer.params["index"] == 0
 # 1. Write `jumps(k, horizons)`: the trained horizons, largest first, that add up to `k` (greedy), e.g.
 #    `jumps(10, (1, 2, 4, 8)) == [8, 2]`.
 # 2. Write the coefficient of determination per column: `R² = 1 − Σ(pred − true)² / Σ(true − mean)²`.
+#
+# Each check prints one line: `[not done yet]` until you replace the stub, then `[correct]`, or
+# `[wrong]` / `[error]` with the first mismatch. Stuck? `checks.hint("jumps")` gives a nudge,
+# `checks.hint("jumps", 2)` the idea, `checks.hint("jumps", 3)` the answer, and
+# `checks.solution("jumps")` prints the reference code (the same with `"r2"`).
 
 # %%
 def my_jumps(k, horizons):
-    # YOUR CODE: walk the horizons from the largest down; take each as many times as it still fits
-    raise NotImplementedError
+    # k: an int; horizons: the trained horizons, e.g. (1, 2, 4, 8, 10); returns a list of ints
+    raise NotImplementedError  # your code here
 
 
 checks.check_jumps(my_jumps)
@@ -309,8 +336,8 @@ checks.check_jumps(my_jumps)
 
 # %%
 def my_r2(pred, true):
-    # YOUR CODE: residual and total sums of squares over the rows (dim 0)
-    raise NotImplementedError
+    # pred, true: [N, F]; returns [F], one R² per column
+    raise NotImplementedError  # your code here
 
 
 checks.check_r2(my_r2)

@@ -2,6 +2,7 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version,-jupytext.text_representation.format_version
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -62,6 +63,15 @@ assert ((e - e[:, :1]).abs() / e[:, :1]).max() < 1e-7
 demo = pendulum.make_pendulum(2, preset.frames, preset.dt, image_size=preset.image_size, seed=preset.seed)
 plots.plot_clip(demo["frames"][0], tubelet=preset.tubelet)
 plt.show()
+
+# %% [markdown]
+# **Predict, then run.** What is the energy of the pendulum hanging still (θ = 0, ω = 0)? And balanced
+# upright at rest (θ = π)?
+
+# %%
+e_rest, e_top = pendulum.energy(torch.tensor([0.0, torch.pi]), torch.zeros(2)).tolist()
+print(f"hanging still {e_rest:.2f}, upright {e_top:.2f} (2g): a start needs more than {e_top:.1f} to go over the top")
+assert e_rest == 0 and abs(e_top - 2 * pendulum.G) < 1e-4
 
 # %% [markdown]
 # ## 2. From frames to latents: V-JEPA and a state probe
@@ -161,6 +171,23 @@ assert min(ratio.values()) > 1  # fast mode (400 fitting steps): both still belo
 #   drifts 2.7e-4 (printed above), more than this HNN.
 
 # %% [markdown]
+# **Predict, then run.** Through RK4 the exact pendulum barely drifts (the floor printed above). Through
+# the simplest integrator, Euler (`x ← x + h·f(x)`), with the same step, over the first 100 steps: ten
+# times more drift? A thousand times?
+
+# %%
+h = preset.rollout_dt / preset.rollout_substeps
+x, path = starts.clone(), [starts]
+for _ in range(100):
+    for _ in range(preset.rollout_substeps):
+        x = x + h * physics.Exact()(x)
+    path.append(x)
+euler_drift = physics.relative_drift(torch.stack(path, 1)).mean().item()
+rk4_drift = physics.relative_drift(rollouts["exact"][:, :101]).mean().item()
+print(f"energy drift over 100 steps: Euler {euler_drift:.1e}, RK4 {rk4_drift:.1e}")
+assert euler_drift > 1000 * rk4_drift  # the integrator alone can swamp a model's drift: measure it first
+
+# %% [markdown]
 # ## 4. The LNN's shortcut: a Lagrangian that means nothing
 #
 # Fitting an LNN needs accelerations through a Hessian. A cheaper-looking loss needs only trajectories:
@@ -205,6 +232,18 @@ for name, log in (("residual only", log_a), ("residual + scale fix", log_b)):
 assert log_a[-1][0] < 0.1 * log_a[0][0]  # the residual "converges"...
 assert abs(log_a[-1][1]) < 0.1 * abs(log_b[-1][1])  # ...to a Lagrangian with (almost) no dependence on ω
 assert abs(log_b[-1][1] - 1) < 0.5  # pinned near 1, the residual has to be earned
+
+# %% [markdown]
+# **Predict, then run.** An LNN whose weights are all zero: its Lagrangian is the same number everywhere
+# and means nothing. What is its Euler–Lagrange residual on the true trajectories?
+
+# %%
+flat = physics.LNN(hidden=16)
+for p in flat.parameters():
+    torch.nn.init.zeros_(p)
+_, res2_flat, d2_flat = flat.residual_loss(traj, preset.dt)
+print(f"constant Lagrangian: residual² {res2_flat.item():.1e}, ∂²L/∂ω² {d2_flat.item():.1e}")
+assert res2_flat == 0 and d2_flat == 0  # a perfect score for a meaningless model: read ∂²L/∂ω² beside it
 
 # %% [markdown]
 # ## 5. Physics from frames
@@ -294,11 +333,16 @@ assert explorer.params["theta0"] == 3.0 and explorer.params["steps"] == 1000
 #
 # 1. Write the pendulum's energy per unit mass, `E = ω²/2 + g (1 − cos θ)` with `g = 9.81`.
 # 2. Write one RK4 step of `dx/dt = field(x)` with step `h`.
+#
+# Each check prints one line: `[not done yet]` until you replace the stub, then `[correct]`, or
+# `[wrong]` / `[error]` with the first mismatch. Stuck? `checks.hint("pendulum_energy")` gives a nudge,
+# `checks.hint("pendulum_energy", 2)` the idea, `checks.hint("pendulum_energy", 3)` the answer, and
+# `checks.solution("pendulum_energy")` prints the reference code (the same with `"rk4_step"`).
 
 # %%
 def my_energy(theta, omega):
-    # YOUR CODE: kinetic + potential, zero when hanging still
-    raise NotImplementedError
+    # theta, omega: tensors of the same shape; returns the energy per unit mass, same shape
+    raise NotImplementedError  # your code here
 
 
 checks.check_pendulum_energy(my_energy)
@@ -306,8 +350,8 @@ checks.check_pendulum_energy(my_energy)
 
 # %%
 def my_rk4_step(field, x, h):
-    # YOUR CODE: k1 at x, k2 and k3 at half steps, k4 at a full step; weights 1, 2, 2, 1 over 6
-    raise NotImplementedError
+    # field: a function x [N, 2] -> dx/dt [N, 2]; x: [N, 2]; h: the step; returns x after one step
+    raise NotImplementedError  # your code here
 
 
 checks.check_rk4_step(my_rk4_step)

@@ -180,7 +180,7 @@ assert all(runs[g]["probe"] > runs[worst]["probe"] for g in guards)  # which the
 # against the random-init encoder's.
 
 # %%
-dial = widgets.collapse_dial(results)
+dial = widgets.collapse_explorer(results)
 dial
 
 # %% [markdown]

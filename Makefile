@@ -7,6 +7,15 @@ STAMP  := $(VENV)/.installed
 TORCH  := torch==2.13.0
 NBVAL  := --nbval-lax --nbval-current-env --nbval-cell-timeout=600
 
+# The busy-machine thread policy (README, "When the machine is busy"): every kernel and run started here
+# gets a short OpenMP spin before torch starts, and jepa_lab keeps torch's threads at the free cores.
+# A wait policy of your own, or JEPA_LAB_THREADS=off, wins.
+ifeq ($(origin OMP_WAIT_POLICY),undefined)
+ifneq ($(JEPA_LAB_THREADS),off)
+export GOMP_SPINCOUNT ?= 10000
+endif
+endif
+
 .PHONY: install lab test unit notebooks course lint clean
 
 $(STAMP): pyproject.toml

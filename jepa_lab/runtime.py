@@ -1,4 +1,4 @@
-"""Seeding, device choice, autocast, parameter counts and a timer.
+"""Seeding, device choice, autocast, parameter counts, a timer and the thread policy.
 
 Introduced in notebook 01.
 """
@@ -15,6 +15,8 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 from torch import nn
+
+import jepa_lab
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -121,10 +123,134 @@ def num_threads(n: int) -> Iterator[None]:
 
 
 def describe(mode: str, seed: int, device: torch.device | str) -> str:
-    """One line for a notebook's setup cell: mode, seed, device, torch, threads, load."""
+    """One line for a notebook's setup cell: mode, seed, device, torch, threads and their policy, load.
+
+    Also applies the thread policy (``apply_thread_policy``), so a slow notebook's report shows it."""
+    policy = apply_thread_policy()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return (
         f"mode={mode} seed={seed} device={device} torch={torch.__version__} "
-        f"threads={torch.get_num_threads()} python={platform.python_version()} "
+        f"threads={torch.get_num_threads()} ({policy}) python={platform.python_version()} "
         f"load={load:.2f}"
     )
+
+
+# ----------------------------------------------------------------------------- threads on a busy machine
+# A laptop always runs something else, and a workshop hub puts several kernels on the same cores. OpenMP's
+# threads wait for each other at the end of every parallel region, so when another process takes a core,
+# every region waits for a thread that is not running. The policy: as many threads as the cores other
+# processes leave free, re-read about once a second while training (``ThreadGovernor``), and a short spin
+# before waiting threads sleep (set on ``import jepa_lab``). ``JEPA_LAB_THREADS=N`` pins N threads (the same
+# thread count gives bit-identical reruns; another count changes results in the 7th digit), and
+# ``JEPA_LAB_THREADS=off`` leaves torch and OpenMP alone. An ``OMP_NUM_THREADS`` you set yourself wins.
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the OS tells it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def thread_setting() -> str | int:
+    """``JEPA_LAB_THREADS`` read: ``"auto"`` (the default), ``"off"`` or a pinned thread count.
+
+    Raises:
+        ValueError: the variable is set to anything else.
+    """
+    raw = os.environ.get(jepa_lab.THREADS_ENV, "").strip().lower() or "auto"
+    if raw in ("auto", "off"):
+        return raw
+    if raw.isdigit() and int(raw) >= 1:
+        return int(raw)
+    raise ValueError(f"{jepa_lab.THREADS_ENV}={raw!r}: use auto (follow the free cores), off (leave torch's "
+                     f"threads alone) or a thread count such as 1")
+
+
+def _system_busy_seconds() -> float | None:
+    """CPU seconds all processes have been busy since boot (Linux ``/proc/stat``), or None elsewhere."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()
+    except OSError:
+        return None
+    if not fields or fields[0] != "cpu":
+        return None
+    ticks = [int(v) for v in fields[1:]]
+    busy = sum(ticks[:8]) - ticks[3] - ticks[4]  # user nice system idle iowait irq softirq steal: not idle/iowait
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+class ThreadGovernor:
+    """Keeps torch's thread count at the number of cores that other processes leave free.
+
+    ``tick()`` is cheap (two clock reads); about once per ``interval`` seconds it compares the machine's
+    busy CPU time with this process's own and sets ``torch.set_num_threads`` to the free cores (at least 1,
+    at most ``max_threads``). ``train.fit`` ticks it every step.
+    """
+
+    def __init__(self, max_threads: int | None = None, interval: float = 1.0) -> None:
+        self.max_threads = max_threads or usable_cores()
+        self.interval = interval
+        self._mark = self._sample()
+
+    @staticmethod
+    def _sample() -> tuple[float, float, float | None]:
+        return time.perf_counter(), time.process_time(), _system_busy_seconds()
+
+    def others_busy(self) -> float | None:
+        """Cores other processes kept busy since the last reading (None where the OS does not say)."""
+        wall, own, system = self._sample()
+        wall0, own0, system0 = self._mark
+        self._mark = (wall, own, system)
+        if system is None or system0 is None or wall <= wall0:
+            return None
+        return max(0.0, ((system - system0) - (own - own0)) / (wall - wall0))
+
+    def choose(self, others: float) -> int:
+        """Thread count for ``others`` busy cores: the free cores, rounded, between 1 and ``max_threads``."""
+        return max(1, min(self.max_threads, round(self.max_threads - others)))
+
+    def tick(self) -> int:
+        """Re-read the machine if ``interval`` has passed and adjust torch's threads; return the count."""
+        if time.perf_counter() - self._mark[0] >= self.interval:
+            others = self.others_busy()
+            if others is not None:
+                n = self.choose(others)
+                if n != torch.get_num_threads():
+                    torch.set_num_threads(n)
+        return torch.get_num_threads()
+
+
+def thread_governor() -> ThreadGovernor | None:
+    """A ``ThreadGovernor`` when the policy is ``auto`` (and ``OMP_NUM_THREADS`` is not yours), else None."""
+    if thread_setting() != "auto" or "OMP_NUM_THREADS" in os.environ:
+        return None
+    return ThreadGovernor()
+
+
+def apply_thread_policy(window: float = 0.1) -> str:
+    """Set torch's thread count by the policy now (sampling the machine for ``window`` seconds in ``auto``);
+    return a short description for printouts, e.g. ``"auto: free cores, GOMP_SPINCOUNT=10000"``."""
+    setting = thread_setting()
+    if setting == "off":
+        return f"policy off: torch's default, {jepa_lab.openmp_policy}"
+    if "OMP_NUM_THREADS" in os.environ:
+        return f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']} (yours), {jepa_lab.openmp_policy}"
+    if isinstance(setting, int):
+        torch.set_num_threads(setting)
+        return f"pinned by {jepa_lab.THREADS_ENV}={setting}, {jepa_lab.openmp_policy}"
+    governor = ThreadGovernor(interval=0.0)
+    time.sleep(window)
+    governor.tick()
+    return f"auto: follows the free cores, {jepa_lab.openmp_policy}"
+
+
+def thread_policy() -> str:
+    """What ``apply_thread_policy`` would say, without changing anything."""
+    setting = thread_setting()
+    if "OMP_NUM_THREADS" in os.environ and setting != "off":
+        kind = f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']} (yours)"
+    else:
+        kind = {"off": "policy off", "auto": "auto: follows the free cores"}.get(str(setting), f"pinned to {setting}")
+    return f"{kind}, {jepa_lab.openmp_policy}"

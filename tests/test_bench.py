@@ -1,3 +1,5 @@
+import pytest
+
 from jepa_lab import bench
 
 
@@ -17,7 +19,7 @@ def test_reference_stack_computes_what_our_blocks_compute():
 
     torch.manual_seed(0)
     ours = nn.ModuleList(vit.Block(32, 4) for _ in range(3))
-    ours.apply(vit._init)
+    ours.apply(vit.init_weights)
     ref = bench.reference_stack(ours, 4).eval()
     x = torch.randn(2, 10, 32)
     with torch.no_grad():
@@ -53,3 +55,25 @@ def test_bench_ijepa_cli_reports_its_settings(capsys):
     assert bench.main(["ijepa", "--mode", "fast", "--bf16", "--repeats", "1"]) == 0
     out = capsys.readouterr().out
     assert "device cpu, bf16 True, compile False" in out and "ratio I-JEPA step time / encoder time" in out
+
+
+def test_busy_policies_have_their_environment():
+    from jepa_lab.bench import busy
+
+    env = busy.policy_env("one thread")
+    assert env["JEPA_LAB_THREADS"] == "1" and "OMP_NUM_THREADS" not in env
+    assert busy.policy_env("OMP_WAIT_POLICY=PASSIVE")["OMP_WAIT_POLICY"] == "PASSIVE"
+    with pytest.raises(ValueError, match="unknown policy"):
+        busy.policy_env("turbo")
+
+
+@pytest.mark.slow
+def test_busy_bench_runs_every_scenario_and_reports_ratios(capsys):
+    # two policies, two training steps: checks the machinery (processes, spinner, crowd), not the speed
+    from jepa_lab.bench import busy
+
+    assert bench.main(["busy", "--mode", "fast", "--steps", "2", "--repeats", "1", "--kernels", "2",
+                       "--policy", "one thread", "--policy", "jepa_lab (auto)"]) == 0
+    out = capsys.readouterr().out
+    assert "busy/idle" in out and "2 at once/idle" in out and "one thread" in out
+    assert busy.report({"a": {"idle": 2.0, "busy": float("inf"), "crowd": 5.0}}, 2, reference="a").count("x") >= 2

@@ -31,3 +31,10 @@ def test_readme_gives_the_two_commands():
 
 def test_ci_runs_make_test():
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_makefile_spin_matches_the_package():
+    import jepa_lab
+
+    make = (ROOT / "Makefile").read_text()
+    assert f"export GOMP_SPINCOUNT ?= {jepa_lab.SPIN_COUNT}" in make

@@ -56,3 +56,93 @@ def test_describe_mentions_everything():
     line = runtime.describe("fast", 0, "cpu")
     for word in ("mode=fast", "seed=0", "device=cpu", "torch="):
         assert word in line
+
+
+# ----------------------------------------------------------------------------- the busy-machine thread policy
+
+def _python(code: str, **env: str) -> str:
+    """Run ``code`` in a fresh interpreter with a clean OpenMP environment plus ``env``; return its stdout."""
+    import os
+    import subprocess
+    import sys
+
+    clean = {k: v for k, v in os.environ.items()
+             if k not in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "JEPA_LAB_THREADS")}
+    done = subprocess.run([sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_import_sets_a_short_openmp_spin_before_torch_starts():
+    code = "import jepa_lab, os; print(os.environ.get('GOMP_SPINCOUNT'), '|', jepa_lab.openmp_policy)"
+    assert _python(code).startswith(f"{__import__('jepa_lab').SPIN_COUNT} | GOMP_SPINCOUNT=")
+
+
+def test_a_wait_policy_the_user_set_wins():
+    code = "import jepa_lab, os; print(os.environ.get('GOMP_SPINCOUNT'), '|', jepa_lab.openmp_policy)"
+    assert _python(code, OMP_WAIT_POLICY="PASSIVE") == "None | OMP_WAIT_POLICY=PASSIVE (from the environment)"
+    assert _python(code, JEPA_LAB_THREADS="off").startswith("None | OpenMP defaults")
+
+
+def test_importing_torch_first_is_reported_not_hidden():
+    out = _python("import torch, jepa_lab, os; print(os.environ.get('GOMP_SPINCOUNT'), '|', jepa_lab.openmp_policy)")
+    assert out.startswith("None | ") and "too late" in out
+
+
+def test_thread_setting_parses_and_rejects(monkeypatch):
+    monkeypatch.delenv("JEPA_LAB_THREADS", raising=False)
+    assert runtime.thread_setting() == "auto"
+    monkeypatch.setenv("JEPA_LAB_THREADS", " OFF ")
+    assert runtime.thread_setting() == "off"
+    monkeypatch.setenv("JEPA_LAB_THREADS", "3")
+    assert runtime.thread_setting() == 3
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv("JEPA_LAB_THREADS", bad)
+        with pytest.raises(ValueError, match="JEPA_LAB_THREADS"):
+            runtime.thread_setting()
+
+
+def test_pinned_threads_are_applied_and_governor_stands_down(monkeypatch):
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.setenv("JEPA_LAB_THREADS", "1")
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+        assert "pinned" in runtime.apply_thread_policy() and torch.get_num_threads() == 1
+        assert runtime.thread_governor() is None
+        monkeypatch.setenv("JEPA_LAB_THREADS", "auto")
+        monkeypatch.setenv("OMP_NUM_THREADS", "2")  # the user's own setting wins over auto
+        assert runtime.thread_governor() is None and "OMP_NUM_THREADS=2 (yours)" in runtime.apply_thread_policy()
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_governor_takes_the_free_cores_never_fewer_than_one():
+    gov = runtime.ThreadGovernor(max_threads=2)
+    assert [gov.choose(others) for others in (0.0, 0.3, 0.7, 1.0, 3.5)] == [2, 2, 1, 1, 1]
+    assert runtime.ThreadGovernor(max_threads=8).choose(2.0) == 6
+
+
+def test_governor_sees_a_busy_neighbour_and_backs_off():
+    import subprocess
+    import sys
+    import time
+
+    from jepa_lab.bench import busy
+
+    before = torch.get_num_threads()
+    gov = runtime.ThreadGovernor(max_threads=2, interval=0.0)
+    spinner = subprocess.Popen([sys.executable, "-c", busy.SPINNER])
+    try:
+        time.sleep(0.3)
+        gov.others_busy()  # start the reading window with the spinner running
+        time.sleep(1.0)
+        others = gov.others_busy()
+    finally:
+        spinner.kill()
+        spinner.wait()
+        torch.set_num_threads(before)
+    if others is None:
+        pytest.skip("this OS does not report system-wide CPU time")
+    assert others >= 0.6, f"a process spinning on one core should count as about one busy core, saw {others:.2f}"
+    assert gov.choose(others) == 1

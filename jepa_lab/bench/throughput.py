@@ -1,28 +1,6 @@
-"""Benchmarks with a reference measured in the same run: ``python -m jepa_lab.bench NAME``.
-
-- ``masks``: sampling + collating I-JEPA multi-block masks on a 14x14 grid, our vectorised
-  sampler against drawing the same masks one at a time (the reference collator's approach).
-- ``encoder``: forward+backward tokens/s of our ViT blocks against a stack of
-  ``nn.TransformerEncoderLayer(norm_first=True, batch_first=True)`` with the same width, depth
-  and heads and the same weights (and timm's ``VisionTransformer`` blocks if timm is installed),
-  at two token counts. ``--device cuda --bf16 --compile`` checks the GPU path.
-- ``vjepa``: one V-JEPA training step on the notebook-05 preset's clips (T frames, tubelets of 2)
-  against the same step on single frames (same encoder width and depth, same predictor, the same
-  share of tokens in context): the clip has T/2 times the tokens, so the target is a ratio <= T/2.
-- ``ijepa``: training images/s of one I-JEPA step (EMA target on all tokens, context encoder on
-  the context only, predictor per target block, backward, EMA update) next to the same encoder's
-  forward+backward on all tokens, for the notebook-04 preset of ``--mode``.
-
-Reports the thread count and machine load, since both change the figures.
-
-Introduced in notebook 02.
-"""
+"""Throughput benchmarks, each against a reference measured in the same run (see ``jepa_lab.bench``)."""
 
 from __future__ import annotations
-
-import argparse
-import os
-import sys
 
 import torch
 from torch import nn
@@ -95,7 +73,7 @@ def bench_encoder(tokens: tuple[int, ...] = (64, 256), size: str = "tiny", batch
     s = vit.SIZES[size]
     dev = torch.device(device)
     ours = nn.ModuleList(vit.Block(s.embed_dim, s.num_heads) for _ in range(s.depth)).to(dev)
-    ours.apply(vit._init)
+    ours.apply(vit.init_weights)
     models = {"jepa_lab": nn.Sequential(*ours),
               "nn.TransformerEncoderLayer": reference_stack(ours, s.num_heads).to(dev)}
     timm = _timm_stack(s.embed_dim, s.depth, s.num_heads)
@@ -136,10 +114,10 @@ def _step_time(model, x, ctx_idx, tgt_idx, repeats: int, bf16: bool = False, com
 def bench_ijepa(mode: str = "cpu", repeats: int = 3, device: str = "cpu", bf16: bool = False,
                 compile: bool = False) -> dict[str, float]:
     """Seconds per batch: a full I-JEPA training step vs the encoder's forward+backward on all tokens."""
-    from jepa_lab import config, train
+    from jepa_lab import config, tasks
 
     preset = config.for_notebook("04", mode=mode)
-    model, batch_fn, cfg = train.ijepa_task(preset)
+    model, batch_fn, cfg = tasks.TASKS["ijepa"].build(preset)
     dev = torch.device(device)
     model.to(dev)
     x, ctx_idx, tgt_idx = batch_fn(0, torch.Generator().manual_seed(0))
@@ -188,70 +166,3 @@ def bench_vjepa(mode: str = "cpu", repeats: int = 3, device: str = "cpu", bf16: 
         rows[name + "_tokens"] = enc.num_patches
     return {"batch": p.batch_size, "frames": p.frames, "tubelet": p.tubelet, "vjepa_s": rows["vjepa"],
             "frame_s": rows["frame"], "tokens": rows["vjepa_tokens"], "frame_tokens": rows["frame_tokens"]}
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("name", choices=["masks", "encoder", "ijepa", "vjepa"])
-    parser.add_argument("--mode", default="cpu", choices=["fast", "cpu", "full"], help="preset (ijepa, vjepa)")
-    parser.add_argument("--size", default="tiny", choices=list(vit.SIZES), help="encoder size (encoder)")
-    parser.add_argument("--batch", type=int, default=32, help="batch size (encoder)")
-    parser.add_argument("--device", default="cpu", help="cpu or cuda (encoder, ijepa, vjepa)")
-    parser.add_argument("--bf16", action="store_true", help="bf16 autocast (CUDA only)")
-    parser.add_argument("--compile", action="store_true", help="torch.compile every model")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
-    parser.add_argument("--repeats", type=int, default=3, help="timed repeats, the best kept (ijepa, vjepa)")
-    parser.add_argument("-n", type=int, default=4096, help="masks per run (masks)")
-    args = parser.parse_args(argv)
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    with runtime.num_threads(args.threads):
-        print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, load {load:.2f}, device {args.device}"
-              + (f" ({torch.cuda.get_device_name()})" if args.device.startswith("cuda") else "")
-              + f", bf16 {args.bf16}, compile {args.compile}")
-        if args.name == "masks":
-            r = bench_masks(args.n)
-            print(f"{args.n} I-JEPA masks on 14x14, sampled + collated:")
-            print(f"  batched (jepa_lab.masks.sample_batch): {r['batched_s']:.3f} s")
-            print(f"  one at a time + collate (reference):  {r['one_at_a_time_s']:.3f} s")
-            print(f"  ratio reference / ours: {r['speedup']:.1f}x")
-        elif args.name == "vjepa":
-            r = bench_vjepa(args.mode, device=args.device, bf16=args.bf16, compile=args.compile,
-                            repeats=args.repeats)
-            b, half = r["batch"], r["frames"] // r["tubelet"]
-            print(f"notebook-05 '{args.mode}' preset, batch {b}, clips of {r['frames']} frames "
-                  f"({r['tokens']} tokens) vs one frame ({r['frame_tokens']} tokens), same model width:")
-            print(f"  V-JEPA training step on clips: {b / r['vjepa_s']:.0f} clips/s")
-            print(f"  the same step on one frame (reference): {b / r['frame_s']:.0f} frames/s")
-            ratio = r["vjepa_s"] / r["frame_s"]
-            print(f"  ratio clip step / frame step: {ratio:.2f} (target <= T/2 = {half}): "
-                  + ("within" if ratio <= half else "OVER") + " the target")
-        elif args.name == "ijepa":
-            r = bench_ijepa(args.mode, device=args.device, bf16=args.bf16, compile=args.compile,
-                            repeats=args.repeats)
-            b = r["batch"]
-            print(f"notebook-04 '{args.mode}' preset, batch {b}, "
-                  f"{r['context_tokens']} of {r['tokens']} tokens in context:")
-            print(f"  I-JEPA training step: {b / r['ijepa_s']:.0f} images/s")
-            print(f"  encoder forward+backward on all tokens (reference): {b / r['encoder_s']:.0f} images/s")
-            print(f"  ratio I-JEPA step time / encoder time: {r['ijepa_s'] / r['encoder_s']:.2f}")
-        else:
-            s = vit.SIZES[args.size]
-            print(f"ViT-{args.size} blocks (D={s.embed_dim}, depth={s.depth}, heads={s.num_heads}), "
-                  f"batch {args.batch}, forward+backward, device {args.device}, "
-                  f"bf16 {args.bf16}, compile {args.compile}")
-            peak = matmul_peak(args.device, args.bf16)
-            print(f"  matmul peak measured now: {peak / 1e12:.3f} TFLOP/s")
-            for row in bench_encoder(size=args.size, batch=args.batch, device=args.device, bf16=args.bf16,
-                                     compile=args.compile):
-                ours = row["jepa_lab"]
-                achieved = args.batch * block_flops(row["tokens"], s.embed_dim, s.depth) / ours
-                refs = ", ".join(f"{k} {args.batch / v:.0f}/s (ratio {v / ours:.2f})"
-                                 for k, v in row.items() if k not in ("tokens", "jepa_lab"))
-                print(f"  N={row['tokens']:>4}: jepa_lab {args.batch / ours:.0f} images/s "
-                      f"({achieved / 1e12:.3f} TFLOP/s, {achieved / peak:.0%} of the matmul peak); {refs}")
-            print("  ratio = reference time / our time (>= 1.0: ours is at least as fast)")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -16,7 +16,7 @@ export GOMP_SPINCOUNT ?= 10000
 endif
 endif
 
-.PHONY: install lab test unit notebooks course lint clean
+.PHONY: install lab test unit notebooks course book lint clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,9 @@ notebooks: $(STAMP)
 
 course: $(STAMP)
 	$(BIN)/python tools/run_course.py
+
+book: $(STAMP)
+	$(BIN)/python tools/build_book.py --mode cpu
 
 lint: $(STAMP)
 	$(BIN)/ruff check jepa_lab tests tools notebooks

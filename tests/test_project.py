@@ -13,6 +13,9 @@ def test_environment_yml_pins_python_and_torch():
     assert "python=3.11" in deps and "pip" in deps
     pip = next(d["pip"] for d in deps if isinstance(d, dict))
     assert "torch==2.13.0" in pip and "-e .[dev]" in pip
+    # a CPU machine must not pull the multi-GB CUDA build: the CPU index comes before the torch line
+    cpu = [i for i, d in enumerate(pip) if d.startswith("--extra-index-url") and d.rstrip("/").endswith("/whl/cpu")]
+    assert cpu and cpu[0] < pip.index("torch==2.13.0")
 
 
 def test_makefile_pins_the_same_torch():

@@ -9,12 +9,15 @@ ending at ``t + k``. The model predicts the *change* of the latent:
 with ``dynamics_prior(z, k) = k * A z`` (a learned linear latent velocity field, started at zero) and
 ``k`` drawn each step from ``horizons``. The loss is the squared error to the target latent, plus
 VICReg's variance/covariance terms or SIGReg on the context latents against collapse. Every part is a
-switch (``Dynamics07`` preset fields): residual or direct prediction, prior on/off, several k or one,
-feature-mask kinds, EMA or online target, the regulariser.
+switch (``config.DynamicsPreset`` fields): residual or direct prediction, prior on/off, several k or one,
+feature-mask kinds, EMA or online target, the regulariser (``check_switches`` refuses the combinations
+that mean nothing).
 
 ``evaluate`` judges a model the honest way: linear probes from latents to ``(x, y, vx, vy)`` (R² on
 held-out trajectories), effective rank, and for each horizon the latent error next to a
 copy-the-last-latent baseline *and* the R² of the predicted latents decoded by the same probe.
+
+Training, the variants' checkpoints and ``python -m jepa_lab.dynamics`` live in ``jepa_lab.tasks.dynamics``.
 
 Introduced in notebook 07.
 """
@@ -24,17 +27,18 @@ from __future__ import annotations
 import copy
 import math
 import re
-import time
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from sklearn.linear_model import Ridge
 from torch import nn
 
 from jepa_lab import config, masks
+from jepa_lab.datasets.particles import make_bouncing_balls
+from jepa_lab.evaluate import collapse_report
+from jepa_lab.jepa import Target, check_target
 from jepa_lab.losses import covariance_term, sigreg, variance_term
 
-SHIPPED = Path(__file__).resolve().parent.parent / "data" / "dynamics"
 MAX_HORIZON = 64  # the cap on one prediction's horizon and on rollouts (in steps)
 
 VARIANTS = {
@@ -61,6 +65,22 @@ def horizon_features(k: torch.Tensor, dim: int = 8) -> torch.Tensor:
     return torch.cat([angles.sin(), angles.cos()], dim=1)
 
 
+def check_switches(*, residual: bool, prior: bool, target: Target, stop_grad: bool) -> None:
+    """Refuse the switch combinations that mean nothing, with what to use instead.
+
+    Raises:
+        ValueError: the target pair refused by ``jepa.check_target`` (the same switch as the JEPA's), or a
+            prior without the residual (the prior is a change added to ``z(t)``; direct prediction has no
+            ``z(t)`` to add it to).
+    """
+    check_target(target, stop_grad)
+    if not isinstance(residual, bool) or not isinstance(prior, bool):
+        raise ValueError(f"residual and prior must be True or False, got {residual!r} and {prior!r}")
+    if prior and not residual:
+        raise ValueError("prior=True needs residual=True (the prior k * A z is a change added to z(t)); "
+                         "for direct prediction use residual=False, prior=False")
+
+
 class LatentDynamics(nn.Module):
     """Encoders, predictor and prior of notebook 07 (see the module docstring).
 
@@ -72,13 +92,10 @@ class LatentDynamics(nn.Module):
     """
 
     def __init__(self, *, state_dim: int, history: int, latent_dim: int = 16, hidden: int = 128,
-                 residual: bool = True, prior: bool = True, target: str = "ema", stop_grad: bool = True,
+                 residual: bool = True, prior: bool = True, target: Target = "ema", stop_grad: bool = True,
                  var_weight: float = 1.0, cov_weight: float = 0.04, sigreg_weight: float = 0.0) -> None:
         super().__init__()
-        if target not in ("ema", "online"):
-            raise ValueError(f"target must be 'ema' or 'online', got {target!r}")
-        if target == "ema" and not stop_grad:
-            raise ValueError("an EMA target gets no gradient: use target='online' with stop_grad=False")
+        check_switches(residual=residual, prior=prior, target=target, stop_grad=stop_grad)
         self.state_dim, self.history, self.latent_dim = state_dim, history, latent_dim
         self.residual, self.use_prior, self.target_kind, self.stop_grad = residual, prior, target, stop_grad
         self.var_weight, self.cov_weight, self.sigreg_weight = var_weight, cov_weight, sigreg_weight
@@ -169,10 +186,8 @@ def feature_visibility(kinds: tuple[str, ...], batch: int, state_dim: int, histo
     return ~hide.repeat(1, state_dim // 4)[:, None, :].expand(-1, history, -1)
 
 
-def data(preset: config.Dynamics07) -> tuple[torch.Tensor, torch.Tensor]:
+def data(preset: config.DynamicsPreset) -> tuple[torch.Tensor, torch.Tensor]:
     """Training (seed) and held-out (seed + 1) trajectories ``[N, length, 4]``."""
-    from jepa_lab.datasets.particles import make_bouncing_balls
-
     return (make_bouncing_balls(preset.n_train, preset.length, dt=preset.dt, seed=preset.seed),
             make_bouncing_balls(preset.n_test, preset.length, dt=preset.dt, seed=preset.seed + 1))
 
@@ -183,38 +198,13 @@ def windows(states: torch.Tensor, t: torch.Tensor, traj: torch.Tensor, history: 
     return states[traj[:, None], t[:, None] - offsets[None]]
 
 
-def build(preset: config.Dynamics07, state_dim: int = 4) -> LatentDynamics:
+def build(preset: config.DynamicsPreset, state_dim: int = 4) -> LatentDynamics:
+    """The model of a dynamics preset, seeded (``state_dim``: 4 values per ball)."""
     torch.manual_seed(preset.seed)
     return LatentDynamics(state_dim=state_dim, history=preset.history, latent_dim=preset.latent_dim,
                           hidden=preset.hidden, residual=preset.residual, prior=preset.prior, target=preset.target,
                           stop_grad=preset.stop_grad, var_weight=preset.var_weight, cov_weight=preset.cov_weight,
                           sigreg_weight=preset.sigreg_weight)
-
-
-def task(preset: config.Dynamics07):
-    """Model, batch function and ``TrainConfig`` for ``train.fit`` (the course engine)."""
-    from jepa_lab.train import TrainConfig
-
-    if not preset.horizons or min(preset.horizons) < 1 or max(preset.horizons) > MAX_HORIZON:
-        raise ValueError(f"horizons must be in 1..{MAX_HORIZON}, got {preset.horizons}")
-    if preset.history + max(preset.horizons) > preset.length:
-        raise ValueError(f"trajectories of {preset.length} states are too short for history {preset.history} "
-                         f"plus horizon {max(preset.horizons)}")
-    states, _ = data(preset)
-    model = build(preset, states.shape[-1])
-    horizons = torch.tensor(preset.horizons)
-
-    def batch_fn(step: int, g: torch.Generator):
-        b = preset.batch_size
-        traj = torch.randint(len(states), (b,), generator=g)
-        k = horizons[torch.randint(len(horizons), (b,), generator=g)]
-        t = preset.history - 1 + (torch.rand(b, generator=g) * (preset.length - preset.history + 1 - k)).long()
-        visible = feature_visibility(preset.feature_masks, b, states.shape[-1], preset.history, preset.mask_prob, g)
-        return windows(states, t, traj, preset.history), visible, windows(states, t + k, traj, preset.history), k
-
-    cfg = TrainConfig(steps=preset.steps, lr=preset.lr, warmup_steps=min(preset.warmup_steps, preset.steps),
-                      momentum=(preset.ema_start, 1.0), seed=preset.seed, weight_decay=(0.0, 0.0))
-    return model, batch_fn, cfg
 
 
 def jumps(k: int, horizons: tuple[int, ...]) -> list[int]:
@@ -255,11 +245,9 @@ def _all_windows(states: torch.Tensor, history: int, last: int) -> tuple[torch.T
 
 
 @torch.no_grad()
-def fit_probe(model: LatentDynamics, preset: config.Dynamics07, states: torch.Tensor | None = None):
+def fit_probe(model: LatentDynamics, preset: config.DynamicsPreset, states: torch.Tensor | None = None):
     """A ridge regression from the target encoder's latents of unmasked windows to the state at the
     window's end, fitted on (the first 512) training trajectories. Returns ``decode: z [N, L] -> [N, S]``."""
-    from sklearn.linear_model import Ridge
-
     states = data(preset)[0] if states is None else states
     w, t, traj = _all_windows(states[:512], preset.history, preset.length)
     probe = Ridge(alpha=1e-3).fit(model.encode(w, encoder="target").numpy(), states[traj, t].numpy())
@@ -267,7 +255,7 @@ def fit_probe(model: LatentDynamics, preset: config.Dynamics07, states: torch.Te
 
 
 @torch.no_grad()
-def rollout(model: LatentDynamics, preset: config.Dynamics07, states: torch.Tensor, t0: int, max_k: int,
+def rollout(model: LatentDynamics, preset: config.DynamicsPreset, states: torch.Tensor, t0: int, max_k: int,
             decode, hide: str = "none") -> torch.Tensor:
     """Decoded predictions of the states ``t0 + 1 ... t0 + max_k`` of each trajectory in ``states
     [N, L, S]`` from the window ending at ``t0``, seen with the ``hide`` feature mask: ``[N, max_k, S]``.
@@ -282,7 +270,7 @@ def rollout(model: LatentDynamics, preset: config.Dynamics07, states: torch.Tens
 
 
 @torch.no_grad()
-def evaluate(model: LatentDynamics, preset: config.Dynamics07, max_k: int = 10,
+def evaluate(model: LatentDynamics, preset: config.DynamicsPreset, max_k: int = 10,
              test: torch.Tensor | None = None, hide: str = "none") -> dict:
     """Probe and rollout metrics on held-out trajectories (see the module docstring); ``hide`` is the
     feature mask the context windows are seen with (``"velocity"``: a sensor that lost the velocities).
@@ -292,8 +280,6 @@ def evaluate(model: LatentDynamics, preset: config.Dynamics07, max_k: int = 10,
     (MSE of predicted vs target latents), ``copy_error`` (the same for ``z(t + k) ~ z(t)``), ``ratio``, and
     ``decoded_r2`` (per feature: the predicted latents decoded by the probe vs the true state at t + k).
     """
-    from jepa_lab.evaluate import collapse_report
-
     test_states = data(preset)[1] if test is None else test
     model.eval()
     decode = fit_probe(model, preset)
@@ -326,7 +312,7 @@ def _reachable(k: int, horizons: tuple[int, ...]) -> bool:
         return False
 
 
-def variant_preset(preset: config.Dynamics07, variant: str) -> config.Dynamics07:
+def variant_preset(preset: config.DynamicsPreset, variant: str) -> config.DynamicsPreset:
     """``preset`` with ``VARIANTS[variant]`` applied."""
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}; choose one of {', '.join(VARIANTS)}")
@@ -338,66 +324,7 @@ def slug(variant: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", variant.lower()).strip("_")
 
 
-def run(preset: config.Dynamics07, variant: str | None = None, progress: bool = False,
-        device: str | torch.device = "cpu", checkpoint: str | Path | None = None,
-        card: dict | None = None) -> tuple[LatentDynamics, dict]:
-    """Train ``VARIANTS[variant]`` (or ``preset`` as is) with the course engine; return model and history
-    (and write a checkpoint with its card if asked)."""
-    from jepa_lab.train import fit
+if __name__ == "__main__":  # the command the shipped cards name; the runs live with the task
+    from jepa_lab.tasks.dynamics import main
 
-    if variant is not None:
-        preset = variant_preset(preset, variant)
-    model, batch_fn, cfg = task(preset)
-    facts = {"preset": preset.as_dict(), "variant": variant, **(card or {})}
-    history = fit(model, batch_fn, cfg, device=device, progress=progress, checkpoint=checkpoint, card=facts)
-    return model.cpu().eval(), history
-
-
-def load_or_run(preset: config.Dynamics07, variant: str, directory: str | Path = SHIPPED,
-                retrain: bool = False) -> tuple[LatentDynamics, dict]:
-    """The shipped ``<variant>_<mode>.pt`` when its card names exactly this preset and variant; else
-    train here (``fast`` mode: always, seconds). Returns the model and its history."""
-    from jepa_lab.train import load_checkpoint
-
-    vp = variant_preset(preset, variant)
-    path = Path(directory) / f"{slug(variant)}_{preset.mode}.pt"
-    if path.is_file() and not retrain:
-        model = build(vp)
-        try:
-            card = load_checkpoint(path, model, expect={"preset": vp.as_dict(), "variant": variant})
-            return model.eval(), card["history"]
-        except ValueError as e:
-            print(f"not using {path.name}: {e}")
-    return run(preset, variant)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m jepa_lab.dynamics --mode MODE --out-dir DIR``: train every variant, write checkpoints."""
-    import argparse
-
-    from jepa_lab.train import _commit, update_card
-
-    parser = argparse.ArgumentParser(description="Train notebook 07's latent dynamics variants.")
-    parser.add_argument("--mode", choices=config.MODES)
-    parser.add_argument("--out-dir", type=Path, default=SHIPPED)
-    parser.add_argument("--variant", action="append", choices=list(VARIANTS), help="only these (repeatable)")
-    args = parser.parse_args(argv)
-    preset = config.for_notebook("07", mode=args.mode)
-    commit = _commit()
-    for variant in args.variant or VARIANTS:
-        t0 = time.perf_counter()
-        out = args.out_dir / f"{slug(variant)}_{preset.mode}.pt"
-        command = f"python -m jepa_lab.dynamics --mode {preset.mode} --out-dir {args.out_dir}"
-        model, _ = run(preset, variant, checkpoint=out,
-                       card={"command": command, "commit": commit, "threads": torch.get_num_threads()})
-        update_card(out, {}, drop_optimizer=True)  # shipped for loading, not resuming
-        r = evaluate(model, variant_preset(preset, variant))
-        k10 = r["horizons"][10]
-        probe, decoded = ([round(v, 3) for v in x] for x in (r["probe_r2"], k10["decoded_r2"]))
-        print(f"{variant}: {time.perf_counter() - t0:.0f} s, probe R² {probe}, effective rank "
-              f"{r['effective_rank']:.1f}, k=10 latent error / copy {k10['ratio']:.3f}, decoded R² {decoded}")
-    return 0
-
-
-if __name__ == "__main__":
     raise SystemExit(main())

@@ -15,6 +15,13 @@ import math
 import numpy as np
 import torch
 import torch.nn.functional as F
+from sklearn.linear_model import LogisticRegression, RidgeCV
+from sklearn.metrics import r2_score
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from jepa_lab import masks
 
 
 @torch.no_grad()
@@ -44,10 +51,6 @@ def _check_xy(train_x, train_y, test_x, test_y) -> None:
 def linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
                  c: float = 1.0, max_iter: int = 2000) -> float:
     """Held-out accuracy of a standardised logistic regression on frozen features ``[N, D]``."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
     _check_xy(train_x, train_y, test_x, test_y)
     clf = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=max_iter))
     clf.fit(np.asarray(train_x.flatten(1)), np.asarray(train_y))
@@ -58,10 +61,6 @@ def fit_ridge(train_x: torch.Tensor, train_y: torch.Tensor,
               alphas: tuple[float, ...] = (0.1, 1.0, 10.0, 100.0, 1000.0)):
     """A standardised ridge regression on frozen features ``[N, F] -> [N, K]`` (regularisation picked by
     cross-validation among ``alphas``). Returns ``predict: [M, F] -> [M, K]`` (float32 tensors)."""
-    from sklearn.linear_model import RidgeCV
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
     if len(train_x) != len(train_y) or len(train_x) == 0:
         raise ValueError("a probe needs as many (non-zero) feature rows as targets")
     reg = make_pipeline(StandardScaler(), RidgeCV(alphas=alphas)).fit(np.asarray(train_x.flatten(1)),
@@ -72,8 +71,6 @@ def fit_ridge(train_x: torch.Tensor, train_y: torch.Tensor,
 def ridge_probe(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
                 alphas: tuple[float, ...] = (0.1, 1.0, 10.0, 100.0, 1000.0)) -> list[float]:
     """Held-out R² per target column of ``fit_ridge``."""
-    from sklearn.metrics import r2_score
-
     _check_xy(train_x, train_y, test_x, test_y)
     pred = fit_ridge(train_x, train_y, alphas)(test_x).numpy()
     return [float(v) for v in np.atleast_1d(r2_score(np.asarray(test_y), pred, multioutput="raw_values"))]
@@ -82,8 +79,6 @@ def ridge_probe(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tens
 def knn_probe(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
               k: int = 20) -> float:
     """Held-out accuracy of a cosine k-nearest-neighbour vote on frozen features."""
-    from sklearn.neighbors import KNeighborsClassifier
-
     _check_xy(train_x, train_y, test_x, test_y)
     knn = KNeighborsClassifier(n_neighbors=min(k, len(train_x)), metric="cosine")
     knn.fit(np.asarray(train_x.flatten(1)), np.asarray(train_y))
@@ -255,7 +250,6 @@ def video_prediction_error(model: torch.nn.Module, clips: torch.Tensor, mask: st
 
     Introduced in notebook 05.
     """
-    from jepa_lab import masks
 
     grid = model.context_encoder.grid
     mb = masks.sample_video_batch(mask, grid, len(clips), torch.Generator().manual_seed(seed), keep_ratio)

@@ -14,7 +14,8 @@ All three map a state ``(q, v)`` (angle, angular velocity; unit mass and length,
 
 Angles enter every network as ``(cos q, sin q)`` so that the models are periodic in ``q``.
 ``rollout`` integrates any of them with RK4, capped at ``MAX_ROLLOUT`` steps; ``relative_drift``
-measures energy drift with the true energy.
+measures energy drift with the true energy. Fitting notebook 08's fields, their checkpoints and
+``python -m jepa_lab.physics`` live in ``jepa_lab.tasks.physics_fields``.
 
 Introduced in notebook 08.
 """
@@ -22,12 +23,12 @@ Introduced in notebook 08.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import torch
 from torch import nn
 
 from jepa_lab.datasets.pendulum import G, energy
+from jepa_lab.evaluate import extract_features
 
 MAX_ROLLOUT = 20_000
 LNN_MAX_HIDDEN = 128  # measured: a width-256 LNN blew up at its first steps and stalled (loss 57); 128 trains
@@ -240,8 +241,6 @@ def probed_trajectories(encoder: nn.Module, decode, frames: torch.Tensor, clip: 
     (mean-pooled features, or with ``pool=False`` every token's features concatenated) and the probe
     ``decode`` (-> cos, sin, omega), as ``[N, T - clip + 1, 2]`` (theta = atan2(sin, cos), omega) for the
     window's last frame. One trajectory at a time (all windows at once would copy every frame ``clip`` times)."""
-    from jepa_lab.evaluate import extract_features
-
     n, _, t, _, _ = frames.shape
     if t < clip:
         raise ValueError(f"need at least {clip} frames per trajectory, got {t}")
@@ -251,32 +250,6 @@ def probed_trajectories(encoder: nn.Module, decode, frames: torch.Tensor, clip: 
         csw = decode(extract_features(encoder, windows, pool=pool).flatten(1))
         out.append(torch.stack([torch.atan2(csw[:, 1], csw[:, 0]), csw[:, 2]], dim=-1))
     return torch.stack(out)
-
-
-def read_states(preset, model: nn.Module | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Notebook 08's states read from frames: ``frame_trajectories`` held-out trajectories (seed + 3) of
-    ``frame_length`` states, rendered, and read back by the V-JEPA context encoder (``model``, default the
-    shipped ``pendulum_vjepa_<mode>``) and a ridge probe on all its token features, fitted on the probe clips
-    (``train.video_probe_data``). Returns ``(read, true)``, both ``[N, frame_length, 2]``."""
-    from jepa_lab import evaluate, train
-    from jepa_lab.datasets.pendulum import make_pendulum
-
-    if model is None:
-        model = train.fit_or_load(train.checkpoint_name("pendulum", preset.mode), preset)[0]
-    encoder = model.context_encoder.eval()
-    fit_x, fit_y = train.video_probe_data(preset)[:2]
-    decode = evaluate.fit_ridge(evaluate.extract_features(encoder, fit_x, pool=False), fit_y["state"])
-    held = make_pendulum(preset.frame_trajectories, preset.frame_length + preset.frames - 1, preset.dt,
-                         image_size=preset.image_size, seed=preset.seed + 3)
-    read = probed_trajectories(encoder, decode, held["frames"], preset.frames, pool=False)
-    return read, held["states"][:, preset.frames - 1:]
-
-
-def probed_field_data(preset, model: nn.Module | None = None) -> tuple[torch.Tensor, ...]:
-    """(state, derivative) pairs from states read from frames (``read_states``; central differences),
-    then the read and true trajectories: ``(x, dx, read, true)``."""
-    read, true = read_states(preset, model)
-    return (*finite_difference(read, preset.dt), read, true)
 
 
 def angle_error(read: torch.Tensor, true: torch.Tensor) -> torch.Tensor:
@@ -295,131 +268,7 @@ def finite_difference(traj: torch.Tensor, dt: float) -> tuple[torch.Tensor, torc
     return traj[:, 1:-1].reshape(-1, 2), deriv.reshape(-1, 2)
 
 
-# ----------------------------------------------------------------------------- notebook 08's runs
+if __name__ == "__main__":  # the command the shipped cards name; the runs live with the task
+    from jepa_lab.tasks.physics_fields import main
 
-SHIPPED = Path(__file__).resolve().parent.parent / "data" / "physics"
-
-
-def field_data(preset) -> tuple[torch.Tensor, torch.Tensor]:
-    """(state, derivative) pairs from ``preset.field_trajectories`` simulated trajectories (seed)."""
-    from jepa_lab.datasets.pendulum import make_pendulum
-
-    d = make_pendulum(preset.field_trajectories, 100, preset.dt, image_size=None, seed=preset.seed)
-    return d["states"].reshape(-1, 2), d["derivatives"].reshape(-1, 2)
-
-
-def test_starts(preset, n: int = 32) -> torch.Tensor:
-    """Held-out initial states ``[n, 2]`` (seed + 1)."""
-    from jepa_lab.datasets.pendulum import make_pendulum
-
-    return make_pendulum(n, 1, preset.dt, image_size=None, seed=preset.seed + 1)["states"][:, 0]
-
-
-def _width(name: str, preset) -> int:
-    return min(preset.field_hidden, LNN_MAX_HIDDEN) if name == "LNN" else preset.field_hidden
-
-
-def fit_named(name: str, preset, states: torch.Tensor, derivatives: torch.Tensor) -> tuple[nn.Module, list[float]]:
-    """A fresh ``MODELS[name]`` (seeded) fitted with the preset's budget (the same for all three; measured:
-    at 3,000 steps the LNN was still far from fitted, 0.69 % energy drift); the LNN on accelerations."""
-    if name not in MODELS:
-        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
-    torch.manual_seed(preset.seed)
-    model = MODELS[name](hidden=_width(name, preset))
-    losses = fit_field(model, states, derivatives, steps=preset.field_steps, batch=1024, seed=preset.seed,
-                       target="acc" if name == "LNN" else "both")
-    return model, losses
-
-
-FIT_KEYS = ("seed", "dt", "field_trajectories", "field_hidden", "field_steps")  # what a fitted field depends on
-
-
-def fit_settings(preset) -> dict:
-    """The preset fields a vector field fitted by ``fit_named`` on true states depends on (its checkpoint
-    stays valid when the rest of the preset, the V-JEPA or rollout settings, changes)."""
-    values = preset if isinstance(preset, dict) else preset.as_dict()
-    return {k: values[k] for k in FIT_KEYS}
-
-
-def load_or_fit(name: str, preset, directory: str | Path = SHIPPED, retrain: bool = False,
-                states: str = "true", data: tuple[torch.Tensor, torch.Tensor] | None = None) -> tuple[nn.Module, dict]:
-    """The shipped ``<name>_<mode>.pt`` (``states="probed"``: ``<name>_probed_<mode>.pt``, fitted on states
-    read from frames) fitted with this preset's fitting settings (``fit_settings``; for read states, the
-    whole preset), else fit here, on ``data`` (``(states, derivatives)``) if given, else on ``field_data``
-    / ``probed_field_data``."""
-    from jepa_lab.train import load_checkpoint
-
-    if states not in ("true", "probed"):
-        raise ValueError(f"states must be 'true' or 'probed', got {states!r}")
-    tag = "_probed" if states == "probed" else ""
-    path = Path(directory) / f"{name.lower()}{tag}_{preset.mode}.pt"
-    if path.is_file() and not retrain:
-        model = MODELS[name](hidden=_width(name, preset))
-        try:
-            # fitted on read states, a field depends on the whole preset (V-JEPA, probe, frames)
-            expect = {"model_name": name, **({"preset": preset.as_dict()} if tag else {})}
-            card = load_checkpoint(path, model, expect=expect)
-            if fit_settings(card["preset"]) != fit_settings(preset):
-                raise ValueError(f"fitted with {fit_settings(card['preset'])}, this preset has {fit_settings(preset)}")
-            return model.eval(), card
-        except ValueError as e:
-            print(f"not using {path.name}: {e}")
-    if data is None:
-        data = field_data(preset) if states == "true" else probed_field_data(preset)[:2]
-    model, losses = fit_named(name, preset, *data)
-    return model, {"losses": losses}
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m jepa_lab.physics --mode MODE [--states probed]``: fit MLP, HNN and LNN on true states (or
-    on states read from frames), roll them out from held-out starts, write them with their figures."""
-    import argparse
-    import time
-
-    from jepa_lab import config
-    from jepa_lab.train import _commit, save_checkpoint
-
-    parser = argparse.ArgumentParser(description="Fit notebook 08's vector fields on pendulum states.")
-    parser.add_argument("--mode", choices=config.MODES)
-    parser.add_argument("--out-dir", type=Path, default=SHIPPED)
-    parser.add_argument("--model", action="append", choices=list(MODELS), help="only these (repeatable)")
-    parser.add_argument("--states", choices=["true", "probed"], default="true",
-                        help="fit on true states, or on states read from frames through the shipped V-JEPA")
-    parser.add_argument("--seed", type=int, help="another seed (data, initialisation, batches and test starts; "
-                                                  "files get a _seedN suffix)")
-    args = parser.parse_args(argv)
-    preset = config.for_notebook("08", mode=args.mode)
-    suffix, flags = ("_probed", " --states probed") if args.states == "probed" else ("", "")
-    if args.seed is not None and args.seed != preset.seed:
-        preset = preset.replace(seed=args.seed)
-        suffix, flags = f"{suffix}_seed{args.seed}", f"{flags} --seed {args.seed}"
-    commit = _commit()
-    if args.states == "probed":
-        x, dx, read, true = probed_field_data(preset)
-        data, starts = (x, dx), read[:, 0]
-        print(f"states read from frames: angle error {angle_error(read, true).abs().mean():.3f} rad, "
-              f"omega error {(read[..., 1] - true[..., 1]).abs().mean():.3f} rad/s")
-    else:
-        data, starts = field_data(preset), test_starts(preset)
-    floor = relative_drift(rollout(Exact(), starts, preset.rollout_steps, preset.rollout_dt, preset.rollout_substeps))
-    print(f"the exact pendulum under the same integrator: energy drift mean {floor.mean():.2e} (the floor)")
-    for name in args.model or MODELS:
-        t0 = time.perf_counter()
-        model, losses = fit_named(name, preset, *data)
-        seconds = time.perf_counter() - t0
-        traj = rollout(model, starts, preset.rollout_steps, preset.rollout_dt, preset.rollout_substeps)
-        drift = relative_drift(traj)
-        card = {"preset": preset.as_dict(), "model_name": name, "states": args.states, "losses": losses,
-                "wall_seconds": seconds, "commit": commit, "threads": torch.get_num_threads(),
-                "command": f"python -m jepa_lab.physics --mode {preset.mode} --out-dir {args.out_dir}{flags}",
-                "drift_mean": float(drift.mean()), "energy_mse": energy_mse(traj),
-                "exact_drift_mean": float(floor.mean())}
-        save_checkpoint(args.out_dir / f"{name.lower()}{suffix}_{preset.mode}.pt", model, None, len(losses) * 10, card)
-        print(f"{name}: {seconds:.0f} s, final loss {losses[-1]:.2e}, energy drift over {preset.rollout_steps} "
-              f"steps: mean {drift.mean():.2e}, max {drift.max():.2e}, energy MSE {energy_mse(traj):.2e}")
-    return 0
-
-
-if __name__ == "__main__":
     raise SystemExit(main())
-

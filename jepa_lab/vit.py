@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from jepa_lab import posembed
-from jepa_lab.tokens import PatchEmbed, TubeletEmbed, check_divisible
+from jepa_lab.tokens import PatchEmbed, TubeletEmbed, check_divisible, gather_tokens
 
 POSITIONS = ("learned", "sincos", "rope")
 
@@ -94,7 +94,8 @@ class Block(nn.Module):
         return x + self.mlp(self.norm2(x))
 
 
-def _init(module: nn.Module) -> None:
+def init_weights(module: nn.Module) -> None:
+    """The ViT initialisation: truncated-normal linear weights (std 0.02), zero biases, unit layer norms."""
     if isinstance(module, nn.Linear):
         nn.init.trunc_normal_(module.weight, std=0.02)
         if module.bias is not None:
@@ -135,7 +136,7 @@ class _Positions(nn.Module):
         if self.kind == "rope":
             return x
         table = self.table.expand(x.shape[0], -1, -1)
-        return x + (table if idx is None else _gather(table, idx))
+        return x + (table if idx is None else gather_tokens(table, idx))
 
     def rope(self, idx: torch.Tensor | None, batch: int) -> torch.Tensor | None:
         """RoPE angles ``[B, n, d/2]`` of the positions ``idx`` (None for additive tables)."""
@@ -144,11 +145,6 @@ class _Positions(nn.Module):
         if idx is None:
             return self.angles[None].expand(batch, -1, -1)
         return self.angles[idx]
-
-
-def _gather(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
-    """Tokens ``x [B, N, D]`` at indices ``idx [B, n]`` -> ``[B, n, D]``."""
-    return torch.gather(x, 1, idx[..., None].expand(-1, -1, x.shape[-1]))
 
 
 def _check_idx(idx: torch.Tensor, n: int, batch: int, what: str) -> None:
@@ -192,14 +188,14 @@ class Encoder(nn.Module):
         self.pos = _Positions(pos, self.grid, embed_dim, embed_dim // num_heads)
         self.blocks = nn.ModuleList(Block(embed_dim, num_heads, mlp_ratio) for _ in range(depth))
         self.norm = nn.LayerNorm(embed_dim, eps=1e-6)
-        self.apply(_init)
+        self.apply(init_weights)
 
     def tokens(self, x: torch.Tensor, idx: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Embedded tokens with additive positions at ``idx`` and their RoPE angles (or None)."""
         z = self.patch_embed(x)  # [B, N, D]
         if idx is not None:
             _check_idx(idx, self.num_patches, z.shape[0], "idx")
-            z = _gather(z, idx)
+            z = gather_tokens(z, idx)
         return self.pos.add(z, idx), self.pos.rope(idx, z.shape[0])
 
     def forward(self, x: torch.Tensor, idx: torch.Tensor | None = None) -> torch.Tensor:
@@ -269,7 +265,7 @@ class Predictor(nn.Module):
         self.blocks = nn.ModuleList(Block(predictor_dim, num_heads, mlp_ratio) for _ in range(depth))
         self.norm = nn.LayerNorm(predictor_dim, eps=1e-6)
         self.proj = nn.Linear(predictor_dim, embed_dim)
-        self.apply(_init)
+        self.apply(init_weights)
         nn.init.trunc_normal_(self.mask_token, std=0.02)
 
     def for_grid(self, grid: tuple[int, ...]) -> Predictor:

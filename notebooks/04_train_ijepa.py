@@ -40,7 +40,7 @@ import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 
-from jepa_lab import checks, config, evaluate, losses, masks, plots, runtime, train, widgets
+from jepa_lab import artifacts, checks, config, evaluate, losses, masks, plots, runtime, tasks, train, widgets
 
 preset = config.for_notebook("04")
 expect = config.expectations("04", preset.mode)  # the floors and margins this notebook's asserts use
@@ -53,13 +53,13 @@ print(expect)
 # %% [markdown]
 # ## 1. One I-JEPA step, written out
 #
-# `train.ijepa_task` builds this preset's model (a ViT context encoder, its EMA copy as the target
+# `tasks.ijepa.build` builds this preset's model (a ViT context encoder, its EMA copy as the target
 # encoder, a narrow predictor) and a batch function that draws images and multi-block masks
 # (notebook 02). One step is computed below by hand, in the paper's order, and compared with the
 # library's `model(x, ctx_idx, tgt_idx)`.
 
 # %%
-model, batch_fn, cfg = train.ijepa_task(preset)
+model, batch_fn, cfg = tasks.ijepa.build(preset)
 x, ctx_idx, tgt_idx = batch_fn(0, torch.Generator().manual_seed(preset.seed))
 print(f"images {tuple(x.shape)} · context tokens {tuple(ctx_idx.shape)} · {len(tgt_idx)} target blocks "
       f"{[tuple(t.shape) for t in tgt_idx]}")
@@ -143,12 +143,11 @@ assert 0 < share < 1
 
 # %%
 RETRAIN = False
-name = train.checkpoint_name("ijepa", preset.mode)
-model, card = train.fit_or_load(name, preset, retrain=RETRAIN)
+model, card = tasks.fit_or_load("ijepa", preset, retrain=RETRAIN)
 model = model.to(device).eval()
 history = card["history"]
-print(train.describe_card(card))
-plots.plot_history(history, label=name)
+print(artifacts.describe_card(card))
+plots.plot_history(history, label=tasks.TASKS["ijepa"].path(preset.mode).stem)
 plt.show()
 assert history["loss"][-1] < 0.8 * history["loss"][0]
 
@@ -178,11 +177,11 @@ assert history["loss"][-1] < 0.8 * history["loss"][0]
 # of probe accuracy will switching prediction off cost? The second cell's `assert` gives the answer.
 
 # %%
-ablation, _ = train.fit_or_load(f"{name}_nopred", preset.replace(pred_weight=0.0), retrain=RETRAIN)
+ablation, _ = tasks.fit_or_load("ijepa", preset.replace(pred_weight=0.0), "nopred", retrain=RETRAIN)
 ablation = ablation.to(device).eval()
-results = train.probe_report(model, preset, others={"no-pred context": ablation.context_encoder,
+results = tasks.ijepa.probe_report(model, preset, others={"no-pred context": ablation.context_encoder,
                                                     "no-pred target": ablation.target_encoder})
-print(train.format_probe(results))
+print(tasks.ijepa.format_probe(results))
 acc = {k: r["probe"] for k, r in results.items()}
 plots.plot_probe_bars(acc, chance=1 / 10)  # 10 shape classes
 plt.show()
@@ -230,7 +229,7 @@ assert all(abs(v) < 0.15 for v in gain.values())  # ...and prediction moves the 
 # cosine-similar.
 
 # %%
-train_x, train_y, test_x, test_y = train.probe_data(preset)
+train_x, train_y, test_x, test_y = tasks.ijepa.probe_data(preset)
 show = test_x[:8]
 encoder = model.target_encoder
 rgb = evaluate.pca_rgb(evaluate.extract_features(encoder, show, pool=False), encoder.grid)
@@ -241,7 +240,7 @@ queries = evaluate.extract_features(encoder, test_x)
 idx = evaluate.nearest_neighbours(bank, queries[:5], k=6)
 plots.plot_neighbours(test_x[:5], train_x, idx)
 plt.show()
-random_encoder = train.initial_encoder(preset).to(device)
+random_encoder = tasks.ijepa.initial_encoder(preset).to(device)
 knn = {name: evaluate.knn_probe(evaluate.extract_features(e, train_x), train_y,
                                 evaluate.extract_features(e, test_x), test_y)
        for name, e in (("target encoder", encoder), ("random init", random_encoder))}

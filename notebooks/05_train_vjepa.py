@@ -39,7 +39,7 @@
 import matplotlib.pyplot as plt
 import torch
 
-from jepa_lab import checks, config, evaluate, masks, plots, runtime, train, widgets
+from jepa_lab import artifacts, checks, config, evaluate, masks, plots, runtime, tasks, widgets
 from jepa_lab.datasets.shapes import SHAPE_CLASSES
 from jepa_lab.datasets.video import DIRECTIONS, make_moving_shapes
 
@@ -66,7 +66,7 @@ for i in range(2):
     plt.title(f"{SHAPE_CLASSES[labels['shape'][i]]}, moving {DIRECTIONS[labels['direction'][i]]} at "
               f"{preset.speeds[labels['speed'][i]]:g} px/frame", fontsize=9)
     plt.show()
-encoder = train.initial_encoder(preset)  # the V-JEPA context encoder as training starts
+encoder = tasks.ijepa.initial_encoder(preset)  # the V-JEPA context encoder as training starts
 grid = encoder.grid
 print(f"token grid {grid} = {encoder.num_patches} tokens per clip")
 assert grid == (preset.frames // preset.tubelet, preset.image_size // preset.patch_size,
@@ -102,19 +102,18 @@ assert leak["tube"] == 0 and leak["per_frame"] > 5
 # %% [markdown]
 # ## 2. Train V-JEPA with the engine
 #
-# `train.vjepa_task` is notebook 04's recipe on clips: tubelet tokens, 3-D sin-cos positions, tube
+# `tasks.vjepa.build` is notebook 04's recipe on clips: tubelet tokens, 3-D sin-cos positions, tube
 # masks, an L1 loss in latent space (as V-JEPA), the EMA target, and the VICReg terms that kept
 # notebook 04's encoder from collapsing (without them this model collapses too: measured below).
 # The command that made the shipped checkpoint is printed with it; `RETRAIN = True` trains here.
 
 # %%
 RETRAIN = False
-name = train.checkpoint_name("vjepa", preset.mode)
-model, card = train.fit_or_load(name, preset, retrain=RETRAIN)
+model, card = tasks.fit_or_load("vjepa", preset, retrain=RETRAIN)
 model = model.to(device).eval()
 history = card["history"]
-print(train.describe_card(card))
-plots.plot_history(history, label=name)
+print(artifacts.describe_card(card))
+plots.plot_history(history, label=tasks.TASKS["vjepa"].path(preset.mode).stem)
 plt.show()
 assert history["loss"][-1] < 0.8 * history["loss"][0]
 
@@ -128,8 +127,8 @@ from jepa_lab import vit  # any image encoder will do: the question is about poo
 
 image_encoder = vit.build_encoder("nano", image_size=preset.image_size, patch_size=preset.patch_size).to(device)
 backwards = clips.flip(2)  # [B, C, T, S, S] with the frames in reverse order
-frame_change = (train.framewise_features(image_encoder, backwards)
-                - train.framewise_features(image_encoder, clips)).abs().max().item()
+frame_change = (tasks.vjepa.framewise_features(image_encoder, backwards)
+                - tasks.vjepa.framewise_features(image_encoder, clips)).abs().max().item()
 vjepa_change = (evaluate.extract_features(model.context_encoder, backwards)
                 - evaluate.extract_features(model.context_encoder, clips)).abs().max().item()
 print(f"largest feature change when the clips run backwards: frame-wise {frame_change:.1e}, V-JEPA {vjepa_change:.1e}")
@@ -140,12 +139,12 @@ assert frame_change < 1e-4 < vjepa_change  # pooled frame features cannot tell f
 #
 # Linear probes on mean-pooled frozen features, fitted on held-out clips and tested on others, for
 # each label. The baselines: the **same encoder at random init**, and **notebook 04's trained I-JEPA
-# encoder applied to each frame** and pooled over frames and tokens (`train.framewise_features`): an
+# encoder applied to each frame** and pooled over frames and tokens (`tasks.vjepa.framewise_features`): an
 # encoder that learned from still images and sees each frame separately.
 
 # %%
-frame_encoder = train.shipped_image_encoder(preset.image_size).to(device).eval()
-results = train.vjepa_probe_report(model, preset, frame_encoder=frame_encoder)
+frame_encoder = tasks.ijepa.shipped_image_encoder(preset.image_size).to(device).eval()
+results = tasks.vjepa.vjepa_probe_report(model, preset, frame_encoder=frame_encoder)
 chance = {"direction": 1 / len(DIRECTIONS), "speed": 1 / len(preset.speeds), "shape": 1 / len(SHAPE_CLASSES)}
 print(f"{'':>26} " + " ".join(f"{k:>10}" for k in chance))
 for row, r in results.items():
@@ -186,17 +185,17 @@ assert min(vj["shape"], fw["shape"]) >= rnd["shape"] + expect.shape_over_random 
 # rest), and the error of *copying* the previous time step's target instead of predicting.
 
 # %%
-per_frame, pf_card = train.fit_or_load(f"{name}_perframe", preset.replace(mask="per_frame"), retrain=RETRAIN)
+per_frame, pf_card = tasks.fit_or_load("vjepa", preset.replace(mask="per_frame"), "perframe", retrain=RETRAIN)
 per_frame = per_frame.to(device).eval()
 fig, ax = plt.subplots(figsize=(6, 3))
 plots.plot_history(history, ax=ax, label="tube masks")
 plots.plot_history(pf_card["history"], ax=ax, label="per-frame masks")
 ax.legend()
 plt.show()
-pf_results = train.vjepa_probe_report(per_frame, preset)
+pf_results = tasks.vjepa.vjepa_probe_report(per_frame, preset)
 for row, r in (("tube masks", results["context encoder"]), ("per-frame masks", pf_results["context encoder"])):
     print(f"{row:>16}: " + ", ".join(f"{k} {r[k]:.3f}" for k in chance))
-test_clips = train.video_probe_data(preset)[2][:256]
+test_clips = tasks.vjepa.video_probe_data(preset)[2][:256]
 errors = {}
 for row, m in (("tube-trained", model), ("per-frame-trained", per_frame)):
     copy = evaluate.copy_baselines(m, test_clips)
@@ -240,11 +239,11 @@ assert abs(pf_results["context encoder"]["direction"] - results["context encoder
 # on clips of 8 and 16 frames moving at 1 px/frame (so that 16 frames stay inside the picture).
 
 # %%
-rope, rope_card = train.fit_or_load(f"{name}_rope", preset.replace(pos="rope"), retrain=RETRAIN)
+rope, rope_card = tasks.fit_or_load("vjepa", preset.replace(pos="rope"), "rope", retrain=RETRAIN)
 rope = rope.to(device).eval()
 n = (preset.probe_train // 3, preset.probe_test // 3)
-lengths = {"sin-cos": train.longer_clips_report(model, preset, (8, 16), n=n),
-           "3-D RoPE": train.longer_clips_report(rope, preset, (8, 16), n=n)}
+lengths = {"sin-cos": tasks.vjepa.longer_clips_report(model, preset, (8, 16), n=n),
+           "3-D RoPE": tasks.vjepa.longer_clips_report(rope, preset, (8, 16), n=n)}
 for row, r in lengths.items():
     print(f"{row:>9}: " + " · ".join(f"{t} frames: error {v['error']:.3f} (another clip's context "
                                       f"{v['error_other']:.3f}), direction {v['direction']:.3f}" for t, v in r.items()))

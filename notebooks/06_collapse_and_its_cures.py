@@ -38,7 +38,8 @@
 # %%
 import matplotlib.pyplot as plt
 
-from jepa_lab import checks, collapse, config, plots, runtime, widgets
+from jepa_lab import checks, config, plots, runtime, tasks, widgets
+from jepa_lab.tasks import collapse
 
 preset = config.for_notebook("06")
 generator = runtime.seed_everything(preset.seed)
@@ -131,7 +132,7 @@ assert r["feature_std"] < 1e-3 and r["mean_cosine"] > 0.99 and r["effective_rank
 
 # %%
 RERUN = False
-results = collapse.load_or_run(preset, rerun=RERUN)
+results, _ = tasks.fit_or_load("collapse", preset, retrain=RERUN)
 runs = results["runs"]
 print(f"{'variant':>16} | what changes{'':<60} | probe | feature std | eff. rank")
 for name, r in runs.items():

@@ -42,7 +42,7 @@
 import matplotlib.pyplot as plt
 import torch
 
-from jepa_lab import checks, config, dynamics, evaluate, masks, runtime, widgets
+from jepa_lab import checks, config, dynamics, evaluate, masks, runtime, tasks, widgets
 from jepa_lab.datasets.particles import STATE
 
 preset = config.for_notebook("07")
@@ -86,7 +86,7 @@ for kind in masks.FEATURE_MASKS:
 # One step draws a horizon `k` from `horizons`, a window at `t` (feature-masked for half the samples)
 # and the unmasked window at `t + k`, and minimises
 # `‖ z(t) + k·A z(t) + predictor(z(t), embed(k)) − z_target(t + k) ‖²` plus VICReg's variance and
-# covariance terms on `z(t)` (notebook 06). `dynamics.load_or_run` loads the shipped checkpoint of this
+# covariance terms on `z(t)` (notebook 06). `tasks.fit_or_load("dynamics", ...)` loads the shipped checkpoint of this
 # preset (its card names the command) or trains it with `train.fit`; `RETRAIN = True` trains here.
 #
 # The judge is `dynamics.evaluate` on held-out trajectories: a linear probe from the target encoder's
@@ -96,7 +96,8 @@ for kind in masks.FEATURE_MASKS:
 # %%
 RETRAIN = False
 DESIGN = "residual + prior (the design)"
-model, history = dynamics.load_or_run(preset, DESIGN, retrain=RETRAIN)
+model, card = tasks.fit_or_load("dynamics", preset, DESIGN, retrain=RETRAIN)
+history = card["history"]
 report = dynamics.evaluate(model, preset)
 fig, ax = plt.subplots(figsize=(6, 3))
 ax.semilogy(history["step"], history["loss"])
@@ -197,7 +198,7 @@ assert report["horizons"][10]["ratio"] < 1
 variants = {}
 for v in dynamics.VARIANTS:
     vp = dynamics.variant_preset(preset, v)
-    m = model if v == DESIGN else dynamics.load_or_run(preset, v, retrain=RETRAIN)[0]
+    m = model if v == DESIGN else tasks.fit_or_load("dynamics", preset, v, retrain=RETRAIN)[0]
     variants[v] = {"model": m, "preset": vp, "clean": report if v == DESIGN else dynamics.evaluate(m, vp),
                    "no velocity": dynamics.evaluate(m, vp, hide="velocity")}
 print(f"{'variant':>32} {'probe R²':>9} {'rank':>5} {'latent err':>10} {'/copy':>6} {'decoded R²':>10} | "

@@ -37,7 +37,7 @@
 import matplotlib.pyplot as plt
 import torch
 
-from jepa_lab import checks, config, physics, plots, runtime, train, widgets
+from jepa_lab import artifacts, checks, config, physics, plots, runtime, tasks, widgets
 from jepa_lab.datasets import pendulum
 
 preset = config.for_notebook("08")
@@ -76,7 +76,7 @@ assert e_rest == 0 and abs(e_top - 2 * pendulum.G) < 1e-4
 # %% [markdown]
 # ## 2. From frames to latents: V-JEPA and a state probe
 #
-# The same V-JEPA recipe as notebook 05 (`train.vjepa_task`: tubelets, tube masks, EMA target, VICReg
+# The same V-JEPA recipe as notebook 05 (`tasks.pendulum.build`: tubelets, tube masks, EMA target, VICReg
 # terms), trained on 8-frame pendulum clips (`fit_or_load` loads the shipped checkpoint; `RETRAIN = True`
 # trains). The probe is a ridge regression from mean-pooled features to `(cos θ, sin θ, ω)` at the
 # clip's last frame, fitted on held-out clips and tested on others, next to two baselines: the same
@@ -84,10 +84,10 @@ assert e_rest == 0 and abs(e_top - 2 * pendulum.G) < 1e-4
 
 # %%
 RETRAIN = False
-model, card = train.fit_or_load(train.checkpoint_name("pendulum", preset.mode), preset, retrain=RETRAIN)
+model, card = tasks.fit_or_load("pendulum", preset, retrain=RETRAIN)
 model = model.to(device).eval()
-print(train.describe_card(card))
-probe = train.state_probe_report(model, preset)
+print(artifacts.describe_card(card))
+probe = tasks.pendulum.state_probe_report(model, preset)
 for row, r in probe.items():
     print(f"{row:>16}: " + ", ".join(f"R² {k} {v:.3f}" for k, v in r.items()))
 ctx = probe["context encoder"]
@@ -120,8 +120,8 @@ if preset.mode != "fast":  # the baselines read it too (see below): the probe ca
 # with two RK4 steps per `rollout_dt`, which the first version of this notebook used.
 
 # %%
-fields = {name: physics.load_or_fit(name, preset, retrain=RETRAIN)[0] for name in physics.MODELS}
-starts = physics.test_starts(preset)
+fields = {name: tasks.fit_or_load("field", preset, name, retrain=RETRAIN)[0] for name in physics.MODELS}
+starts = tasks.physics_fields.held_out_starts(preset)
 rollouts = {name: physics.rollout(m, starts, preset.rollout_steps, preset.rollout_dt, preset.rollout_substeps)
             for name, m in {"exact": physics.Exact(), **fields}.items()}
 drift = {name: physics.relative_drift(r) for name, r in rollouts.items()}
@@ -250,18 +250,18 @@ assert res2_flat == 0 and d2_flat == 0  # a perfect score for a meaningless mode
 #
 # Now without the simulator's states: `frame_trajectories` held-out trajectories are rendered, every
 # 8-frame window goes through the V-JEPA encoder, and a ridge probe reads `(cos θ, sin θ, ω)` from **all
-# its token features** (`physics.read_states`; section 2's probe pooled them, which throws away where
+# its token features** (`tasks.physics_fields.read_states`; section 2's probe pooled them, which throws away where
 # the bob is). Central differences of the read states give derivatives (`physics.finite_difference`),
 # and the three fields are fitted on those noisy pairs with section 3's budget (shipped for `cpu` mode:
 # `python -m jepa_lab.physics --mode cpu --states probed`), then rolled out from read initial states;
 # the judge is still the true energy.
 
 # %%
-*probed_pairs, read, true = physics.probed_field_data(preset, model)  # pairs by central differences
+*probed_pairs, read, true = tasks.physics_fields.probed_field_data(preset, model)  # pairs by central differences
 err = physics.angle_error(read, true)
 print(f"{len(read)} trajectories read from frames: angle error {err.abs().mean():.4f} rad, ω error "
       f"{(read[..., 1] - true[..., 1]).abs().mean():.4f} rad/s (ω spans {true[..., 1].std():.2f} std)")
-from_frames = {name: physics.load_or_fit(name, preset, retrain=RETRAIN, states="probed", data=probed_pairs)[0]
+from_frames = {name: tasks.fit_or_load("field_probed", preset, name, retrain=RETRAIN, data=probed_pairs)[0]
                for name in physics.MODELS}
 probed = {name: physics.rollout(m, read[:, 0], preset.rollout_steps, preset.rollout_dt, preset.rollout_substeps)
           for name, m in from_frames.items()}

@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from jepa_lab import collapse, config, widgets
+from jepa_lab import config, tasks, widgets
+from jepa_lab.tasks import collapse
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +21,8 @@ def test_variants_are_one_change_each(tiny):
         collapse.options(tiny, "BYOL")
 
 
-def test_run_all_and_load_or_run(tiny, tmp_path, capsys):
+@pytest.mark.slow
+def test_run_all_and_fit_or_load(tiny, tmp_path, capsys):
     result = collapse.run_all(tiny)
     assert list(result["runs"]) == list(collapse.VARIANTS) and len(result["sweep"]) == 4
     r = result["runs"]["no stop-gradient"]
@@ -30,9 +32,9 @@ def test_run_all_and_load_or_run(tiny, tmp_path, capsys):
     assert ema_one["variant"] == "C-JEPA" and ema_one["options"]["cov_weight"] == pytest.approx(1.0 / 25)
     path = tmp_path / "collapse_fast.json"
     path.write_text(json.dumps(result))
-    loaded = collapse.load_or_run(tiny, tmp_path)
+    loaded, _ = tasks.fit_or_load("collapse", tiny, directory=tmp_path)
     assert loaded == json.loads(json.dumps(result))  # the file, not a re-run
-    rerun = collapse.load_or_run(tiny.replace(steps=5), tmp_path)
+    rerun, _ = tasks.fit_or_load("collapse", tiny.replace(steps=5), directory=tmp_path)
     assert "not using collapse_fast.json" in capsys.readouterr().out
     assert rerun["preset"]["steps"] == 5
     dial = widgets.collapse_dial(loaded)

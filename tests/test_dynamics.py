@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from jepa_lab import config, dynamics, masks
+from jepa_lab import config, dynamics, masks, tasks
 from jepa_lab.datasets.particles import make_bouncing_balls
 
 
@@ -63,4 +63,28 @@ def test_model_shapes_residual_and_bad_input():
         dynamics.jumps(dynamics.MAX_HORIZON + 1, (1,))
     assert dynamics.jumps(10, (1, 2, 4, 8)) == [8, 2] and dynamics.jumps(3, (1,)) == [1, 1, 1]
     with pytest.raises(ValueError, match="too short"):
-        dynamics.task(p.replace(length=8))
+        tasks.dynamics.build(p.replace(length=8))
+
+
+def test_switches_that_mean_nothing_are_refused():
+    p = config.for_notebook("07", mode="fast")
+    with pytest.raises(ValueError, match="prior=True needs residual=True"):
+        dynamics.build(p.replace(residual=False, prior=True))
+    with pytest.raises(ValueError, match="EMA target .* target='online'"):
+        dynamics.build(p.replace(target="ema", stop_grad=False))
+    with pytest.raises(ValueError, match="target must be one of 'ema', 'online'"):
+        dynamics.build(p.replace(target="momentum"))
+    for variant in dynamics.VARIANTS:  # every variant of notebook 07 is a valid combination
+        dynamics.build(dynamics.variant_preset(p, variant))
+
+
+def test_fit_or_load_uses_a_variant_file_of_exactly_this_preset(tmp_path, capsys):
+    p = config.for_notebook("07", mode="fast").replace(steps=3, n_train=16, n_test=8)
+    out = tasks.dynamics.TASK.path("fast", "no prior", tmp_path)
+    model, _ = tasks.dynamics.run(p, "no prior", checkpoint=out)
+    loaded, card = tasks.fit_or_load("dynamics", p, "no prior", directory=tmp_path)
+    assert card["variant"] == "no prior" and card["history"]["step"] == [0, 2]
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), loaded.state_dict().values(),
+                                                 strict=True))
+    _, fresh = tasks.fit_or_load("dynamics", p.replace(lr=1e-4), "no prior", directory=tmp_path)
+    assert "not using no_prior_fast.pt" in capsys.readouterr().out and fresh["preset"]["lr"] == 1e-4

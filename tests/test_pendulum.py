@@ -122,16 +122,33 @@ def test_probed_trajectories_reads_every_window_of_each_trajectory():
         physics.probed_trajectories(LastFrameMean(), decode, frames[:, :, :3], clip=4)
 
 
-def test_field_checkpoints_depend_on_fitting_settings_only(tmp_path):
-    from jepa_lab import config, train
+def test_field_checkpoints_depend_on_fitting_settings_only(tmp_path, capsys):
+    from jepa_lab import config, tasks, train
 
+    fields = tasks.physics_fields
     preset = config.for_notebook("08", mode="fast").replace(field_steps=3, field_trajectories=4, field_hidden=8)
-    model, _ = physics.fit_named("MLP", preset, *physics.field_data(preset))
+    model, _ = fields.fit_named("MLP", preset, *fields.field_data(preset))
     card = {"preset": preset.as_dict(), "model_name": "MLP"}
     train.save_checkpoint(tmp_path / "mlp_fast.pt", model, None, 3, card)
-    loaded, got = physics.load_or_fit("MLP", preset.replace(rollout_steps=7), directory=tmp_path)
+    loaded, got = tasks.fit_or_load("field", preset.replace(rollout_steps=7), "MLP", directory=tmp_path)
     assert "model_name" in got and torch.equal(loaded.net[0].weight, model.net[0].weight)
-    _, refit = physics.load_or_fit("MLP", preset.replace(field_steps=2), directory=tmp_path)
+    _, refit = tasks.fit_or_load("field", preset.replace(field_steps=2), "MLP", directory=tmp_path)
     assert "model_name" not in refit and len(refit["losses"]) == 1  # another budget: fitted afresh
-    with pytest.raises(ValueError, match="'true' or 'probed'"):
-        physics.load_or_fit("MLP", preset, states="pixels")
+    assert "not using mlp_fast.pt: fitted with" in capsys.readouterr().out
+    # on read states the whole preset counts: another rollout length is another file
+    train.save_checkpoint(tmp_path / "mlp_probed_fast.pt", model, None, 3, card)
+    pairs = fields.field_data(preset)
+    _, probed = tasks.fit_or_load("field_probed", preset.replace(rollout_steps=7), "MLP", directory=tmp_path,
+                                  data=pairs)
+    assert "model_name" not in probed
+    with pytest.raises(ValueError, match="unknown model 'GNN'"):
+        tasks.fit_or_load("field", preset, "GNN", directory=tmp_path)
+
+
+def test_held_out_starts_are_not_the_fitting_trajectories():
+    from jepa_lab import config, tasks
+
+    preset = config.for_notebook("08", mode="fast")
+    starts = tasks.physics_fields.held_out_starts(preset, n=8)
+    fitted = tasks.physics_fields.field_data(preset)[0]
+    assert starts.shape == (8, 2) and not any((fitted == s).all(1).any() for s in starts)

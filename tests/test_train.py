@@ -3,8 +3,9 @@ import math
 import pytest
 import torch
 
-from jepa_lab import jepa, masks, train, vit
+from jepa_lab import jepa, masks, tasks, train, vit
 from jepa_lab.datasets import make_shapes
+from jepa_lab.train.__main__ import main
 
 IMAGES = make_shapes(64, 32, seed=0)[0]
 
@@ -100,6 +101,7 @@ def _ddp_worker(rank, world, store_path, out_dir):
         dist.destroy_process_group()
 
 
+@pytest.mark.slow
 def test_ddp_two_cpu_processes_end_identical(tmp_path):
     import torch.multiprocessing as mp
 
@@ -114,34 +116,35 @@ def test_ddp_two_cpu_processes_end_identical(tmp_path):
 
 def test_batch_smaller_than_world_is_refused():
     with pytest.raises(ValueError, match="cannot be split over 4 processes"):
-        train._shard(torch.zeros(3, 2), 0, 4, torch.device("cpu"))
+        train.shard(torch.zeros(3, 2), 0, 4, torch.device("cpu"))
 
 
 def test_command_line_and_fit_or_load(tmp_path, capsys):
     from jepa_lab import config
 
     out = tmp_path / "ijepa_shapes_fast.pt"
-    assert train.main(["ijepa", "--mode", "fast", "--steps", "3", "--out", str(out)]) == 0
+    assert main(["ijepa", "--mode", "fast", "--steps", "3", "--out", str(out)]) == 0
     card = __import__("json").loads(out.with_suffix(".json").read_text())
     assert card["command"] == f"python -m jepa_lab.train ijepa --mode fast --steps 3 --out {out}"
     assert card["preset"]["steps"] == 3 and card["dataset"] == "shapes" and len(card["commit"]) >= 7
     preset = config.for_notebook("04", mode="fast", steps=3)
-    model, loaded = train.fit_or_load("ijepa_shapes_fast", preset, directory=tmp_path, progress=False)
-    assert loaded["step"] == 3 and "history" in loaded
+    model, loaded = tasks.fit_or_load("ijepa", preset, directory=tmp_path, progress=False)
+    assert loaded["step"] == 3 and loaded["command"] == card["command"]  # the file, not a fresh run
     # a checkpoint of another preset is not used silently: it trains instead, and says why
     other = preset.replace(steps=2)
-    _, fresh = train.fit_or_load("ijepa_shapes_fast", other, directory=tmp_path, progress=False)
+    _, fresh = tasks.fit_or_load("ijepa", other, directory=tmp_path, progress=False)
     assert "not using ijepa_shapes_fast.pt" in capsys.readouterr().out
-    assert fresh["step"] == 2 and fresh["history"]["step"][-1] == 1
-    with pytest.raises(ValueError, match="unknown task"):
-        train.fit_or_load("mae_x", preset)
+    assert fresh["step"] == 2 and fresh["history"]["step"][-1] == 1 and "command" not in fresh
+    with pytest.raises(ValueError, match="unknown task 'mae'"):
+        tasks.fit_or_load("mae", preset)
 
 
+@pytest.mark.slow
 def test_command_line_overrides_and_probe(tmp_path, capsys):
     out = tmp_path / "o.pt"
     argv = ["ijepa", "--mode", "fast", "--steps", "2", "--set", "lr=0.002", "--set", "colour=white",
             "--out", str(out), "--probe"]
-    assert train.main(argv) == 0
+    assert main(argv) == 0
     card = __import__("json").loads(out.with_suffix(".json").read_text())
     assert card["preset"]["lr"] == 0.002 and card["preset"]["colour"] == "white"
     assert card["command"].endswith(f"--steps 2 --set lr=0.002 --set colour=white --out {out} --probe")
@@ -156,11 +159,11 @@ def test_command_line_overrides_and_probe(tmp_path, capsys):
     assert __import__("json").loads(out.with_suffix(".json").read_text())["note"] == "shipped"
     assert "probe" in __import__("json").loads(state["card"])
     with pytest.raises(ValueError, match="valid keys: mode, seed"):
-        train.main(["ijepa", "--mode", "fast", "--set", "learning_rate=1"])
+        main(["ijepa", "--mode", "fast", "--set", "learning_rate=1"])
     with pytest.raises(ValueError, match="not a valid int"):
-        train.main(["ijepa", "--mode", "fast", "--set", "steps=many"])
+        main(["ijepa", "--mode", "fast", "--set", "steps=many"])
     with pytest.raises(ValueError, match="KEY=VALUE"):
-        train.main(["ijepa", "--mode", "fast", "--set", "lr"])
+        main(["ijepa", "--mode", "fast", "--set", "lr"])
 
 
 def test_monitor_logs_collapse_metrics(tmp_path):
@@ -191,55 +194,3 @@ def test_compile_flag_compiles_the_forward_and_keeps_plain_names(monkeypatch, tm
     assert seen == [model]
     state = torch.load(tmp_path / "c.pt", weights_only=True)["model"]
     assert not any(k.startswith("_orig_mod") for k in state)
-
-
-def test_vjepa_task_and_command_line(tmp_path, capsys):
-    from jepa_lab import config
-
-    preset = config.for_notebook("05", mode="fast").replace(n_train=64, batch_size=8, steps=2, probe_train=40,
-                                                          probe_test=30)
-    model, batch_fn, cfg = train.vjepa_task(preset)
-    clips, ctx, tgt = batch_fn(0, torch.Generator().manual_seed(0))
-    assert clips.shape == (8, 3, 8, 32, 32) and model.context_encoder.grid == (4, 4, 4)
-    per_frame = preset.replace(mask="per_frame")
-    _, pf_fn, _ = train.vjepa_task(per_frame)
-    _, pctx, _ = pf_fn(0, torch.Generator().manual_seed(0))
-    spatial = [set((pctx[0][(pctx[0] // 16) == f] % 16).tolist()) for f in range(4)]
-    assert len({frozenset(s) for s in spatial}) > 1  # per-frame masks differ between time steps
-    tube = [set((ctx[0][(ctx[0] // 16) == f] % 16).tolist()) for f in range(4)]
-    assert all(s == tube[0] for s in tube)  # a tube is the same spatial mask in every time step
-    with pytest.raises(ValueError, match="tube, per_frame"):
-        train.vjepa_task(preset.replace(mask="random"))
-    report = train.vjepa_probe_report(model, preset, frame_encoder=train.ijepa_task(
-        config.for_notebook("04", mode="fast"))[0].context_encoder)
-    assert set(report) == {"context encoder", "target encoder", "random init", "frame-wise image encoder"}
-    assert all(set(r) == {"direction", "speed", "shape"} for r in report.values())
-    out = tmp_path / "v.pt"
-    assert train.main(["vjepa", "--mode", "fast", "--steps", "1", "--out", str(out)]) == 0
-    assert __import__("json").loads(out.with_suffix(".json").read_text())["dataset"] == "moving_shapes"
-
-
-def test_initial_encoder_is_the_task_encoder_before_training():
-    from jepa_lab import config
-
-    for key in ("04", "05"):
-        preset = config.for_notebook(key, mode="fast")
-        task_model = (train.ijepa_task if key == "04" else train.vjepa_task)(preset)[0]
-        fresh = train.initial_encoder(preset)
-        assert all(torch.equal(a, b) for a, b in zip(task_model.context_encoder.state_dict().values(),
-                                                     fresh.state_dict().values(), strict=True))
-        # and the whole model, for loading checkpoints without generating the training data
-        built = train.jepa_model(preset)
-        assert all(torch.equal(a, b) for a, b in zip(task_model.state_dict().values(), built.state_dict().values(),
-                                                     strict=True))
-
-
-def test_checkpoint_names_match_the_shipped_files_and_the_cli_default(tmp_path, monkeypatch):
-    assert [train.checkpoint_name(t, "cpu") for t in ("ijepa", "vjepa", "pendulum")] == [
-        "ijepa_shapes_cpu", "vjepa_moving_cpu", "pendulum_vjepa_cpu"]
-    assert all((train.CHECKPOINTS / f"{train.checkpoint_name(t, 'cpu')}.pt").is_file() for t in train.TASKS)
-    with pytest.raises(ValueError, match="unknown task"):
-        train.checkpoint_name("mae", "cpu")
-    monkeypatch.setattr(train, "CHECKPOINTS", tmp_path)  # the CLI writes its default name there
-    assert train.main(["pendulum", "--mode", "fast", "--steps", "1"]) == 0
-    assert (tmp_path / "pendulum_vjepa_fast.pt").is_file()

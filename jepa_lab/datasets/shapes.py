@@ -50,7 +50,7 @@ def shape_mask(label: torch.Tensor, u: torch.Tensor, v: torch.Tensor) -> torch.T
     return out
 
 
-def _hsv_to_rgb(h: torch.Tensor, s: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+def hsv_to_rgb(h: torch.Tensor, s: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     """``[B]`` hue, saturation, value in [0, 1] -> ``[B, 3]`` RGB."""
     k = (torch.tensor([5.0, 3.0, 1.0])[None, :] + h[:, None] * 6) % 6  # [B, 3]
     return v[:, None] - v[:, None] * s[:, None] * torch.clamp(torch.minimum(k, 4 - k), 0, 1)
@@ -125,7 +125,7 @@ def make_shapes(
     radius = scale[0] + (scale[1] - scale[0]) * torch.rand(n, generator=g)
     centre = (torch.rand(n, 2, generator=g) * 2 - 1) * (1 - radius[:, None])  # stays inside
     if colour == "random":
-        rgb = _hsv_to_rgb(
+        rgb = hsv_to_rgb(
             torch.rand(n, generator=g),
             0.55 + 0.45 * torch.rand(n, generator=g),
             0.75 + 0.25 * torch.rand(n, generator=g),

@@ -11,7 +11,7 @@ import math
 import torch
 from torch.utils.data import Dataset
 
-from jepa_lab.datasets.shapes import SHAPE_CLASSES, _hsv_to_rgb, render_shapes
+from jepa_lab.datasets.shapes import SHAPE_CLASSES, hsv_to_rgb, render_shapes
 
 DIRECTIONS = ("right", "down-right", "down", "down-left", "left", "up-left", "up", "up-right")
 LABELS = ("shape", "direction", "speed")
@@ -67,7 +67,7 @@ def make_moving_shapes(
     low = -room - travel.clamp(max=0)
     high = room - travel.clamp(min=0)
     start = low + (high - low) * torch.rand(n, 2, generator=g)  # [n, 2]
-    colour = _hsv_to_rgb(
+    colour = hsv_to_rgb(
         torch.rand(n, generator=g), 0.55 + 0.45 * torch.rand(n, generator=g),
         0.75 + 0.25 * torch.rand(n, generator=g),
     )

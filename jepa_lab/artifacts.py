@@ -1,0 +1,127 @@
+"""Where the course keeps what it trains, and the one way to load it or train it.
+
+- The data folders: ``CHECKPOINTS`` (JEPA models), ``DYNAMICS`` (notebook 07), ``PHYSICS`` (notebook 08's
+  vector fields), ``COLLAPSE`` (notebook 06's ablations), all under ``DATA``.
+- One naming scheme: ``<stem>_<mode>[_<variant>]<suffix>`` (``artifact_name``), e.g.
+  ``ijepa_shapes_cpu_nopred.pt``; a task whose files are one per model (dynamics variants, vector
+  fields) uses the model's slug as the stem (``residual_prior_the_design_cpu.pt``).
+- Atomic writes (a temporary file beside the target, then a rename), the commit stamp of the code that
+  made a file, cards (the JSON beside a checkpoint) and one ``fit_or_load``: the shipped artifact when it
+  was made with exactly this preset, else train here, saying why.
+
+This module knows no task: ``fit_or_load`` takes the task object (``tasks.Task``) as an argument.
+
+Introduced in notebook 04.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+CHECKPOINTS = DATA / "checkpoints"
+DYNAMICS = DATA / "dynamics"
+PHYSICS = DATA / "physics"
+COLLAPSE = DATA / "collapse"
+SHIPPED_FOLDERS = (CHECKPOINTS, DYNAMICS, PHYSICS, COLLAPSE)
+
+
+def artifact_name(stem: str, mode: str, variant: str | None = None) -> str:
+    """``artifact_name("ijepa_shapes", "cpu", "nopred") == "ijepa_shapes_cpu_nopred"`` (no suffix)."""
+    return f"{stem}_{mode}" + (f"_{variant}" if variant else "")
+
+
+def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it onto ``path``.
+
+    Readers see the old file or the new one, never half of one; on any error (or an interrupt) the
+    temporary file is removed and ``path`` is untouched.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; give the usual permissions
+    try:
+        write(tmp)
+        os.replace(tmp, path)  # atomic on POSIX and Windows
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def write_text(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (``atomic_write``)."""
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+
+
+def commit() -> str:
+    """The git commit of the code that runs (``"unknown"`` outside a git checkout)."""
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+                              cwd=Path(__file__).resolve().parent).stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def card_path(path: str | Path) -> Path:
+    """The JSON card beside a checkpoint: ``model.pt`` -> ``model.json``."""
+    return Path(path).with_suffix(".json")
+
+
+def write_card(path: str | Path, card: dict) -> None:
+    """Write ``card`` as the JSON beside the checkpoint ``path``, atomically."""
+    write_text(card_path(path), json.dumps(card, indent=2, sort_keys=True))
+
+
+def read_card(path: str | Path) -> dict:
+    """The JSON card beside the checkpoint ``path``."""
+    return json.loads(card_path(path).read_text())
+
+
+def describe_card(card: dict) -> str:
+    """One line about a checkpoint's card (or a fresh run's from ``fit_or_load``): the command that made
+    it, its steps, where and how long it ran, and its first and last loss."""
+    where = (f", {card['wall_seconds']:.0f} s on {card['device']} ({card['threads']} thread)"
+             if "threads" in card else "")
+    loss = card["history"]["loss"]
+    return (f"{card.get('command', 'trained in this notebook')}: {card['step']} steps{where}; "
+            f"loss {loss[0]:.3f} -> {loss[-1]:.3f}")
+
+
+class Loadable(Protocol):
+    """What ``fit_or_load`` needs of a task (``tasks.Task`` is one)."""
+
+    def path(self, mode: str, variant: str | None = None, directory: str | Path | None = None) -> Path: ...
+
+    def load(self, path: Path, preset: Any, variant: str | None) -> tuple[Any, dict]: ...
+
+    def fit(self, preset: Any, variant: str | None, **options: Any) -> tuple[Any, dict]: ...
+
+
+def fit_or_load(task: Loadable, preset: Any, variant: str | None = None, *, retrain: bool = False,
+                directory: str | Path | None = None, **fit_options: Any) -> tuple[Any, dict]:
+    """The artifact ``task.path(preset.mode, variant, directory)`` when it was made with exactly ``preset``;
+    else (or with ``retrain=True``) train here with ``task.fit(preset, variant, **fit_options)``, writing
+    nothing.
+
+    An artifact made with another preset (another mode, size or seed) or one that cannot be read is
+    never used silently: the reason is printed and the model is trained (in ``fast`` mode, for real, a
+    few steps). Returns ``(model or result, card)``.
+    """
+    path = task.path(preset.mode, variant, directory)
+    if path.is_file() and not retrain:
+        try:
+            return task.load(path, preset, variant)
+        except ValueError as e:
+            print(f"not using {path.name}: {e}; training here instead")
+    return task.fit(preset, variant, **fit_options)

@@ -1,0 +1,178 @@
+"""Notebook 08's learned vector fields as tasks: the MLP, HNN and LNN fitted on true pendulum states
+(task ``field``) or on states read from frames by the pendulum V-JEPA (task ``field_probed``), their
+checkpoints (``data/physics/<model>[_probed]_<mode>.pt``) and ``python -m jepa_lab.physics``.
+
+The fields, integrators and energy measures are ``jepa_lab.physics``.
+
+Introduced in notebook 08.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from jepa_lab import artifacts, config, evaluate, train
+from jepa_lab.datasets.pendulum import make_pendulum
+from jepa_lab.physics import (
+    LNN_MAX_HIDDEN,
+    MODELS,
+    Exact,
+    angle_error,
+    energy_mse,
+    finite_difference,
+    fit_field,
+    probed_trajectories,
+    relative_drift,
+    rollout,
+)
+from jepa_lab.tasks import pendulum
+from jepa_lab.tasks.base import Task
+
+FIT_KEYS = ("seed", "dt", "field_trajectories", "field_hidden", "field_steps")  # what a fitted field depends on
+
+
+def field_data(preset: config.PendulumPreset) -> tuple[torch.Tensor, torch.Tensor]:
+    """(state, derivative) pairs from ``preset.field_trajectories`` simulated trajectories (seed)."""
+    d = make_pendulum(preset.field_trajectories, 100, preset.dt, image_size=None, seed=preset.seed)
+    return d["states"].reshape(-1, 2), d["derivatives"].reshape(-1, 2)
+
+
+def held_out_starts(preset: config.PendulumPreset, n: int = 32) -> torch.Tensor:
+    """Held-out initial states ``[n, 2]`` (seed + 1) for the rollouts."""
+    return make_pendulum(n, 1, preset.dt, image_size=None, seed=preset.seed + 1)["states"][:, 0]
+
+
+def field_width(name: str, preset: config.PendulumPreset) -> int:
+    """The hidden width of field ``name`` under ``preset`` (the LNN's is capped at ``LNN_MAX_HIDDEN``)."""
+    return min(preset.field_hidden, LNN_MAX_HIDDEN) if name == "LNN" else preset.field_hidden
+
+
+def fit_named(name: str, preset: config.PendulumPreset, states: torch.Tensor,
+              derivatives: torch.Tensor) -> tuple[nn.Module, list[float]]:
+    """A fresh ``MODELS[name]`` (seeded) fitted with the preset's budget (the same for all three; measured:
+    at 3,000 steps the LNN was still far from fitted, 0.69 % energy drift); the LNN on accelerations."""
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
+    torch.manual_seed(preset.seed)
+    model = MODELS[name](hidden=field_width(name, preset))
+    losses = fit_field(model, states, derivatives, steps=preset.field_steps, batch=1024, seed=preset.seed,
+                       target="acc" if name == "LNN" else "both")
+    return model, losses
+
+
+def fit_settings(preset: config.PendulumPreset | dict) -> dict:
+    """The preset fields a vector field fitted by ``fit_named`` on true states depends on (its checkpoint
+    stays valid when the rest of the preset, the V-JEPA or rollout settings, changes)."""
+    values = preset if isinstance(preset, dict) else preset.as_dict()
+    return {k: values[k] for k in FIT_KEYS}
+
+
+def read_states(preset: config.PendulumPreset, model: nn.Module | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Notebook 08's states read from frames: ``frame_trajectories`` held-out trajectories (seed + 3) of
+    ``frame_length`` states, rendered, and read back by the V-JEPA context encoder (``model``, default the
+    shipped ``pendulum_vjepa_<mode>``) and a ridge probe on all its token features, fitted on the probe clips
+    (``pendulum.probe_data``). Returns ``(read, true)``, both ``[N, frame_length, 2]``."""
+    if model is None:
+        model = artifacts.fit_or_load(pendulum.TASK, preset)[0]
+    encoder = model.context_encoder.eval()
+    fit_x, fit_y = pendulum.probe_data(preset)[:2]
+    decode = evaluate.fit_ridge(evaluate.extract_features(encoder, fit_x, pool=False), fit_y["state"])
+    held = make_pendulum(preset.frame_trajectories, preset.frame_length + preset.frames - 1, preset.dt,
+                         image_size=preset.image_size, seed=preset.seed + 3)
+    read = probed_trajectories(encoder, decode, held["frames"], preset.frames, pool=False)
+    return read, held["states"][:, preset.frames - 1:]
+
+
+def probed_field_data(preset: config.PendulumPreset, model: nn.Module | None = None) -> tuple[torch.Tensor, ...]:
+    """(state, derivative) pairs from states read from frames (``read_states``; central differences),
+    then the read and true trajectories: ``(x, dx, read, true)``."""
+    read, true = read_states(preset, model)
+    return (*finite_difference(read, preset.dt), read, true)
+
+
+def _loader(probed: bool):
+    def load(path: Path, preset: config.PendulumPreset, name: str | None) -> tuple[nn.Module, dict]:
+        if name not in MODELS:
+            raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
+        model = MODELS[name](hidden=field_width(name, preset))
+        # fitted on read states, a field depends on the whole preset (V-JEPA, probe, frames)
+        expect = {"model_name": name, **({"preset": preset.as_dict()} if probed else {})}
+        card = train.load_checkpoint(path, model, expect=expect)
+        if fit_settings(card["preset"]) != fit_settings(preset):
+            raise ValueError(f"fitted with {fit_settings(card['preset'])}, this preset has {fit_settings(preset)}")
+        return model.eval(), card
+
+    return load
+
+
+def _fitter(probed: bool):
+    def fit(preset: config.PendulumPreset, name: str | None,
+            data: tuple[torch.Tensor, torch.Tensor] | None = None) -> tuple[nn.Module, dict]:
+        """Fit field ``name`` here on ``data`` (``(states, derivatives)``) if given, else on
+        ``field_data`` / ``probed_field_data``."""
+        if data is None:
+            data = probed_field_data(preset)[:2] if probed else field_data(preset)
+        model, losses = fit_named(name, preset, *data)
+        return model, {"losses": losses}
+
+    return fit
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m jepa_lab.physics --mode MODE [--states probed]``: fit MLP, HNN and LNN on true states (or
+    on states read from frames), roll them out from held-out starts, write them with their figures."""
+    parser = argparse.ArgumentParser(description="Fit notebook 08's vector fields on pendulum states.")
+    parser.add_argument("--mode", choices=config.MODES)
+    parser.add_argument("--out-dir", type=Path, default=artifacts.PHYSICS)
+    parser.add_argument("--model", action="append", choices=list(MODELS), help="only these (repeatable)")
+    parser.add_argument("--states", choices=["true", "probed"], default="true",
+                        help="fit on true states, or on states read from frames through the shipped V-JEPA")
+    parser.add_argument("--seed", type=int, help="another seed (data, initialisation, batches and test starts; "
+                                                  "files get a _seedN suffix)")
+    args = parser.parse_args(argv)
+    preset = config.for_notebook("08", mode=args.mode)
+    suffix, flags = ("_probed", " --states probed") if args.states == "probed" else ("", "")
+    if args.seed is not None and args.seed != preset.seed:
+        preset = preset.replace(seed=args.seed)
+        suffix, flags = f"{suffix}_seed{args.seed}", f"{flags} --seed {args.seed}"
+    commit = artifacts.commit()
+    if args.states == "probed":
+        x, dx, read, true = probed_field_data(preset)
+        data, starts = (x, dx), read[:, 0]
+        print(f"states read from frames: angle error {angle_error(read, true).abs().mean():.3f} rad, "
+              f"omega error {(read[..., 1] - true[..., 1]).abs().mean():.3f} rad/s")
+    else:
+        data, starts = field_data(preset), held_out_starts(preset)
+    floor = relative_drift(rollout(Exact(), starts, preset.rollout_steps, preset.rollout_dt, preset.rollout_substeps))
+    print(f"the exact pendulum under the same integrator: energy drift mean {floor.mean():.2e} (the floor)")
+    for name in args.model or MODELS:
+        t0 = time.perf_counter()
+        model, losses = fit_named(name, preset, *data)
+        seconds = time.perf_counter() - t0
+        traj = rollout(model, starts, preset.rollout_steps, preset.rollout_dt, preset.rollout_substeps)
+        drift = relative_drift(traj)
+        card = {"preset": preset.as_dict(), "model_name": name, "states": args.states, "losses": losses,
+                "wall_seconds": seconds, "commit": commit, "threads": torch.get_num_threads(),
+                "command": f"python -m jepa_lab.physics --mode {preset.mode} --out-dir {args.out_dir}{flags}",
+                "drift_mean": float(drift.mean()), "energy_mse": energy_mse(traj),
+                "exact_drift_mean": float(floor.mean())}
+        out = args.out_dir / f"{artifacts.artifact_name(name.lower() + suffix, preset.mode)}.pt"
+        train.save_checkpoint(out, model, None, len(losses) * 10, card)
+        print(f"{name}: {seconds:.0f} s, final loss {losses[-1]:.2e}, energy drift over {preset.rollout_steps} "
+              f"steps: mean {drift.mean():.2e}, max {drift.max():.2e}, energy MSE {energy_mse(traj):.2e}")
+    return 0
+
+
+FIELDS = Task(name="field", notebook="08", folder=artifacts.PHYSICS, stem=lambda name: str(name).lower(),
+              load=_loader(probed=False), fit=_fitter(probed=False), dataset="pendulum states")
+PROBED_FIELDS = Task(name="field_probed", notebook="08", folder=artifacts.PHYSICS,
+                     stem=lambda name: f"{str(name).lower()}_probed", load=_loader(probed=True),
+                     fit=_fitter(probed=True), dataset="pendulum states read from frames")
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,196 @@
+"""The course's one training loop, for every notebook and for ``python -m jepa_lab.train``.
+
+What it does each step: draw a batch from ``batch_fn(step, generator)`` (a generator seeded by
+``(seed, step)``, so a resumed run sees exactly the batches it would have seen), set the
+learning rate (linear warm-up then cosine), weight decay and EMA momentum (cosine schedules),
+compute the loss under bf16 autocast on CUDA, stop with the step number if it is not finite,
+clip gradients, step AdamW, update the EMA target, and log.
+
+Checkpoints (``checkpoints.py``) are written atomically and loaded with
+``torch.load(..., weights_only=True)``; a checkpoint of another model is refused.
+
+Under ``torchrun --nproc_per_node=N`` (or any initialised process group) the model is wrapped in
+``DistributedDataParallel``: every rank draws the same global batch from the same seeded
+generator and trains on its own slice, so gradients are averaged and all ranks stay identical.
+
+Introduced in notebook 04.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from tqdm.auto import tqdm
+
+from jepa_lab import runtime
+from jepa_lab.train.checkpoints import load_checkpoint, save_checkpoint
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings of one run (all schedules are per step)."""
+
+    steps: int
+    lr: float = 1e-3
+    min_lr: float = 1e-5
+    warmup_steps: int = 0
+    weight_decay: tuple[float, float] = (0.04, 0.4)  # start, end (cosine), as in I-JEPA
+    momentum: tuple[float, float] = (0.996, 1.0)  # EMA momentum start, end (cosine)
+    grad_clip: float = 1.0
+    bf16: bool = True  # used on CUDA only
+    compile: bool = False  # torch.compile the model's forward (worth it on a GPU; slow to compile on CPU)
+    seed: int = 0
+    log_every: int = 10
+
+    def __post_init__(self) -> None:
+        if self.steps < 1:
+            raise ValueError(f"steps must be at least 1, got {self.steps}")
+        if not 0 <= self.warmup_steps <= self.steps:
+            raise ValueError(f"warmup_steps must be in 0..steps ({self.steps}), got {self.warmup_steps}")
+        if not all(0.0 <= m <= 1.0 for m in self.momentum):
+            raise ValueError(f"momentum values must be in [0, 1], got {self.momentum}")
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss stopped being finite; the message names the step."""
+
+
+def cosine(step: int, total: int, start: float, end: float) -> float:
+    """Cosine interpolation from ``start`` (step 0) to ``end`` (step ``total``)."""
+    t = min(max(step / max(total, 1), 0.0), 1.0)
+    return end + (start - end) * 0.5 * (1 + math.cos(math.pi * t))
+
+
+def learning_rate(step: int, cfg: TrainConfig) -> float:
+    """Linear warm-up to ``lr`` over ``warmup_steps``, then cosine down to ``min_lr``."""
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    return cosine(step - cfg.warmup_steps, cfg.steps - cfg.warmup_steps, cfg.lr, cfg.min_lr)
+
+
+def dist_info() -> tuple[int, int]:
+    """``(rank, world size)`` of this process (``(0, 1)`` outside a process group)."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def shard(b, rank: int, world: int, device: torch.device):
+    """This rank's slice of a global batch (a tensor, or a list of tensors such as target indices)."""
+    if isinstance(b, (list, tuple)):
+        return [shard(t, rank, world, device) for t in b]
+    if world > 1:
+        if b.shape[0] < world:
+            raise ValueError(f"a batch of {b.shape[0]} cannot be split over {world} processes: "
+                             f"use a batch size of at least {world} (ideally a multiple)")
+        b = b.tensor_split(world)[rank]
+    return b.to(device)
+
+
+def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.AdamW:
+    """AdamW over trainable parameters; no weight decay on biases and norms (1-D tensors)."""
+    decay = [p for p in model.parameters() if p.requires_grad and p.ndim > 1]
+    no_decay = [p for p in model.parameters() if p.requires_grad and p.ndim <= 1]
+    return torch.optim.AdamW([{"params": decay, "decay": True}, {"params": no_decay, "weight_decay": 0.0,
+                                                                  "decay": False}], lr=cfg.lr)
+
+
+def fit(model: nn.Module, batch_fn: Callable[[int, torch.Generator], tuple], cfg: TrainConfig, *,
+        device: torch.device | str = "cpu", checkpoint: str | Path | None = None, resume: bool = False,
+        card: dict | None = None, progress: bool = False, until: int | None = None,
+        monitor: Callable[[nn.Module], dict[str, float]] | None = None,
+        monitor_every: int = 0) -> dict[str, list]:
+    """Train ``model`` for ``cfg.steps`` steps; return the history (step, loss, lr, momentum).
+
+    Args:
+        model: a module whose ``forward(*batch)`` returns the loss; if it has ``ema_update``,
+            it is called after every step with the scheduled momentum.
+        batch_fn: ``(step, generator) -> tuple`` of tensors for ``model(*batch)``.
+        checkpoint: where to save at the end (and to resume from if ``resume``).
+        card: extra facts for the checkpoint's JSON card (preset, dataset...).
+        until: stop (and checkpoint) after this step count; a later ``resume=True`` call finishes
+            the run exactly as an uninterrupted one would.
+        monitor: ``model -> {name: float}`` called (in eval mode, without gradients) before the first
+            step, every ``monitor_every`` steps and after the last; the results go to
+            ``history["monitor"]`` as ``{"step": s, **metrics}`` (e.g. ``evaluate.collapse_monitor``).
+    Raises:
+        TrainingDiverged: the loss became NaN or infinite (the message names the step).
+    """
+    device = torch.device(device)
+    model.to(device).train()
+    rank, world = dist_info()
+    net = torch.compile(model) if cfg.compile else model  # checkpoints keep the uncompiled names
+    if world > 1:
+        net = DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None)
+    optimizer = make_optimizer(model, cfg)
+    base_card = {"config": dataclasses.asdict(cfg), "model": type(model).__name__, **(card or {})}
+    start, history = 0, {"step": [], "loss": [], "lr": [], "momentum": []}
+    if resume and checkpoint is not None and Path(checkpoint).is_file():
+        loaded = load_checkpoint(checkpoint, model, optimizer, expect={"model": base_card["model"]})
+        start, history = loaded["step"], loaded.get("history", history)
+    bar = None
+    if progress and rank == 0:
+        bar = tqdm(total=cfg.steps, initial=start, desc="train")
+    t0 = time.perf_counter()
+    stop = cfg.steps if until is None else min(until, cfg.steps)
+    def watch(step: int) -> None:
+        if monitor is None or rank != 0:
+            return
+        was_training = model.training
+        model.eval()
+        with torch.no_grad():
+            history.setdefault("monitor", []).append({"step": step, **monitor(model)})
+        model.train(was_training)
+
+    if start == 0:
+        watch(0)
+    governor = runtime.thread_governor()  # follow the free cores on a busy machine (runtime's thread policy)
+    for step in range(start, stop):
+        if governor is not None:
+            governor.tick()
+        lr = learning_rate(step, cfg)
+        wd = cosine(step, cfg.steps, *cfg.weight_decay)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+            if group["decay"]:
+                group["weight_decay"] = wd
+        g = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
+        batch = tuple(shard(b, rank, world, device) for b in batch_fn(step, g))
+        with runtime.autocast(device, enabled=cfg.bf16):
+            loss = net(*batch)
+        if not torch.isfinite(loss):
+            raise TrainingDiverged(f"loss became {loss.item()} at step {step}: lower the learning rate "
+                                   f"(lr={cfg.lr}) or check the data")
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        optimizer.step()
+        momentum = cosine(step, cfg.steps, *cfg.momentum)
+        if hasattr(model, "ema_update"):
+            model.ema_update(momentum)
+        if step % cfg.log_every == 0 or step == cfg.steps - 1:
+            for k, v in (("step", step), ("loss", loss.item()), ("lr", lr), ("momentum", momentum)):
+                history[k].append(v)
+        if monitor_every and (step + 1) % monitor_every == 0 and step + 1 < stop:
+            watch(step + 1)
+        if bar is not None:
+            bar.set_postfix(loss=f"{loss.item():.4f}")
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    if stop > start:
+        watch(stop)
+    if checkpoint is not None and rank == 0:
+        save_checkpoint(checkpoint, model, optimizer, stop,
+                        {**base_card, "history": history, "wall_seconds": time.perf_counter() - t0,
+                         "device": str(device), "torch": torch.__version__})
+    return history

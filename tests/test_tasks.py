@@ -1,0 +1,94 @@
+"""The task table: every trainable thing's builder, file names, loading and fitting through ``fit_or_load``."""
+
+import dataclasses
+import json
+
+import pytest
+import torch
+
+from jepa_lab import artifacts, config, tasks
+from jepa_lab.train.__main__ import TRAINABLE, main
+
+
+def test_the_table_names_every_shipped_file_and_no_file_is_parsed_for_its_task():
+    expected = {("ijepa", None): "checkpoints/ijepa_shapes_cpu.pt",
+                ("ijepa", "nopred"): "checkpoints/ijepa_shapes_cpu_nopred.pt",
+                ("vjepa", "perframe"): "checkpoints/vjepa_moving_cpu_perframe.pt",
+                ("pendulum", None): "checkpoints/pendulum_vjepa_cpu.pt",
+                ("dynamics", "no prior"): "dynamics/no_prior_cpu.pt",
+                ("dynamics", None): "dynamics/residual_prior_the_design_cpu.pt",
+                ("field", "LNN"): "physics/lnn_cpu.pt",
+                ("field_probed", "HNN"): "physics/hnn_probed_cpu.pt",
+                ("collapse", None): "collapse/collapse_cpu.json"}
+    for (name, variant), rel in expected.items():
+        path = tasks.get(name).path("cpu", variant)
+        assert path == artifacts.DATA / rel and path.is_file(), (name, variant)
+    shipped = {p for folder in artifacts.SHIPPED_FOLDERS for p in folder.iterdir() if p.suffix in (".pt", ".json")
+               and not (p.suffix == ".json" and p.with_suffix(".pt").is_file())}
+    named = {t.path("cpu", v) for t in tasks.TASKS.values()
+             for v in ({"dynamics": list(tasks.dynamics.VARIANTS), "field": ["MLP", "HNN", "LNN"],
+                        "field_probed": ["MLP", "HNN", "LNN"], "ijepa": [None, "nopred"],
+                        "vjepa": [None, "perframe", "rope"]}.get(t.name, [None]))}
+    assert shipped == named  # every shipped file is some task's artifact, and every such name exists
+    with pytest.raises(ValueError, match="unknown task 'mae'; choose one of ijepa"):
+        tasks.get("mae")
+    assert TRAINABLE == ["dynamics", "ijepa", "pendulum", "vjepa"]
+
+
+def test_builders_match_the_model_a_checkpoint_is_loaded_into():
+    for key, task in (("04", tasks.ijepa), ("05", tasks.vjepa)):
+        preset = config.for_notebook(key, mode="fast")
+        task_model = task.build(preset)[0]
+        fresh = tasks.ijepa.initial_encoder(preset)
+        assert all(torch.equal(a, b) for a, b in zip(task_model.context_encoder.state_dict().values(),
+                                                     fresh.state_dict().values(), strict=True))
+        # and the whole model, for loading checkpoints without generating the training data
+        built = tasks.ijepa.jepa_model(preset)
+        assert all(torch.equal(a, b) for a, b in zip(task_model.state_dict().values(), built.state_dict().values(),
+                                                     strict=True))
+
+
+@pytest.mark.slow
+def test_vjepa_masks_probe_report_and_command_line(tmp_path):
+    preset = config.for_notebook("05", mode="fast").replace(n_train=64, batch_size=8, steps=2, probe_train=40,
+                                                          probe_test=30)
+    model, batch_fn, cfg = tasks.vjepa.build(preset)
+    clips, ctx, tgt = batch_fn(0, torch.Generator().manual_seed(0))
+    assert clips.shape == (8, 3, 8, 32, 32) and model.context_encoder.grid == (4, 4, 4)
+    _, pf_fn, _ = tasks.vjepa.build(preset.replace(mask="per_frame"))
+    _, pctx, _ = pf_fn(0, torch.Generator().manual_seed(0))
+    spatial = [set((pctx[0][(pctx[0] // 16) == f] % 16).tolist()) for f in range(4)]
+    assert len({frozenset(s) for s in spatial}) > 1  # per-frame masks differ between time steps
+    tube = [set((ctx[0][(ctx[0] // 16) == f] % 16).tolist()) for f in range(4)]
+    assert all(s == tube[0] for s in tube)  # a tube is the same spatial mask in every time step
+    with pytest.raises(ValueError, match="tube, per_frame"):
+        tasks.vjepa.build(preset.replace(mask="random"))
+    image = tasks.ijepa.build(config.for_notebook("04", mode="fast"))[0]
+    report = tasks.vjepa.vjepa_probe_report(model, preset, frame_encoder=image.context_encoder)
+    assert set(report) == {"context encoder", "target encoder", "random init", "frame-wise image encoder"}
+    assert all(set(r) == {"direction", "speed", "shape"} for r in report.values())
+    out = tmp_path / "v.pt"
+    assert main(["vjepa", "--mode", "fast", "--steps", "1", "--out", str(out)]) == 0
+    assert json.loads(out.with_suffix(".json").read_text())["dataset"] == "moving_shapes"
+
+
+@pytest.mark.slow
+def test_default_output_is_the_name_fit_or_load_reads(tmp_path, monkeypatch):
+    pendulum = dataclasses.replace(tasks.TASKS["pendulum"], folder=tmp_path)
+    monkeypatch.setitem(tasks.TASKS, "pendulum", pendulum)
+    assert main(["pendulum", "--mode", "fast", "--steps", "1", "--ship"]) == 0
+    assert (tmp_path / "pendulum_vjepa_fast.pt").is_file()
+    preset = config.for_notebook("08", mode="fast", steps=1)
+    _, card = artifacts.fit_or_load(pendulum, preset)
+    assert card["command"].startswith("python -m jepa_lab.train pendulum --mode fast --steps 1")
+    assert set(card["probe"]["context encoder"]) == {"cos", "sin", "omega"}
+
+
+def test_an_unreadable_artifact_is_refitted_with_the_reason(tmp_path, capsys):
+    preset = config.for_notebook("06", mode="fast")
+    (tmp_path / "collapse_fast.json").write_text("{not json")
+    calls = []
+    task = dataclasses.replace(tasks.TASKS["collapse"], fit=lambda p, v: calls.append(p) or ({"fresh": 1}, {}))
+    result, _ = artifacts.fit_or_load(task, preset, directory=tmp_path)
+    assert result == {"fresh": 1} and calls == [preset]
+    assert "not using collapse_fast.json" in capsys.readouterr().out

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import jinja2
 import nbformat
+from kernels import local_kernel
 from nbclient import NotebookClient
 from nbconvert import HTMLExporter
 
@@ -88,18 +89,19 @@ def execute(path: Path, timeout: int) -> tuple[nbformat.NotebookNode, float, dic
     every widget view a snapshot of the PNGs its panel showed right after its cell ran."""
     nb = nbformat.read(path, as_version=4)
     snapshots: dict[str, list] = {}
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=True,
-                            resources={"metadata": {"path": str(path.parent)}})
+    with local_kernel() as km:
+        client = NotebookClient(nb, km=km, timeout=timeout, store_widget_state=True,
+                                resources={"metadata": {"path": str(path.parent)}})
 
-    def on_cell_executed(cell, cell_index, execute_reply):
-        for output in cell.get("outputs", []):
-            view = output.get("data", {}).get(WIDGET_VIEW)
-            if view:
-                snapshots[view["model_id"]] = _panel_pngs(view["model_id"], client.widget_state)
+        def on_cell_executed(cell, cell_index, execute_reply):
+            for output in cell.get("outputs", []):
+                view = output.get("data", {}).get(WIDGET_VIEW)
+                if view:
+                    snapshots[view["model_id"]] = _panel_pngs(view["model_id"], client.widget_state)
 
-    client.on_cell_executed = on_cell_executed
-    start = time.perf_counter()
-    client.execute()
+        client.on_cell_executed = on_cell_executed
+        start = time.perf_counter()
+        client.execute()
     return nb, time.perf_counter() - start, snapshots
 
 

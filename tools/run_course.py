@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import nbformat
+from kernels import local_kernel
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,8 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def run(path: Path, out: Path, timeout: int) -> float:
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
-    NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    with local_kernel() as km:
+        NotebookClient(nb, km=km, timeout=timeout, resources={"metadata": {"path": str(path.parent)}}).execute()
     seconds = time.perf_counter() - start
     nbformat.write(nb, out / path.name)
     figures = out / f"{path.stem}_figures"

@@ -110,3 +110,12 @@ def test_presets_are_frozen_and_replace_works():
 def test_fast_is_smallest():
     fast, cpu = config.for_notebook("01", mode="fast"), config.for_notebook("01", mode="cpu")
     assert fast.n_images <= cpu.n_images and fast.attn_repeats <= cpu.attn_repeats
+
+
+@pytest.mark.parametrize("key", sorted(config.EXPECTATIONS))
+def test_every_expectation_is_asserted_by_its_notebook(key):
+    notebook = next((DATA.parent / "notebooks").glob(f"{key}_*.py")).read_text()
+    assert f'config.expectations("{key}", preset.mode)' in notebook
+    unused = [f.name for f in dataclasses.fields(config.expectations(key, mode="cpu"))
+              if f.name != "mode" and f"expect.{f.name}" not in notebook]
+    assert not unused, f"notebook {key} never uses {unused}"

@@ -66,10 +66,6 @@ def test_shipped_cards_still_fit_the_preset_classes():
             assert keys in field_sets, card.name
 
 
-def test_old_preset_names_are_aliases():
-    assert config.IJEPA04 is config.IJEPAPreset and config.Pendulum08 is config.PendulumPreset
-
-
 def test_env_var_selects_mode(monkeypatch):
     monkeypatch.setenv("JEPA_LAB_MODE", "fast")
     assert config.get_mode() == "fast"

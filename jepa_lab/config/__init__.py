@@ -26,32 +26,23 @@ from jepa_lab.config.expectations import (
     VJEPAExpect,
 )
 from jepa_lab.config.presets import (
-    IJEPA04,
     PRESETS,
-    VJEPA05,
-    Collapse06,
     CollapsePreset,
-    Dynamics07,
     DynamicsPreset,
-    Encoder03,
     EncoderPreset,
     IJEPAPreset,
-    Masking02,
     MaskingPreset,
-    Pendulum08,
     PendulumPreset,
     Preset,
-    Tokenise01,
     TokenisePreset,
     VJEPAPreset,
 )
 
 __all__ = [
-    "ENV_VAR", "MODES", "CollapsePreset", "DynamicsExpect", "DynamicsPreset", "EncoderPreset", "Expectations",
-    "IJEPAExpect", "IJEPAPreset", "MaskingPreset", "PendulumExpect", "PendulumPreset", "Preset", "TokenisePreset",
-    "VJEPAExpect", "VJEPAPreset", "default_mode", "expectations", "for_notebook", "get_mode", "notebooks",
-    # old names, for one release
-    "Collapse06", "Dynamics07", "Encoder03", "IJEPA04", "Masking02", "Pendulum08", "Tokenise01", "VJEPA05",
+    "ENV_VAR", "EXPECTATIONS", "MODES", "PRESETS", "CollapsePreset", "DynamicsExpect", "DynamicsPreset",
+    "EncoderPreset", "Expectations", "IJEPAExpect", "IJEPAPreset", "MaskingPreset", "PendulumExpect",
+    "PendulumPreset", "Preset", "TokenisePreset", "VJEPAExpect", "VJEPAPreset", "default_mode", "expectations",
+    "for_notebook", "get_mode", "notebooks",
 ]
 
 MODES = ("fast", "cpu", "full")

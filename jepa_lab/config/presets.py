@@ -290,14 +290,3 @@ PRESETS: dict[str, dict[str, Preset]] = {
                                              ("full", 4096, 256, 10000))
     },
 }
-
-
-# Old names (notebook numbers) kept for one release.
-Tokenise01 = TokenisePreset
-Masking02 = MaskingPreset
-Encoder03 = EncoderPreset
-IJEPA04 = IJEPAPreset
-VJEPA05 = VJEPAPreset
-Collapse06 = CollapsePreset
-Pendulum08 = PendulumPreset
-Dynamics07 = DynamicsPreset

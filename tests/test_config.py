@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from jepa_lab import config
+from jepa_lab.config import modes
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 # expectation fields where a smaller value is the stricter bound; every other number is a floor
@@ -74,11 +75,34 @@ def test_env_var_selects_mode(monkeypatch):
     assert config.get_mode() == "cpu"
 
 
-def test_default_mode_without_env(monkeypatch):
-    monkeypatch.delenv("JEPA_LAB_MODE", raising=False)
+@pytest.mark.parametrize("cuda", [False, True])
+def test_default_mode_is_cpu_with_or_without_cuda_while_full_is_unverified(monkeypatch, cuda):
     import torch
 
-    assert config.get_mode() == ("full" if torch.cuda.is_available() else "cpu")
+    monkeypatch.delenv("JEPA_LAB_MODE", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    assert not modes.FULL_VERIFIED  # flip it (and this test) when tools/gpu_check.sh has run the full presets
+    assert config.get_mode() == "cpu" and config.for_notebook("04").mode == "cpu"
+    monkeypatch.setattr(modes, "FULL_VERIFIED", True)  # once verified, a CUDA machine defaults to full
+    assert config.get_mode() == ("full" if cuda else "cpu")
+
+
+def test_full_is_opt_in_and_warns_once_per_process(monkeypatch, capsys):
+    monkeypatch.setenv("JEPA_LAB_MODE", "full")
+    modes.reset_warning()
+    assert config.for_notebook("04").mode == "full"
+    assert config.get_mode("full") == "full" and config.expectations("04").mode == "full"
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.strip() == modes.FULL_WARNING  # one line, once
+    assert "unverified" in err and "gpu_check.sh" in err
+    for mode in ("fast", "cpu"):
+        modes.reset_warning()
+        config.get_mode(mode)
+        assert capsys.readouterr().err == ""
+    monkeypatch.setattr(modes, "FULL_VERIFIED", True)
+    modes.reset_warning()
+    config.get_mode("full")
+    assert capsys.readouterr().err == ""  # verified presets need no warning
 
 
 def test_unknown_mode_names_valid_ones(monkeypatch):

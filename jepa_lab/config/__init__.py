@@ -4,7 +4,8 @@
 Three modes share the same code and the same asserts:
 - ``fast``: CI, a few real steps of everything on 2 CPU cores;
 - ``cpu``: a learner's laptop (the default without CUDA), each notebook a few minutes;
-- ``full``: bigger models and budgets for a GPU.
+- ``full``: bigger models and budgets for a GPU; opt-in, with a warning, until they have run on one
+  (``modes.py``: until then a CUDA machine runs the ``cpu`` presets on its GPU).
 
 ``for_notebook("04")`` gives a notebook its preset (``presets.py``), ``expectations("04")`` the floors
 and margins its asserts use in that mode (``expectations.py``).
@@ -14,7 +15,6 @@ Introduced in notebook 01.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from jepa_lab.config.expectations import (
@@ -25,6 +25,7 @@ from jepa_lab.config.expectations import (
     PendulumExpect,
     VJEPAExpect,
 )
+from jepa_lab.config.modes import ENV_VAR, MODES, default_mode, get_mode
 from jepa_lab.config.presets import (
     PRESETS,
     CollapsePreset,
@@ -44,34 +45,6 @@ __all__ = [
     "PendulumPreset", "Preset", "TokenisePreset", "VJEPAExpect", "VJEPAPreset", "default_mode", "expectations",
     "for_notebook", "get_mode", "notebooks",
 ]
-
-MODES = ("fast", "cpu", "full")
-ENV_VAR = "JEPA_LAB_MODE"
-
-
-def default_mode() -> str:
-    """The mode used when ``JEPA_LAB_MODE`` is unset: ``full`` with CUDA, else ``cpu``."""
-    import torch  # local import: the package stays light to import
-
-    return "full" if torch.cuda.is_available() else "cpu"
-
-
-def get_mode(mode: str | None = None) -> str:
-    """Return the active mode: ``mode`` if given, else ``$JEPA_LAB_MODE``, else the default.
-
-    Raises:
-        ValueError: the mode is not one of ``fast``, ``cpu``, ``full``.
-    """
-    if mode is None:
-        mode = os.environ.get(ENV_VAR, "").strip() or default_mode()
-    mode = mode.strip().lower()
-    if mode not in MODES:
-        raise ValueError(
-            f"unknown mode {mode!r}: choose one of {', '.join(MODES)} "
-            f"(set {ENV_VAR}=fast|cpu|full, or leave it unset for the default)"
-        )
-    return mode
-
 
 def notebooks() -> tuple[str, ...]:
     """Keys of the notebooks that have presets, e.g. ``("01", "02")``."""

@@ -16,13 +16,16 @@ Introduced in notebook 04.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
+
+import torch
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 CHECKPOINTS = DATA / "checkpoints"
@@ -30,6 +33,8 @@ DYNAMICS = DATA / "dynamics"
 PHYSICS = DATA / "physics"
 COLLAPSE = DATA / "collapse"
 SHIPPED_FOLDERS = (CHECKPOINTS, DYNAMICS, PHYSICS, COLLAPSE)
+CHECKSUMS = DATA / "checksums.json"  # SHA-256 of the tensors of files shipped before cards carried one
+RUNS = Path("runs")  # where the command line writes a run that is not shipped (relative to where it runs)
 
 
 def artifact_name(stem: str, mode: str, variant: str | None = None) -> str:
@@ -37,14 +42,48 @@ def artifact_name(stem: str, mode: str, variant: str | None = None) -> str:
     return f"{stem}_{mode}" + (f"_{variant}" if variant else "")
 
 
+def is_shipped(path: str | Path) -> bool:
+    """Whether ``path`` lies in one of the course's shipped folders (``SHIPPED_FOLDERS``)."""
+    folder = Path(path).resolve().parent
+    return any(folder == f.resolve() for f in SHIPPED_FOLDERS)
+
+
+def remove_stale_temporaries(path: str | Path) -> list[Path]:
+    """Delete ``.<name>.*.tmp`` files beside ``path``: what a killed ``atomic_write`` of it left behind."""
+    path = Path(path)
+    stale = sorted(path.parent.glob(f".{path.name}.*.tmp")) if path.parent.is_dir() else []
+    for tmp in stale:
+        tmp.unlink(missing_ok=True)
+    return stale
+
+
+def check_writable(path: str | Path) -> None:
+    """Make sure a file can be written at ``path`` before any long work (nothing is created).
+
+    Raises:
+        ValueError: ``path`` is a directory, a parent is a file, or the nearest existing folder cannot be
+            written in (the message names the path and the reason).
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"cannot write {path}: it is an existing directory; name a file, e.g. {path / 'model.pt'}")
+    existing = next(p for p in (path.parent, *path.parent.parents) if p.exists())
+    if not existing.is_dir():
+        raise ValueError(f"cannot write {path}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ValueError(f"cannot write {path}: no permission to write in {existing}")
+
+
 def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
     """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it onto ``path``.
 
     Readers see the old file or the new one, never half of one; on any error (or an interrupt) the
-    temporary file is removed and ``path`` is untouched.
+    temporary file is removed and ``path`` is untouched. Temporary files of ``path`` left by a process
+    that was killed (``kill -9`` leaves no chance to clean up) are removed first.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     umask = os.umask(0)
@@ -74,8 +113,16 @@ def commit() -> str:
 
 
 def card_path(path: str | Path) -> Path:
-    """The JSON card beside a checkpoint: ``model.pt`` -> ``model.json``."""
-    return Path(path).with_suffix(".json")
+    """The JSON card beside a checkpoint: ``model.pt`` -> ``model.json``.
+
+    Raises:
+        ValueError: ``path`` itself ends in ``.json`` (the card would replace the weights).
+    """
+    path = Path(path)
+    if path.suffix == ".json":
+        raise ValueError(f"a checkpoint cannot be called {path.name}: its JSON card goes beside it as "
+                         f"{path.stem}.json and would replace it; use {path.with_suffix('.pt')}")
+    return path.with_suffix(".json")
 
 
 def write_card(path: str | Path, card: dict) -> None:
@@ -86,6 +133,25 @@ def write_card(path: str | Path, card: dict) -> None:
 def read_card(path: str | Path) -> dict:
     """The JSON card beside the checkpoint ``path``."""
     return json.loads(card_path(path).read_text())
+
+
+def tensor_checksum(tensors: Mapping[str, torch.Tensor]) -> str:
+    """SHA-256 over a state dict's names, dtypes, shapes and bytes (in name order): the same weights give
+    the same checksum whatever file holds them, and one flipped bit changes it."""
+    digest = hashlib.sha256()
+    for name in sorted(tensors):
+        t = tensors[name].detach().cpu().contiguous()
+        digest.update(f"{name}|{t.dtype}|{tuple(t.shape)}|".encode())
+        digest.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def shipped_checksum(path: str | Path) -> str | None:
+    """The checksum ``CHECKSUMS`` records for a shipped file (those shipped before cards carried one), if any."""
+    path = Path(path).resolve()
+    if not CHECKSUMS.is_file() or DATA.resolve() not in path.parents:
+        return None
+    return json.loads(CHECKSUMS.read_text()).get(path.relative_to(DATA.resolve()).as_posix())
 
 
 def describe_card(card: dict) -> str:

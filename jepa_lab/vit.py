@@ -47,14 +47,28 @@ SIZES = {
 }
 
 
+def check_heads(dim: int, num_heads: int, what: str = "embed_dim") -> None:
+    """Refuse a width and head count that do not make whole heads (``num_heads`` 0 included).
+
+    Raises:
+        ValueError: ``num_heads`` or ``dim`` below 1, or ``dim`` not divisible by ``num_heads`` (the message
+            lists head counts that work).
+    """
+    if not isinstance(num_heads, int) or num_heads < 1:
+        raise ValueError(f"num_heads must be a whole number of at least 1, got {num_heads!r}")
+    if dim < 1:
+        raise ValueError(f"{what} must be at least 1, got {dim}")
+    if dim % num_heads:
+        raise ValueError(f"{what} {dim} is not divisible by num_heads {num_heads}: "
+                         f"pick num_heads among {[h for h in range(1, dim + 1) if dim % h == 0][:8]}...")
+
+
 class Attention(nn.Module):
     """Multi-head self-attention. Forward: ``x [B, N, D]`` (+ RoPE angles ``[B or 1, N, d/2]``) -> ``[B, N, D]``."""
 
     def __init__(self, dim: int, num_heads: int, qkv_bias: bool = True) -> None:
         super().__init__()
-        if dim % num_heads:
-            raise ValueError(f"embed_dim {dim} is not divisible by num_heads {num_heads}: "
-                             f"pick num_heads among {[h for h in range(1, dim + 1) if dim % h == 0][:8]}...")
+        check_heads(dim, num_heads, "embed_dim")
         self.num_heads, self.head_dim = num_heads, dim // num_heads
         self.qkv = nn.Linear(dim, 3 * dim, bias=qkv_bias)
         self.proj = nn.Linear(dim, dim)
@@ -171,8 +185,7 @@ class Encoder(nn.Module):
                  depth: int = 6, num_heads: int = 3, mlp_ratio: float = 4.0, pos: str = "sincos",
                  frames: int | None = None, tubelet: int = 2) -> None:
         super().__init__()
-        if embed_dim % num_heads:
-            raise ValueError(f"embed_dim {embed_dim} is not divisible by num_heads {num_heads}")
+        check_heads(embed_dim, num_heads, "embed_dim")
         if frames is None:
             self.patch_embed = PatchEmbed(image_size=image_size, patch_size=patch_size, in_chans=in_chans,
                                           embed_dim=embed_dim)
@@ -255,8 +268,7 @@ class Predictor(nn.Module):
     def __init__(self, *, grid: tuple[int, ...], embed_dim: int, predictor_dim: int = 96, depth: int = 4,
                  num_heads: int = 4, mlp_ratio: float = 4.0, pos: str = "sincos") -> None:
         super().__init__()
-        if predictor_dim % num_heads:
-            raise ValueError(f"predictor_dim {predictor_dim} is not divisible by num_heads {num_heads}")
+        check_heads(predictor_dim, num_heads, "predictor_dim")
         self.grid = tuple(grid)
         self.num_patches = math.prod(self.grid)
         self.embed = nn.Linear(embed_dim, predictor_dim)

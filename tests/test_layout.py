@@ -3,10 +3,12 @@
 Data flows one way (design.md, section 3):
 
     config, runtime, artifacts, datasets, posembed -> tokens, masks -> vit -> jepa, losses
-    -> evaluate, dynamics, physics -> train (engine) -> tasks -> plots -> widgets -> checks, bench, CLIs
+    -> evaluate, dynamics, physics, family, planning -> train (engine) -> tasks -> plots -> widgets
+    -> checks, bench, CLIs
 
-``dynamics`` and ``physics`` are models with their own measures (they use ``evaluate``), so they sit
-beside it. Every ``__main__`` module (and a ``python -m`` entry under ``if __name__ == "__main__":``)
+``dynamics``, ``physics``, ``family`` (the JEPA family's models and probes) and ``planning`` (world
+models and planners) are models with their own measures (they use ``evaluate``), so they sit beside it.
+Every ``__main__`` module (and a ``python -m`` entry under ``if __name__ == "__main__":``)
 is a command line: the top. ``artifacts`` sits low, beside ``runtime``: it knows no task (tasks are
 passed in).
 
@@ -28,7 +30,7 @@ LAYERS = [
     {"tokens", "masks"},
     {"vit"},
     {"jepa", "losses"},
-    {"evaluate", "dynamics", "physics"},
+    {"evaluate", "dynamics", "physics", "family", "planning"},
     {"train"},
     {"tasks"},
     {"plots"},

@@ -1,6 +1,10 @@
 """``python -m jepa_lab.train TASK --mode MODE [--steps N] [--out PATH] [--resume] [--set K=V] [--probe|--ship]``.
 
 Trains any task of the table (``jepa_lab.tasks.TASKS``) that has a ``build``; works under ``torchrun`` (DDP).
+A run is written to ``runs/<name>.pt`` (``--out`` elsewhere); only ``--ship`` writes into the course's
+``data/`` folders. It saves every ``--save-minutes`` (and ``--save-every`` steps) and on Ctrl-C or SIGTERM,
+and ``--resume`` continues from there, refusing a checkpoint made with other settings. Everything that
+can be checked before training (the flags, the output path) is checked before training.
 
 Introduced in notebook 04.
 """
@@ -10,6 +14,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import sys
 from pathlib import Path
 
 import torch
@@ -57,9 +62,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("task", choices=TRAINABLE)
     p.add_argument("--mode", choices=config.MODES, help="preset mode (default: JEPA_LAB_MODE or the device's)")
     p.add_argument("--steps", type=int, help="override the preset's step count")
-    p.add_argument("--out", type=Path, help="checkpoint (default: the task's folder and name, e.g. "
-                                            "data/checkpoints/ijepa_shapes_<mode>.pt)")
-    p.add_argument("--resume", action="store_true", help="continue from --out if it exists")
+    p.add_argument("--out", type=Path, help="checkpoint (default runs/NAME.pt, NAME the task's file name, e.g. "
+                                            "ijepa_shapes_<mode>; with --ship the shipped file in data/)")
+    p.add_argument("--resume", action="store_true", help="continue from --out (saved periodically and on Ctrl-C)")
+    p.add_argument("--allow-new-steps", action="store_true",
+                   help="with --resume: continue with another step budget (recorded in the card)")
+    p.add_argument("--save-every", type=int, default=0, metavar="STEPS",
+                   help="also save every STEPS steps (default 0: by time only)")
+    p.add_argument("--save-minutes", type=float, default=5.0, metavar="MINUTES",
+                   help="save every MINUTES minutes of training (default 5; 0: only at the end and on Ctrl-C)")
     p.add_argument("--compile", action="store_true", help="torch.compile the model (GPU runs)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a preset field, e.g. --set lr=0.002 (repeatable)")
@@ -67,18 +78,54 @@ def parser() -> argparse.ArgumentParser:
                    help="after training, probe held-out data next to random-init and pixel baselines, "
                         "and record the figures in the checkpoint's card")
     p.add_argument("--ship", action="store_true",
-                   help="like --probe, and drop the optimizer state (a few MB, for data/checkpoints/)")
+                   help="make a file for the course: implies --probe, drops the optimizer state (a few MB) and "
+                        "writes (or replaces) the shipped file in data/")
     return p
 
 
+def output(task, preset: config.Preset, args: argparse.Namespace) -> Path:
+    """Where this run writes, checked before training.
+
+    Raises:
+        ValueError: a ``.json`` name (the card's), a shipped ``data/`` folder without ``--ship``, or a
+            path that cannot be written (a directory, under a file, a read-only folder).
+    """
+    shipped = task.path(preset.mode)
+    out = args.out or (shipped if args.ship else artifacts.RUNS / shipped.name)
+    artifacts.card_path(out)  # refuses x.json, whose card would be itself
+    if artifacts.is_shipped(out) and not args.ship:
+        raise ValueError(f"{out} is in the course's shipped folder {out.parent}: training writes there only with "
+                         f"--ship (which replaces the shipped file and its card). For your own run leave out --out "
+                         f"(it goes to {artifacts.RUNS / out.name}) or name a path outside data/")
+    artifacts.check_writable(out)
+    artifacts.check_writable(artifacts.card_path(out))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line (see the module docstring); returns the exit status."""
+    """Run the command line (see the module docstring); returns the exit status (130: interrupted, saved).
+
+    Raises:
+        ValueError: a flag or output that cannot work (checked before training), or a checkpoint that
+            cannot be resumed.
+    """
     args = parser().parse_args(argv)
     task = TASKS[args.task]
+    if args.steps is not None and args.steps < 1:
+        raise ValueError(f"--steps must be at least 1, got {args.steps}")
+    if args.save_every < 0 or args.save_minutes < 0:
+        raise ValueError("--save-every and --save-minutes must not be negative")
+    if any(item.partition("=")[0] == "mode" for item in args.set):
+        raise ValueError("the mode comes from --mode (it picks the whole preset), not from --set mode=...")
+    if (args.probe or args.ship) and task.report is None:
+        raise ValueError(f"task {args.task} has no probe report: leave out --probe/--ship")
     preset = config.for_notebook(task.notebook, mode=args.mode)
     if args.steps:
         preset = preset.replace(steps=args.steps)
     preset = preset.replace(**parse_overrides(preset, args.set))
+    out = output(task, preset, args)
+    if args.resume and not out.is_file():
+        print(f"no checkpoint at {out} yet: starting from step 0")
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world > 1:
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
@@ -88,10 +135,10 @@ def main(argv: list[str] | None = None) -> int:
             torch.cuda.set_device(device)
     else:
         device = runtime.get_device()
+    rank = train.dist_info()[0]
     runtime.seed_everything(preset.seed)
-    model, batch_fn, cfg = task.build(preset)
+    model, batch_fn, cfg = task.build(preset)  # model constructors refuse impossible presets (num_heads=0...)
     cfg = dataclasses.replace(cfg, compile=args.compile)
-    out = args.out or task.path(preset.mode)
     command = f"python -m jepa_lab.train {args.task} --mode {preset.mode}"
     command += f" --steps {args.steps}" if args.steps else ""
     command += "".join(f" --set {item}" for item in args.set)
@@ -100,19 +147,38 @@ def main(argv: list[str] | None = None) -> int:
     command += " --ship" if args.ship else " --probe" if args.probe else ""
     card = {"preset": preset.as_dict(), "dataset": task.dataset, "command": command, "commit": artifacts.commit(),
             "world_size": world, "threads": torch.get_num_threads()}
-    history = train.fit(model, batch_fn, cfg, device=device, checkpoint=out, resume=args.resume, card=card,
-                        progress=True)
-    rank = train.dist_info()[0]
-    if world > 1:
-        dist.destroy_process_group()
+    try:
+        with train.stop_on_signals() as stop_requested:
+            history = train.fit(model, batch_fn, cfg, device=device, checkpoint=out, resume=args.resume, card=card,
+                                progress=True, save_every=args.save_every, save_seconds=60 * args.save_minutes,
+                                stop_requested=stop_requested, allow_new_steps=args.allow_new_steps)
+    except train.TrainingInterrupted as e:
+        print(e, file=sys.stderr)
+        return 130
+    finally:
+        if world > 1:
+            dist.destroy_process_group()
     if rank == 0:
         print(f"final loss {history['loss'][-1]:.4f} (rank 0's shard); checkpoint {out}")
-        if (args.probe or args.ship) and task.report is not None:
+        if args.probe or args.ship:
             results, text = task.report(model, preset)
             print(text)
             train.update_card(out, {"probe": results}, drop_optimizer=args.ship)
     return 0
 
 
+def run(argv: list[str] | None = None) -> int:
+    """``main`` for the shell: a refused flag, output or checkpoint is one line on stderr (exit 2), not a
+    traceback; a run that diverged is one line too (exit 1)."""
+    try:
+        return main(argv)
+    except ValueError as e:
+        print(f"python -m jepa_lab.train: error: {e}", file=sys.stderr)
+        return 2
+    except train.TrainingDiverged as e:
+        print(f"python -m jepa_lab.train: training stopped: {e}", file=sys.stderr)
+        return 1
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run())

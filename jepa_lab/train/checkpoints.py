@@ -1,16 +1,25 @@
 """Checkpoints: a model's state (and optimizer's) with its card, written atomically, loaded safely.
 
 A checkpoint is one ``torch.save`` file holding ``{"model", "step", "card"[, "optimizer"]}`` and a
-JSON copy of its card beside it (``artifacts.card_path``). Loading uses
-``torch.load(..., weights_only=True)`` (no pickled code runs) and refuses a checkpoint of another
-model or configuration with a ``ValueError``.
+JSON copy of its card beside it (``artifacts.card_path``). Saving refuses a state with a non-finite
+value and stores a SHA-256 of the weights in the card (``artifacts.tensor_checksum``). Loading goes
+through ``read_checkpoint``: ``torch.load(..., weights_only=True)`` (no pickled code runs), and every
+way a file can be wrong (missing, empty, truncated, not a checkpoint, objects other than tensors,
+another model or preset, weights that do not match their checksum) is a ``CheckpointError`` (a
+``ValueError``) naming the path and what is wrong, so ``fit_or_load`` can fall back to training.
+
+Files shipped before cards carried a checksum are checked against ``data/checksums.json``
+(``python -m jepa_lab.train.checkpoints --write-shipped-checksums`` wrote it once, from files that
+``tests/test_shipped.py`` re-measures); a file with neither loads with ``integrity: no checksum stored``.
 
 Introduced in notebook 04.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import pickle
 from pathlib import Path
 
 import torch
@@ -18,52 +27,201 @@ from torch import nn
 
 from jepa_lab import artifacts
 
+ZIP_MAGIC = b"PK\x03\x04"  # torch.save's format is a zip archive
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used; the message names the path and what is wrong."""
+
+
+def nonfinite_report(model: nn.Module) -> str | None:
+    """``None`` when every parameter and buffer of ``model`` is finite; else a sentence naming the first
+    non-finite tensor and how many values are non-finite in all."""
+    first, count = None, 0
+    for name, t in [*model.named_parameters(), *model.named_buffers()]:
+        if t.is_floating_point() or t.is_complex():
+            bad = int((~torch.isfinite(t.detach())).sum())
+            if bad and first is None:
+                first = name
+            count += bad
+    return None if first is None else f"parameter {first!r} is not finite ({count:,} non-finite values in all)"
+
 
 def save_checkpoint(path: str | Path, model: nn.Module, optimizer: torch.optim.Optimizer | None,
                     step: int, card: dict) -> None:
-    """Write ``model`` (+ optimizer) state and a JSON card next to it, each atomically."""
+    """Write ``model`` (+ optimizer) state and a JSON card next to it, each atomically; the card gets the
+    SHA-256 of the weights (``sha256``).
+
+    Raises:
+        CheckpointError: a non-finite parameter or buffer (nothing is written), or ``path`` ends in ``.json``.
+    """
     path = Path(path)
-    state = {"model": model.state_dict(), "step": step, "card": json.dumps(card, sort_keys=True)}
+    artifacts.card_path(path)  # refuses a .json checkpoint before anything is written
+    problem = nonfinite_report(model)
+    if problem:
+        raise CheckpointError(f"not saving {path} at step {step}: {problem}")
+    weights = model.state_dict()
+    card = {**card, "sha256": artifacts.tensor_checksum(weights)}
+    state = {"model": weights, "step": step, "card": json.dumps(card, sort_keys=True)}
     if optimizer is not None:
         state["optimizer"] = optimizer.state_dict()
     artifacts.atomic_write(path, lambda tmp: torch.save(state, tmp))
     artifacts.write_card(path, card)
 
 
-def load_checkpoint(path: str | Path, model: nn.Module, optimizer: torch.optim.Optimizer | None = None,
-                    expect: dict | None = None) -> dict:
-    """Load a checkpoint into ``model`` (and ``optimizer``); return its card with ``step``.
+def read_checkpoint(path: str | Path) -> tuple[dict, dict]:
+    """The state and the card of the checkpoint at ``path``, read safely (``weights_only=True``).
 
     Raises:
-        ValueError: missing file, or its card disagrees with ``expect`` on any key (another
-            model or configuration), or the weights do not fit ``model``.
+        CheckpointError: missing, a directory, empty, truncated or damaged, not a checkpoint, or holding
+            Python objects other than tensors and plain data.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"no checkpoint at {str(path)!r}")
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    card = json.loads(state["card"])
+    if not path.exists():
+        raise CheckpointError(f"no checkpoint at {path}")
+    if path.is_dir():
+        raise CheckpointError(f"{path} is a directory, not a checkpoint")
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if not head:
+        raise CheckpointError(f"{path} is empty (0 bytes): a save that was cut off or a failed copy; "
+                              "delete it and train again")
+    if head != ZIP_MAGIC:
+        raise CheckpointError(f"{path} is not a checkpoint (not a file written by torch.save)")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise CheckpointError(f"{path} holds Python objects other than tensors and plain data: refused without "
+                              "running them (a jepa_lab checkpoint holds only tensors, numbers and text)") from None
+    except (RuntimeError, EOFError, OSError, ValueError) as e:
+        reason = "truncated" if "central directory" in str(e) or isinstance(e, EOFError) else "damaged"
+        raise CheckpointError(f"{path} is {reason} (torch cannot read it as a whole file): "
+                              "delete it and train again") from None
+    if not isinstance(state, dict) or not {"model", "step", "card"} <= set(state):
+        raise CheckpointError(f"{path} is not a jepa_lab checkpoint (a torch file without model, step and card)")
+    try:
+        card = json.loads(state["card"])
+    except (TypeError, ValueError):
+        raise CheckpointError(f"{path} has a damaged card (not JSON)") from None
+    return state, card
+
+
+def verify_checksum(path: str | Path, state: dict, card: dict) -> str:
+    """Check the weights against the card's ``sha256`` (or ``data/checksums.json`` for older shipped files).
+
+    Returns:
+        ``"sha256 verified"`` or ``"no checksum stored"``.
+    Raises:
+        CheckpointError: the weights do not match the stored checksum.
+    """
+    want = card.get("sha256") or artifacts.shipped_checksum(path)
+    if want is None:
+        return "no checksum stored"
+    if artifacts.tensor_checksum(state["model"]) != want:
+        raise CheckpointError(f"{path}: checksum mismatch, the weights are not the ones that were saved "
+                              "(a damaged file): delete it and train again")
+    return "sha256 verified"
+
+
+def load_checkpoint(path: str | Path, model: nn.Module, optimizer: torch.optim.Optimizer | None = None,
+                    expect: dict | None = None) -> dict:
+    """Load a checkpoint into ``model`` (and ``optimizer``); return its card with ``step`` and ``integrity``.
+
+    Raises:
+        CheckpointError (a ``ValueError``): anything ``read_checkpoint`` refuses; its card disagrees with
+            ``expect`` on any key (another model or configuration); a checksum mismatch; weights that do
+            not fit ``model``.
+    """
+    path = Path(path)
+    state, card = read_checkpoint(path)
     for key, want in (expect or {}).items():
         if card.get(key) != json.loads(json.dumps(want)):  # tuples in ``want`` are lists in the card
-            raise ValueError(f"checkpoint {path.name} was made with {key}={card.get(key)!r}, this run needs "
-                             f"{want!r}: train a new one or pick the matching preset")
+            raise CheckpointError(f"checkpoint {path.name} was made with {key}={card.get(key)!r}, this run needs "
+                                  f"{want!r}: train a new one or pick the matching preset")
+    integrity = verify_checksum(path, state, card)
     try:
         model.load_state_dict(state["model"])
     except RuntimeError as e:
-        raise ValueError(f"checkpoint {path.name} does not fit this model: {str(e).splitlines()[0]}") from e
+        raise CheckpointError(f"checkpoint {path.name} does not fit this model: {str(e).splitlines()[0]}") from None
     if optimizer is not None and "optimizer" in state:
         optimizer.load_state_dict(state["optimizer"])
-    return {**card, "step": int(state["step"])}
+    return {**card, "step": int(state["step"]), "integrity": integrity}
+
+
+RESUME_IGNORES = ("compile", "log_every")  # settings that do not change what a run computes
+
+
+def check_resume(path: str | Path, card: dict, steps: int, allow_new_steps: bool = False) -> tuple[int, dict]:
+    """Whether the run described by ``card`` (its ``config``, ``model`` and ``preset``) may continue the
+    checkpoint at ``path``; returns ``(step, saved card)``.
+
+    Raises:
+        CheckpointError: the checkpoint was made by another model, or with another preset, seed or
+            schedule (the message names every differing field; ``steps``, and the warm-up clamped to
+            them, may differ with ``allow_new_steps``), has no optimizer state (a shipped file is for
+            loading), or is already past ``steps``.
+    """
+    state, saved = read_checkpoint(path)
+    if saved.get("model") != card.get("model"):
+        raise CheckpointError(f"cannot resume {path}: it holds a {saved.get('model')}, this run trains a "
+                              f"{card.get('model')}")
+    differ = {}
+    # a new budget changes the run's steps and the warm-up clamped to them (the preset's warm-up still counts)
+    budget = {"config": {"steps", "warmup_steps"}, "preset": {"steps"}} if allow_new_steps else {}
+    for part in ("config", "preset"):
+        old, new = saved.get(part) or {}, json.loads(json.dumps(card.get(part) or {}))
+        for key in sorted(set(old) | set(new)):
+            if key in RESUME_IGNORES or key in budget.get(part, ()) or key in differ:
+                continue
+            if old.get(key) != new.get(key):
+                differ[key] = (old.get(key), new.get(key))
+    if differ:
+        was = ", ".join(f"{k}={a!r}" for k, (a, _) in differ.items())
+        now = ", ".join(f"{k}={b!r}" for k, (_, b) in differ.items())
+        hint = " (--allow-new-steps continues with another step budget)" if "steps" in differ else ""
+        raise CheckpointError(f"cannot resume {path}: it was made with {was}; this run asks {now}{hint}. "
+                              f"Resume with the same settings, or write a new run elsewhere (--out)")
+    if "optimizer" not in state:
+        raise CheckpointError(f"cannot resume {path}: it has no optimizer state (a shipped checkpoint is for "
+                              "loading, not for resuming); train a new run with another --out")
+    step = int(state["step"])
+    if step > steps:
+        raise CheckpointError(f"cannot resume {path}: it is already at step {step}, past this run's {steps} steps")
+    return step, saved
 
 
 def update_card(path: str | Path, facts: dict, drop_optimizer: bool = False) -> None:
     """Add ``facts`` to a checkpoint's card (both the embedded one and the JSON beside it), atomically;
     ``drop_optimizer`` removes the optimizer state (a shipped checkpoint is for loading, not resuming)."""
     path = Path(path)
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    card = {**json.loads(state["card"]), **facts}
+    state, card = read_checkpoint(path)
+    verify_checksum(path, state, card)
+    card = {**card, **facts, "sha256": artifacts.tensor_checksum(state["model"])}
     state["card"] = json.dumps(card, sort_keys=True)
     if drop_optimizer:
         state.pop("optimizer", None)
     artifacts.atomic_write(path, lambda tmp: torch.save(state, tmp))
     artifacts.write_card(path, card)
+
+
+def write_shipped_checksums() -> dict[str, str]:
+    """Record in ``artifacts.CHECKSUMS`` the checksum of every shipped checkpoint whose card has none
+    (the one-off step for files shipped before cards carried checksums; their bytes are not touched)."""
+    sums = {}
+    for folder in artifacts.SHIPPED_FOLDERS:
+        for path in sorted(folder.glob("*.pt")):
+            state, card = read_checkpoint(path)
+            if "sha256" not in card:
+                sums[path.resolve().relative_to(artifacts.DATA.resolve()).as_posix()] = \
+                    artifacts.tensor_checksum(state["model"])
+    artifacts.write_text(artifacts.CHECKSUMS, json.dumps(sums, indent=1, sort_keys=True) + "\n")
+    return sums
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(prog="python -m jepa_lab.train.checkpoints",
+                                     description="Checksums of the shipped checkpoints.")
+    parser.add_argument("--write-shipped-checksums", action="store_true", required=True,
+                        help="write data/checksums.json for shipped files whose card has no sha256")
+    parser.parse_args()
+    print(f"{len(write_shipped_checksums())} checksums written to {artifacts.CHECKSUMS}")

@@ -6,8 +6,10 @@ learning rate (linear warm-up then cosine), weight decay and EMA momentum (cosin
 compute the loss under bf16 autocast on CUDA, stop with the step number if it is not finite,
 clip gradients, step AdamW, update the EMA target, and log.
 
-Checkpoints (``checkpoints.py``) are written atomically and loaded with
-``torch.load(..., weights_only=True)``; a checkpoint of another model is refused.
+Checkpoints (``checkpoints.py``) are written at the end, every ``save_every`` steps or ``save_seconds``
+seconds, and when ``stop_requested()`` (``stop_on_signals``: Ctrl-C, SIGTERM); before each save the state
+must be finite and give a finite loss on the next batch, else the run stops naming the step and nothing
+is written. ``resume=True`` continues only a checkpoint of the same model, preset, seed and schedule.
 
 Under ``torchrun --nproc_per_node=N`` (or any initialised process group) the model is wrapped in
 ``DistributedDataParallel``: every rank draws the same global batch from the same seeded
@@ -18,8 +20,10 @@ Introduced in notebook 04.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,7 +36,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
 from jepa_lab import runtime
-from jepa_lab.train.checkpoints import load_checkpoint, save_checkpoint
+from jepa_lab.train.checkpoints import check_resume, load_checkpoint, nonfinite_report, save_checkpoint
 
 
 @dataclass(frozen=True)
@@ -104,26 +108,69 @@ def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.AdamW:
                                                                   "decay": False}], lr=cfg.lr)
 
 
+class TrainingInterrupted(RuntimeError):
+    """A run stopped on request (SIGINT/SIGTERM) after saving its checkpoint; ``step`` and ``path`` say where."""
+
+    def __init__(self, message: str, step: int, path: Path | None) -> None:
+        super().__init__(message)
+        self.step, self.path = step, path
+
+
+@contextlib.contextmanager
+def stop_on_signals(signals: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM)):
+    """Within the block, SIGINT and SIGTERM ask ``fit`` to stop after the current step and save (pass the
+    yielded callable as ``fit(stop_requested=...)``); a second Ctrl-C stops at once. Main thread only."""
+    asked = []
+
+    def handler(signum, frame):
+        if asked and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        asked.append(signum)
+
+    previous = {s: signal.signal(s, handler) for s in signals}
+    try:
+        yield lambda: bool(asked)
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def _all_ranks_agree(flag: bool, world: int, device: torch.device) -> bool:
+    """``flag`` on any rank means ``True`` on every rank (so all stop at the same step under DDP)."""
+    if world == 1:
+        return flag
+    t = torch.tensor([float(flag)], device=device)
+    dist.all_reduce(t)
+    return bool(t.item())
+
+
 def fit(model: nn.Module, batch_fn: Callable[[int, torch.Generator], tuple], cfg: TrainConfig, *,
         device: torch.device | str = "cpu", checkpoint: str | Path | None = None, resume: bool = False,
         card: dict | None = None, progress: bool = False, until: int | None = None,
-        monitor: Callable[[nn.Module], dict[str, float]] | None = None,
-        monitor_every: int = 0) -> dict[str, list]:
+        monitor: Callable[[nn.Module], dict[str, float]] | None = None, monitor_every: int = 0,
+        save_every: int = 0, save_seconds: float = 0.0, stop_requested: Callable[[], bool] | None = None,
+        allow_new_steps: bool = False) -> dict[str, list]:
     """Train ``model`` for ``cfg.steps`` steps; return the history (step, loss, lr, momentum).
 
     Args:
         model: a module whose ``forward(*batch)`` returns the loss; if it has ``ema_update``,
             it is called after every step with the scheduled momentum.
         batch_fn: ``(step, generator) -> tuple`` of tensors for ``model(*batch)``.
-        checkpoint: where to save at the end (and to resume from if ``resume``).
+        checkpoint: where to save at the end (and every ``save_every`` steps or ``save_seconds`` seconds,
+            and when ``stop_requested()``), and to resume from if ``resume``.
         card: extra facts for the checkpoint's JSON card (preset, dataset...).
         until: stop (and checkpoint) after this step count; a later ``resume=True`` call finishes
             the run exactly as an uninterrupted one would.
         monitor: ``model -> {name: float}`` called (in eval mode, without gradients) before the first
             step, every ``monitor_every`` steps and after the last; the results go to
             ``history["monitor"]`` as ``{"step": s, **metrics}`` (e.g. ``evaluate.collapse_monitor``).
+        allow_new_steps: resuming, accept a checkpoint made with another step budget (recorded in the card).
     Raises:
-        TrainingDiverged: the loss became NaN or infinite (the message names the step).
+        TrainingDiverged: the loss became NaN or infinite, or before a save a parameter or buffer is not
+            finite or the weights give a non-finite loss (the message names the step; nothing is written).
+        TrainingInterrupted: ``stop_requested()`` became true (after saving, when there is a checkpoint).
+        ValueError: resuming from a checkpoint of another model, preset, seed or schedule (the message
+            names the fields), without optimizer state, or past ``cfg.steps``.
     """
     device = torch.device(device)
     model.to(device).train()
@@ -133,15 +180,19 @@ def fit(model: nn.Module, batch_fn: Callable[[int, torch.Generator], tuple], cfg
         net = DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None)
     optimizer = make_optimizer(model, cfg)
     base_card = {"config": dataclasses.asdict(cfg), "model": type(model).__name__, **(card or {})}
-    start, history = 0, {"step": [], "loss": [], "lr": [], "momentum": []}
+    start, history, seconds_before = 0, {"step": [], "loss": [], "lr": [], "momentum": []}, 0.0
     if resume and checkpoint is not None and Path(checkpoint).is_file():
-        loaded = load_checkpoint(checkpoint, model, optimizer, expect={"model": base_card["model"]})
-        start, history = loaded["step"], loaded.get("history", history)
+        start, saved = check_resume(checkpoint, base_card, cfg.steps, allow_new_steps)
+        load_checkpoint(checkpoint, model, optimizer, expect={"model": base_card["model"]})
+        history, seconds_before = saved.get("history", history), saved.get("wall_seconds", 0.0)
+        base_card["resumed"] = [*saved.get("resumed", []),
+                                {"at_step": start, "steps_before": saved["config"]["steps"], "steps_now": cfg.steps}]
     bar = None
     if progress and rank == 0:
         bar = tqdm(total=cfg.steps, initial=start, desc="train")
-    t0 = time.perf_counter()
+    t0 = last_save = time.perf_counter()
     stop = cfg.steps if until is None else min(until, cfg.steps)
+
     def watch(step: int) -> None:
         if monitor is None or rank != 0:
             return
@@ -150,6 +201,23 @@ def fit(model: nn.Module, batch_fn: Callable[[int, torch.Generator], tuple], cfg
         with torch.no_grad():
             history.setdefault("monitor", []).append({"step": step, **monitor(model)})
         model.train(was_training)
+
+    def save(done: int) -> None:
+        """Check the state (finite, and a finite loss on the next batch), then write the checkpoint."""
+        problem = nonfinite_report(model)
+        if problem is None:
+            devices = [device] if device.type == "cuda" else []
+            with torch.random.fork_rng(devices=devices), torch.no_grad(), runtime.autocast(device, enabled=cfg.bf16):
+                nxt = batch_fn(done, torch.Generator().manual_seed(cfg.seed * 1_000_003 + done))  # not the run's RNG
+                check = model(*(shard(b, 0, 1, device) for b in nxt))
+            if not torch.isfinite(check):
+                problem = f"the weights give a loss of {check.item()} on the next batch"
+        if problem:
+            raise TrainingDiverged(f"after step {done}: {problem}; not saving {checkpoint}: lower the learning "
+                                   f"rate (lr={cfg.lr})")
+        save_checkpoint(checkpoint, model, optimizer, done,
+                        {**base_card, "history": history, "wall_seconds": seconds_before + time.perf_counter() - t0,
+                         "device": str(device), "torch": torch.__version__})
 
     if start == 0:
         watch(0)
@@ -185,12 +253,22 @@ def fit(model: nn.Module, batch_fn: Callable[[int, torch.Generator], tuple], cfg
         if bar is not None:
             bar.set_postfix(loss=f"{loss.item():.4f}")
             bar.update(1)
+        halt = stop_requested is not None and _all_ranks_agree(stop_requested(), world, device)
+        due = (save_every and (step + 1) % save_every == 0) or (save_seconds and time.perf_counter() - last_save
+                                                                >= save_seconds)
+        if checkpoint is not None and rank == 0 and (halt or due) and step + 1 < stop:
+            save(step + 1)
+            last_save = time.perf_counter()
+        if halt and step + 1 < stop:  # asked at the last step: the run just finishes and saves
+            if bar is not None:
+                bar.close()
+            where = f"; checkpoint {checkpoint}: run again with --resume to continue" if checkpoint else ""
+            raise TrainingInterrupted(f"interrupted after step {step + 1} of {cfg.steps}{where}", step + 1,
+                                      None if checkpoint is None else Path(checkpoint))
     if bar is not None:
         bar.close()
     if stop > start:
         watch(stop)
     if checkpoint is not None and rank == 0:
-        save_checkpoint(checkpoint, model, optimizer, stop,
-                        {**base_card, "history": history, "wall_seconds": time.perf_counter() - t0,
-                         "device": str(device), "torch": torch.__version__})
+        save(stop)
     return history

@@ -2,7 +2,8 @@
 
 Nothing here calls ``plt.show()`` or changes global style; widgets pass their own axes, and notebooks
 and widgets draw with the same functions. By topic: ``images`` (images, tokens, clips, masks,
-attention), ``training`` (loss, probes, features, collapse), ``motion`` (rollouts, phase, energy).
+attention), ``training`` (loss, probes, features, collapse), ``motion`` (rollouts, phase, energy),
+``tables`` (result tables that render as tables).
 
 Introduced in notebook 01.
 """
@@ -24,7 +25,10 @@ from jepa_lab.plots.images import (
     plot_tokens,
 )
 from jepa_lab.plots.motion import plot_ball_rollout, plot_energy, plot_phase_portrait
+from jepa_lab.plots.tables import Table, collapse_table
 from jepa_lab.plots.training import (
+    SPECTRUM_FLOOR,
+    place_legend,
     plot_history,
     plot_monitor,
     plot_neighbours,
@@ -42,3 +46,4 @@ __all__ = [
     "plot_prediction_error", "plot_probe_bars", "plot_probe_groups", "plot_scaling", "plot_similarity_map",
     "plot_spectra", "plot_tokens", "to_numpy_image",
 ]
+__all__ += ["SPECTRUM_FLOOR", "Table", "collapse_table", "place_legend"]  # notebook 06

@@ -98,9 +98,11 @@ def plot_prediction_error(image: torch.Tensor, mask, error: torch.Tensor, ax: Ax
 # --------------------------------------------------------------------- collapse (notebook 06)
 
 def plot_monitor(runs: dict[str, dict], key: str = "feature_std", ax: Axes | None = None,
-                 highlight: str | None = None, reference: float | None = None) -> Axes:
+                 highlight: str | None = None, reference: float | None = None, legend: bool = True) -> Axes:
     """One collapse-monitor metric against step for several runs (``collapse.run`` results); with
-    ``highlight``, that run is drawn bold and the others grey; ``reference`` draws a dotted level."""
+    ``highlight``, that run is drawn bold and the others grey; ``reference`` draws a dotted level.
+    A legend of more than three entries goes outside the axes, on the right, so it covers no curve;
+    ``legend=False`` leaves it out (e.g. on the first of two panels that share it)."""
     ax = ensure_axes(ax, (5.5, 3.4))
     for name, r in runs.items():
         steps = [m["step"] for m in r["history"]["monitor"]]
@@ -114,18 +116,36 @@ def plot_monitor(runs: dict[str, dict], key: str = "feature_std", ax: Axes | Non
         ax.set_yscale("log")
     ax.set_xlabel("step")
     ax.set_ylabel(key.replace("_", " "))
-    ax.legend(fontsize=7)
+    if legend:
+        place_legend(ax)
     return ax
 
 
+def place_legend(ax: Axes, fontsize: float = 7) -> None:
+    """A legend where it covers no data: the best spot inside for up to three entries, else outside on the right."""
+    n = len(ax.get_legend_handles_labels()[1])
+    if n > 3:
+        ax.legend(fontsize=fontsize, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0, frameon=False)
+    elif n:
+        ax.legend(fontsize=fontsize, loc="best")
+
+
+SPECTRUM_FLOOR = 1e-6  # components below this share of the first are numerical zeros, not drawn
+
+
 def plot_spectra(spectra: dict[str, Sequence[float]], ax: Axes | None = None, highlight: str | None = None) -> Axes:
-    """Normalised singular-value spectra (``evaluate.spectrum``), log scale: a collapsed run's falls off a cliff."""
+    """Normalised singular-value spectra (``evaluate.spectrum``), log scale: a collapsed run's falls off a cliff.
+
+    Components below ``SPECTRUM_FLOOR`` of a spectrum's first are not drawn (the last one of centred features
+    is a numerical zero, ~1e-8, that would squeeze the axis); the x label says so.
+    """
     ax = ensure_axes(ax, (4.5, 3.4))
     for name, s in spectra.items():
+        s = np.asarray(s, dtype=float)
+        keep = np.flatnonzero(s >= SPECTRUM_FLOOR * s[0]) if len(s) and s[0] > 0 else np.arange(0)
         style = {} if highlight is None or name == highlight or name == "random init" else {"color": "0.8", "lw": 1}
-        ax.semilogy(range(1, len(s) + 1), np.maximum(np.asarray(s), 1e-8), label=name if not style else None,
-                    **style)
-    ax.set_xlabel("component")
+        ax.semilogy(keep + 1, s[keep], label=name if not style else None, **style)
+    ax.set_xlabel(f"component (below {SPECTRUM_FLOOR:g} of the first: not drawn)")
     ax.set_ylabel("share of singular values")
-    ax.legend(fontsize=7)
+    place_legend(ax)
     return ax

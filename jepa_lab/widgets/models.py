@@ -157,8 +157,8 @@ def collapse_explorer(results: dict) -> Explorer:
                      f"{f['effective_rank']:.1f}/{f['width']}", fontsize=9)
 
     controls = {
-        "target": W.ToggleButtons(options=targets, value=targets[0], description="target"),
-        "vicreg": W.SelectionSlider(options=weights, value=weights[0], description="VICReg weight",
-                                    continuous_update=False),
+        "target": W.ToggleButtons(options=targets, value=targets[0], description="target",
+                                  style={"description_width": "initial"}),
+        "vicreg": slider(W.SelectionSlider, options=weights, value=weights[0], description="VICReg weight"),
     }
     return Explorer(draw, controls, figsize=(9.5, 3.8))

@@ -60,7 +60,8 @@ def rollout_explorer(models: dict, preset, states: torch.Tensor, max_horizon: in
         "index": index_slider(len(states), "trajectory"),
         "start": slider(W.IntSlider, value=preset.history - 1, min=preset.history - 1,
                          max=states.shape[1] - top - 1, description="start time"),
-        "hide": W.ToggleButtons(options=list(masks.FEATURE_MASKS), value="none", description="context hides"),
+        "hide": W.ToggleButtons(options=list(masks.FEATURE_MASKS), value="none", description="context hides",
+                                style={"description_width": "initial"}),
         "horizon": slider(W.IntSlider, value=min(10, top), min=1, max=top, description="horizon"),
     }
     return Explorer(draw, controls, figsize=(9, 4))

@@ -234,11 +234,6 @@ explorer
 # 3. Step through images at a middle patch size: count how many tokens a shape covers.
 #    This is roughly how many tokens a target block must hide to hide the object (notebook 02).
 
-# %%
-fig_small = explorer.update(patch_size=2)
-assert "N = " in fig_small._suptitle.get_text()
-assert explorer.params["patch_size"] == 2
-
 # %% [markdown]
 # **Predict, then run.** Two questions on cost (sections 3 and 4):
 # 1. Halve the patch size of a 32-pixel image from 8 to 4. How many times more tokens, and how many

@@ -174,7 +174,7 @@ assert history["loss"][-1] < 0.8 * history["loss"][0]
 # %% [markdown]
 # **Predict, then run.** Before the next two cells: rank the encoders they probe (context and target
 # encoders, random init, raw pixels, and the same recipe without its prediction loss). How many points
-# of probe accuracy will switching prediction off cost? The second cell's `assert` gives the answer.
+# of probe accuracy will switching prediction off cost? The second cell prints the answer.
 
 # %%
 ablation, _ = tasks.fit_or_load("ijepa", preset.replace(pred_weight=0.0), "nopred", retrain=RETRAIN)
@@ -215,10 +215,19 @@ assert results["context encoder"]["effective_rank"] >= results["context encoder"
 #   encoder to about ten points over random init (0.32 against 0.22: colour dominates pooled features).
 
 # %%
-gain = {enc: acc[enc] - acc[f"no-pred {enc.split()[0]}"] for enc in ("context encoder", "target encoder")}
-print("prediction's contribution (with minus without): " + ", ".join(f"{k} {v:+.3f}" for k, v in gain.items()))
-assert acc["no-pred context"] >= floor + expect.margin  # the regulariser alone clears the bar...
-assert all(abs(v) < 0.15 for v in gain.values())  # ...and prediction moves the probe by little either way
+for enc in ("context encoder", "target encoder"):
+    without = acc[f"no-pred {enc.split()[0]}"]
+    print(f"{enc}: {acc[enc]:.3f} with prediction, {without:.3f} without ({acc[enc] - without:+.3f})")
+assert acc["no-pred context"] >= floor + expect.margin  # the VICReg terms and the EMA copy alone learn features
+
+# %% [markdown]
+# Read those two lines as they come, not as the answer you hoped for: a positive difference is what
+# prediction adds, a negative one what it costs. In the shipped `cpu` run, **at this budget prediction
+# adds no accuracy over the ablation**: context 0.662 with prediction against 0.674 without, target 0.720
+# against 0.736. The `assert` above holds the ablation to the same bar as the full recipe, because
+# that is the lesson: the regulariser and the EMA copy are what lift the probe here. Whether prediction
+# adds anything is a measurement, not a test, and it changes with the budget (0.71 against 0.66 for the
+# context encoder after 600 steps).
 
 # %% [markdown]
 # ## 4. What the features see
@@ -301,12 +310,6 @@ explorer
 # - Compare the title's two cosines across images: its own context is ahead of another image's by a
 #   few hundredths at most (as in the batch printout above), on some masks not at all — this predictor
 #   leans on position more than on content.
-
-# %%
-explorer.update(index=3, seed=7, targets=1)
-assert explorer.params == {"index": 3, "seed": 7, "targets": 1} and explorer.figure is not None
-explorer.update(index=10_000, targets=0)  # clamped, not an error
-assert explorer.params["index"] == 31 and explorer.params["targets"] == 1
 
 # %% [markdown]
 # ## Summary

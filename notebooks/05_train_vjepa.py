@@ -211,16 +211,18 @@ pf_err = errors["per-frame-trained", "per_frame"]
 pf_copy = evaluate.copy_baselines(per_frame, test_clips)["copy_previous"]
 print(f"per-frame model: copyable tokens {pf_err['error_copyable']:.3f} vs other hidden {pf_err['error_hidden']:.3f};"
       f" copying the previous step would score {pf_copy:.3f}")
+direction = {"tube": results["context encoder"]["direction"], "per-frame": pf_results["context encoder"]["direction"]}
+print(f"direction probe: tube masks {direction['tube']:.3f}, per-frame masks {direction['per-frame']:.3f} "
+      f"({direction['tube'] - direction['per-frame']:+.3f} for tubes)")
 assert pf_err["copyable"] > 0.2  # the shortcut is there to take...
-assert pf_err["error_copyable"] > 0.9 * pf_err["error_hidden"]  # ...but copyable tokens are not predicted better
-assert pf_copy > expect.copy_over_predict * pf_err["error"]  # copying would not beat predicting
-assert abs(pf_results["context encoder"]["direction"] - results["context encoder"]["direction"]) < expect.direction_gap
+assert pf_copy > expect.copy_over_predict * pf_err["error"]  # ...and copying it would not beat predicting
 
 # %% [markdown]
-# **The lesson does not show here, and the measurement says why.** Per-frame masks leave about a third of
-# the hidden tokens copyable, yet the per-frame model predicts those no better than the others (0.546
-# against 0.545), its loss does not fall faster (it ends at 0.60, the tube model's at 0.56), and its
-# motion probe is as good as the tube model's (shipped `cpu` runs: direction 0.49 per-frame, 0.45 tube). Copying is not a shortcut on these clips: the shapes move 2–4
+# **The lesson does not show here, and the measurement says why.** The two printed lines are measurements,
+# not tests: at this budget tube masks buy no accuracy over per-frame masks. Per-frame masks leave about a
+# third of the hidden tokens copyable, yet the per-frame model predicts those no better than the others
+# (0.546 against 0.545), its loss does not fall faster (it ends at 0.60, the tube model's at 0.56), and
+# its motion probe is as good as the tube model's (shipped `cpu` runs: direction 0.49 per-frame, 0.45 tube). Copying is not a shortcut on these clips: the shapes move 2–4
 # pixels per tubelet step, a quarter to a half of an 8-pixel patch, so the target features of the same
 # place one step apart differ about as much as the model's prediction error (the "copy previous step"
 # column). Tube masking pays where neighbouring frames are nearly identical at the patch level: natural
@@ -288,12 +290,6 @@ scrubber
 # - Switch *mask* to `per_frame`: the title counts hidden tokens visible one step away; does the error map
 #   get darker where those are? (Section 4 measured the answer over 256 clips.)
 # - Push *keep ratio* down to 0.1, then up to 0.9: how does the error of this clip change?
-
-# %%
-scrubber.update(index=5, frame=7, mask="per_frame", keep_ratio=0.5)
-assert scrubber.params["frame"] == 7 and scrubber.figure is not None
-scrubber.update(frame=100, keep_ratio=1.0)  # clamped, not an error
-assert scrubber.params["frame"] == preset.frames - 1 and scrubber.params["keep_ratio"] == 0.9
 
 # %% [markdown]
 # **Predict, then run.** Section 5 ran the model on clips twice as long with `model.for_frames(16)`. Does

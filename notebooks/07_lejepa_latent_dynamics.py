@@ -234,8 +234,8 @@ assert worst("fixed k = 1 (rolled out)") < worst(DESIGN) - 0.1  # chained one-st
 assert trap["horizons"][10]["latent_error"] < 0.1 * report["horizons"][10]["latent_error"]  # the trap...
 assert trap["effective_rank"] < report["effective_rank"] and worst("no regulariser (EMA only)") < worst(DESIGN)
 assert worst("no feature masking", "no velocity") < worst(DESIGN, "no velocity") - 0.1  # masking buys robustness
-print(f"the design minus direct prediction, worst decoded R²: {worst(DESIGN) - worst('direct prediction'):+.3f}")
-assert abs(worst(DESIGN) - worst("direct prediction")) < expect.direct_tie  # residual + prior vs direct: a tie
+print(f"worst decoded R² at k = 10: the design (residual + prior) {worst(DESIGN):.3f}, direct prediction "
+      f"{worst('direct prediction'):.3f} ({worst(DESIGN) - worst('direct prediction'):+.3f} for the design)")
 
 # %% [markdown]
 # What the table says (shipped `cpu` runs, seed 0; the printout above is live):
@@ -254,10 +254,11 @@ assert abs(worst(DESIGN) - worst("direct prediction")) < expect.direct_tie  # re
 #   0.32. Still poor (it must infer velocity from two positions, and mostly has not), but it degrades
 #   instead of breaking. Hiding *positions* breaks every model (the design's worst R² 0.11, the unmasked
 #   model's −0.94): nothing in the velocities says where the ball is.
-# - **Residual + prior against direct prediction: a tie.** Predicting the change `z + Δz` and adding the
-#   linear prior `k·A z` give the same k = 10 figures as predicting `z(t + k)` directly (ratio 0.042
-#   against 0.046, worst R² 0.94 against 0.94; the residual form is a little better at k = 1: 0.25
-#   against 0.27 of the copy baseline). Without the prior nothing changes either (0.042, 0.93). On this
+# - **Residual + prior against direct prediction: a tie.** The last printed line is a measurement, not a
+#   test: at this budget the design adds no accuracy over direct prediction. Predicting the change
+#   `z + Δz` and adding the linear prior `k·A z` give the same k = 10 figures as predicting `z(t + k)`
+#   directly (ratio 0.042 against 0.046, worst R² 0.94 against 0.94; the residual form is a little better
+#   at k = 1: 0.25 against 0.27 of the copy baseline). Without the prior nothing changes either (0.042, 0.93). On this
 #   task a two-layer MLP learns the jump either way; the residual form is the better *default*
 #   (it starts from "nothing changes", which is right for small k), but we measured no gain here and say
 #   so. In `fast` mode (1,500 steps) direct prediction is ahead.
@@ -283,12 +284,6 @@ explorer
 # - Pick `fixed k = 1 (rolled out)` and move *horizon* from 1 to 20: watch the error grow step by step.
 # - Find a start time just before a bounce: the predictions that go wrong first are the ones that must
 #   turn at the wall.
-
-# %%
-explorer.update(model="fixed k = 1 (rolled out)", hide="velocity", horizon=15, index=3)
-assert explorer.params["horizon"] == 15 and explorer.figure is not None
-explorer.update(horizon=1_000, index=-1)  # clamped, not an error
-assert explorer.params["horizon"] == 20 and explorer.params["index"] == 0
 
 # %% [markdown]
 # **Predict, then run.** Section 4 hid the velocities from the design's context (two positions still tell

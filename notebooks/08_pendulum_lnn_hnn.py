@@ -306,12 +306,6 @@ explorer
 #   (energies up to 12, the top needs 19.6). What does each model do outside its data?
 # - Compare `MLP` and `HNN` over 1,000 steps: the MLP's energy creeps, the HNN's wobbles in a band.
 
-# %%
-explorer.update(model="HNN", theta0=2.5)
-assert explorer.figure is not None and explorer.params["theta0"] == 2.5
-explorer.update(model="MLP", theta0=10.0, steps=10**6)  # clamped, not an error
-assert explorer.params["theta0"] == 3.0 and explorer.params["steps"] == 1000
-
 # %% [markdown]
 # ## Summary
 #

@@ -124,4 +124,8 @@ def test_template(py):
     assert "checks.check_" in code and "NotImplementedError" in code, "exercises need stubs and checks"
     n_widgets = len(re.findall(r"widgets\.\w+_explorer\(", code))
     assert md.count("**What to try**") >= n_widgets, "every widget needs a 'What to try' after it"
+    explorers = re.findall(r"^(\w+) = widgets\.\w+_explorer\(", code, flags=re.M)
+    moved = [n for n in explorers if re.search(rf"\b{n}\.(update\(|controls\b|params\[.*\] =)", code)]
+    assert not moved, (f"{moved}: after Run All a widget must show its default state, the one its 'What to try' "
+                       "starts from; test its interactions headless in tests/test_widgets.py")
     assert "**Next:**" in md or py.name.startswith("08"), "link to the next notebook"

@@ -146,6 +146,26 @@ def test_prediction_quality_baseline_and_error_map(images):
         evaluate.nearest_neighbours(bank, bank, k=6)
 
 
+def test_clip_explorer_draws_and_clamps():
+    from jepa_lab import config, tasks
+    from jepa_lab.datasets import make_moving_shapes
+
+    p = config.for_notebook("05", mode="fast")
+    torch.manual_seed(0)
+    model = tasks.ijepa.jepa_model(p)  # untrained: drawing is the test
+    clips = make_moving_shapes(6, frames=p.frames, image_size=p.image_size, seed=1)[0]
+    ex = widgets.clip_explorer(model, clips, keep_ratio=p.keep_ratio)
+    assert ex.params["frame"] == 0 and ex.params["mask"] == "tube"  # opens on the first frame, tube masks
+    before = _pixels(ex.figure)
+    ex.update(index=5, frame=7, mask="per_frame", keep_ratio=0.5)
+    assert ex.params["frame"] == 7 and ex.params["mask"] == "per_frame" and ex.figure is not None
+    assert not torch.equal(before, _pixels(ex.figure))
+    ex.update(frame=100, keep_ratio=1.0)  # clamped, not an error
+    assert ex.params["frame"] == p.frames - 1 and ex.params["keep_ratio"] == 0.9
+    with pytest.raises(ValueError, match="at least two clips"):
+        widgets.clip_explorer(model, clips[:1])
+
+
 def test_rollout_explorer_draws_and_clamps():
     from jepa_lab import config, dynamics
 

@@ -6,6 +6,9 @@ lessons as the notebooks state them (``cpu`` loads the shipped checkpoints); ``f
 steps in CI, so its bounds are looser, and where a check only means something for a trained model
 its bound is one that any run meets (a margin or a ratio of 0).
 
+Only lessons are stored here: a bound that says "no difference" (a measured negative result) would fail
+the day a bigger run shows the difference, so notebooks print such comparisons and say what they mean.
+
 Introduced in notebook 04.
 """
 
@@ -39,7 +42,6 @@ class VJEPAExpect(Expectations):
     direction_over_framewise: float  # direction probe over notebook 04's encoder applied frame by frame
     shape_over_random: float  # shape probe of V-JEPA and of the frame-wise encoder over random init
     copy_over_predict: float  # copying the previous step's target errs at least this share of predicting
-    direction_gap: float  # tube- and per-frame-trained direction probes differ by less than this
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,6 @@ class DynamicsExpect(Expectations):
     decoded_r2: float  # worst R² of predictions decoded at k = 10
     copy_ratio: float  # latent error at k = 10 at most this share of copying the last latent
     copy_beaten_from: int  # predicting beats copying at every horizon from this k on
-    direct_tie: float  # the design and direct prediction decode within this R² of each other at k = 10
 
 
 @dataclass(frozen=True)
@@ -70,9 +71,9 @@ class PendulumExpect(Expectations):
 
 _IJEPA_TRAINED = {"baselines": ("random init", "raw pixels")}
 _VJEPA_TRAINED = {"direction_x_chance": 2.5, "direction_over_random": 0.10, "direction_over_framewise": 0.20,
-                  "shape_over_random": 0.10, "copy_over_predict": 0.95, "direction_gap": 0.1}
+                  "shape_over_random": 0.10, "copy_over_predict": 0.95}
 _DYNAMICS_TRAINED = {"probe_r2": 0.95, "rank_share": 0.5, "decoded_r2": 0.9, "copy_ratio": 0.1,
-                     "copy_beaten_from": 1, "direct_tie": 0.05}
+                     "copy_beaten_from": 1}
 _PENDULUM_TRAINED = {"probe_angle": 0.85, "probe_omega": 0.8, "pixels_r2": 0.95, "random_r2": 0.9,
                      "max_drift": 2e-3, "drift_ratio": 20.0, "frame_ratio_hnn": 10.0, "frame_ratio_lnn": 5.0}
 
@@ -84,14 +85,13 @@ EXPECTATIONS: dict[str, dict[str, Expectations]] = {
     },
     "05": {  # fast: 80 steps read motion above chance and the random network, yet predict worse than copying
         "fast": VJEPAExpect(mode="fast", direction_x_chance=1.5, direction_over_random=0.04,
-                            direction_over_framewise=0.0, shape_over_random=0.0, copy_over_predict=0.0,
-                            direction_gap=0.2),
+                            direction_over_framewise=0.0, shape_over_random=0.0, copy_over_predict=0.0),
         "cpu": VJEPAExpect(mode="cpu", **_VJEPA_TRAINED),
         "full": VJEPAExpect(mode="full", **_VJEPA_TRAINED),
     },
-    "07": {  # fast: 1,500 steps beat copying from k = 2 or so, and direct prediction is ahead (0.10 in R²)
+    "07": {  # fast: 1,500 steps beat copying from k = 2 or so
         "fast": DynamicsExpect(mode="fast", probe_r2=0.9, rank_share=0.25, decoded_r2=0.5, copy_ratio=0.3,
-                               copy_beaten_from=10, direct_tie=0.3),
+                               copy_beaten_from=10),
         "cpu": DynamicsExpect(mode="cpu", **_DYNAMICS_TRAINED),
         "full": DynamicsExpect(mode="full", **_DYNAMICS_TRAINED),
     },

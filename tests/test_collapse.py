@@ -37,7 +37,7 @@ def test_run_all_and_fit_or_load(tiny, tmp_path, capsys):
     rerun, _ = tasks.fit_or_load("collapse", tiny.replace(steps=5), directory=tmp_path)
     assert "not using collapse_fast.json" in capsys.readouterr().out
     assert rerun["preset"]["steps"] == 5
-    dial = widgets.collapse_dial(loaded)
+    dial = widgets.collapse_explorer(loaded)
     assert dial.params == {"target": "EMA", "vicreg": 0.0}
     dial.update(target="momentum 0", vicreg=0.8)  # snaps to the nearest swept weight
     assert dial.params == {"target": "momentum 0", "vicreg": 1.0}

@@ -1,7 +1,8 @@
 """Re-measure every shipped artifact, loaded through the one loader (``tasks.fit_or_load``) with the preset
 its notebook asks for, against the figures its card records; where a card records none (the dynamics
 variants), against what the code measured before the engine moved into ``train/`` and ``tasks/``
-(the figures are below, with the commit that measured them).
+(the figures are below, with the commit that measured them). Each also meets what its notebook asserts in
+``cpu`` mode, with the bounds read from ``config.expectations(key, "cpu")``.
 
 Every test here is slow (about 7 min in all on 2 busy cores): ``pytest -m 'not slow'`` skips them.
 """
@@ -52,10 +53,14 @@ def test_ijepa_probe_is_what_the_card_says(variant):
     for row in ("context encoder", "target encoder", "random init"):
         assert got[row]["probe"] == pytest.approx(card["probe"][row]["probe"], abs=0.01), row
         assert got[row]["effective_rank"] == pytest.approx(card["probe"][row]["effective_rank"], rel=0.02), row
-    # what notebook 04 asserts of a shipped checkpoint: +20 points over random init, effective rank >= width / 4
-    for row in ("context encoder", "target encoder"):
-        assert got[row]["probe"] >= got["random init"]["probe"] + 0.20, row
-        assert got[row]["effective_rank"] >= got[row]["width"] / 4, row
+    # notebook 04's asserts, with its cpu bounds: each encoder beats the random-init probe by the stored margin
+    # (the notebook's floor is the better of random init and raw pixels; pixels probe lower, 0.236 against
+    # 0.291, and are the slow probe, so the floor here is random init), and its features keep an effective
+    # rank of at least an eighth of their width (not collapsed)
+    expect = config.expectations("04", "cpu")
+    for row, margin in (("context encoder", expect.margin), ("target encoder", expect.target_margin)):
+        assert got[row]["probe"] >= got["random init"]["probe"] + margin, row
+        assert got[row]["effective_rank"] >= got[row]["width"] / 8, row
 
 
 def test_a_shipped_checkpoint_is_not_used_for_another_preset(capsys):
@@ -77,13 +82,15 @@ def test_vjepa_direction_probe_is_what_the_card_says(variant):
     got = evaluate.linear_probe(evaluate.extract_features(enc, train_x), train_y["direction"],
                                 evaluate.extract_features(enc, test_x), test_y["direction"])
     assert got == pytest.approx(card["probe"]["context encoder"]["direction"], abs=0.01)
-    assert got >= card["probe"]["random init"]["direction"] + 0.10  # learned motion, whatever the variant
-    if variant is None:  # notebook 05's headline: 20 points over notebook 04's encoder applied frame by frame
+    expect = config.expectations("05", "cpu")  # the bounds notebook 05 asserts in cpu mode
+    # every variant learned motion: its direction probe beats the same network at random init
+    assert got >= card["probe"]["random init"]["direction"] + expect.direction_over_random
+    if variant is None:  # notebook 05's lesson: ahead of notebook 04's encoder applied frame by frame, far above chance
         frame = tasks.ijepa.shipped_image_encoder(preset.image_size)
         base = evaluate.linear_probe(tasks.vjepa.framewise_features(frame, train_x), train_y["direction"],
                                      tasks.vjepa.framewise_features(frame, test_x), test_y["direction"])
         assert base == pytest.approx(card["probe"]["frame-wise image encoder"]["direction"], abs=0.01)
-        assert got >= base + 0.20 and got >= 2.5 / 8
+        assert got >= base + expect.direction_over_framewise and got >= expect.direction_x_chance / 8  # 8 directions
 
 
 def test_pendulum_vjepa_state_probe_is_what_the_card_says():
@@ -96,7 +103,8 @@ def test_pendulum_vjepa_state_probe_is_what_the_card_says():
         evaluate.extract_features(enc, test_x), test_y["state"]), strict=True))
     for k, v in got.items():
         assert v == pytest.approx(card["probe"]["context encoder"][k], abs=0.005), k
-    assert min(got["cos"], got["sin"]) >= 0.85 and got["omega"] >= 0.8
+    expect = config.expectations("08", "cpu")  # notebook 08: the state can be read from the pooled latents
+    assert min(got["cos"], got["sin"]) >= expect.probe_angle and got["omega"] >= expect.probe_omega
 
 
 # measured by jepa_lab.dynamics.evaluate at 08e4a73 (before the move), on the shipped cpu files
@@ -145,9 +153,12 @@ def test_dynamics_variant_measures_what_it_did_before_the_move(variant):
     if want["ratio10"] is not None:
         assert k10["ratio"] == pytest.approx(want["ratio10"], rel=1e-3)
         assert k10["decoded_r2"] == pytest.approx(want["decoded_r2_10"], abs=1e-3)
-    if variant == tasks.dynamics.DESIGN:  # what notebook 07 asserts of the design
-        assert min(r["probe_r2"]) >= 0.95 and r["effective_rank"] >= r["width"] / 2
-        assert min(k10["decoded_r2"]) >= 0.9 and k10["ratio"] <= 0.1
+    if variant == tasks.dynamics.DESIGN:  # notebook 07's asserts of the design, with its cpu bounds
+        expect = config.expectations("07", "cpu")
+        # x, y, vx, vy readable from the latents, which are not collapsed (rank a share of the width) ...
+        assert min(r["probe_r2"]) >= expect.probe_r2 and r["effective_rank"] >= expect.rank_share * r["width"]
+        # ... and ten steps ahead they decode well and err far less than copying the last latent
+        assert min(k10["decoded_r2"]) >= expect.decoded_r2 and k10["ratio"] <= expect.copy_ratio
 
 
 def test_vector_fields_drift_is_what_their_cards_say():
@@ -159,9 +170,11 @@ def test_vector_fields_drift_is_what_their_cards_say():
         traj = physics.rollout(model, starts, preset.rollout_steps, preset.rollout_dt, preset.rollout_substeps)
         drift[name] = physics.relative_drift(traj).mean().item()
         assert drift[name] == pytest.approx(card["drift_mean"], rel=1e-3), name
-    # what notebook 08 asserts: HNN and LNN within 0.2 %, each at least 20x below the MLP
-    assert drift["HNN"] <= 2e-3 and drift["LNN"] <= 2e-3
-    assert drift["MLP"] >= 20 * max(drift["HNN"], drift["LNN"])
+    # notebook 08's asserts (cpu bounds): the HNN and LNN keep the energy (mean relative drift over the rollout
+    # within max_drift) and drift drift_ratio times less than the MLP
+    expect = config.expectations("08", "cpu")
+    assert drift["HNN"] <= expect.max_drift and drift["LNN"] <= expect.max_drift
+    assert drift["MLP"] >= expect.drift_ratio * max(drift["HNN"], drift["LNN"])
 
 
 def test_vector_fields_from_frames_drift_is_what_their_cards_say():
@@ -175,7 +188,10 @@ def test_vector_fields_from_frames_drift_is_what_their_cards_say():
         traj = physics.rollout(model, read[:, 0], preset.rollout_steps, preset.rollout_dt, preset.rollout_substeps)
         drift[name] = physics.relative_drift(traj).mean().item()
         assert drift[name] == pytest.approx(card["drift_mean"], rel=1e-3), name
-    assert drift["MLP"] >= 10 * drift["HNN"]  # notebook 08's 10x
+    # notebook 08 on states read from frames: structure still drifts several times less than the MLP
+    expect = config.expectations("08", "cpu")
+    assert drift["MLP"] >= expect.frame_ratio_hnn * drift["HNN"]
+    assert drift["MLP"] > expect.frame_ratio_lnn * drift["LNN"]
 
 
 def test_collapse_results_load_and_their_random_init_floor_is_remeasured():

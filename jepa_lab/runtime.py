@@ -15,6 +15,8 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 from torch import nn
+from torch.nn.attention import SDPBackend, sdpa_kernel
+from torch.utils.flop_counter import FlopCounterMode
 
 import jepa_lab
 
@@ -109,6 +111,20 @@ def time_call(fn, repeats: int = 3, warmup: int = 1) -> float:
             fn()
         best = min(best, t.seconds)
     return best
+
+
+def count_flops(fn) -> int:
+    """Floating-point operations torch performs in ``fn()`` (matmuls and convolutions, counted by
+    ``torch.utils.flop_counter``): the same on every machine, busy or idle, unlike a time.
+
+    Fused attention kernels hide their matmuls from the counter, so ``fn`` runs with PyTorch's
+    math attention backend, which computes the same result with visible matmuls.
+
+    Introduced in notebook 01.
+    """
+    with sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter:
+        fn()
+    return int(counter.get_total_flops())
 
 
 @contextlib.contextmanager

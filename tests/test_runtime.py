@@ -146,3 +146,11 @@ def test_governor_sees_a_busy_neighbour_and_backs_off():
         pytest.skip("this OS does not report system-wide CPU time")
     assert others >= 0.6, f"a process spinning on one core should count as about one busy core, saw {others:.2f}"
     assert gov.choose(others) == 1
+
+
+def test_count_flops_sees_matmuls_and_attention():
+    a, b = torch.randn(8, 16), torch.randn(16, 4)
+    assert runtime.count_flops(lambda: a @ b) == 2 * 8 * 16 * 4
+    q = torch.randn(1, 2, 32, 8)  # [B, heads, N, d]: QK^T and AV, 2 * N * N * d each per head
+    flops = runtime.count_flops(lambda: torch.nn.functional.scaled_dot_product_attention(q, q, q))
+    assert flops == 2 * (2 * 32 * 32 * 8) * 2

@@ -18,10 +18,12 @@ def busy_main(args: argparse.Namespace) -> int:
         else f"{args.steps} I-JEPA training steps, notebook-04 '{args.mode}' preset"
     print(f"torch {torch.__version__}, {runtime.usable_cores()} usable cores, load {load:.2f} before the runs; "
           f"each timed run: {what}; best of {args.repeats} (idle, busy); busy = beside one spinning process; "
-          f"crowd = {args.kernels} copies at once")
+          f"crowd = {args.kernels} copies at once; 'stopped' = ran past {args.cap:g}x its idle time "
+          f"(crowd: its fair share of the cores)")
     policies = tuple(args.policy or busy.POLICIES)
     results = busy.run(policies, mode=args.mode, steps=args.steps, notebook=args.notebook,
-                       repeats=args.repeats, kernels=args.kernels)
+                       repeats=args.repeats, kernels=args.kernels, cap=args.cap,
+                       scenarios=tuple(args.scenarios.split(",")))
     print(busy.report(results, args.kernels))
     return 0
 
@@ -41,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=60, help="training steps per timed run (busy)")
     parser.add_argument("--notebook", help="time this notebook under nbval instead of a training run (busy)")
     parser.add_argument("--kernels", type=int, default=4, help="copies run at once in the crowd scenario (busy)")
+    parser.add_argument("--scenarios", default=",".join(busy.SCENARIOS), help="busy: which of idle,busy,crowd")
+    parser.add_argument("--cap", type=float, default=8.0,
+                        help="busy: stop a run past this many times its idle time (or its fair share in a crowd)")
     parser.add_argument("--policy", action="append", choices=list(busy.POLICIES),
                         help="only these thread policies (busy; repeatable, default all)")
     args = parser.parse_args(argv)

@@ -263,3 +263,30 @@ def check_rk4_step(fn: Callable) -> Result:
     cases = [(pend, torch.randn(4, 2, generator=g), 0.1), (spiral, torch.randn(3, 2, generator=g), 0.5),
              (pend, torch.tensor([[1.0, 0.0]]), 0.01)]
     return check(fn, physics.rk4_step, cases, "rk4_step", atol=1e-5)
+
+
+def check_band_indices(fn: Callable[[tuple[int, int], int, int], torch.Tensor]) -> Result:
+    """Check ``fn(grid, start, height) -> sorted token indices of a frequency band`` against ``masks.band_indices``."""
+    cases = [((8, 8), 2, 2), ((4, 6), 1, 2), ((6, 4), 0, 1), ((3, 5), 2, 1)]
+    return check(fn, masks.band_indices, cases, "band_indices")
+
+
+def check_film(fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]) -> Result:
+    """Check ``fn(x [B, N, D], gamma [B, D], beta [B, D])`` against ``family.film``."""
+    from jepa_lab.family import film
+
+    g = torch.Generator().manual_seed(0)
+    cases = [(torch.randn(2, 3, 4, generator=g), torch.randn(2, 4, generator=g), torch.randn(2, 4, generator=g)),
+             (torch.randn(1, 5, 8, generator=g), torch.zeros(1, 8), torch.zeros(1, 8))]
+    return check(fn, film, cases, "film", atol=1e-5)
+
+
+def check_nearest_answer(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> Result:
+    """Check ``fn(z_pred [B, E], bank [A, E]) -> [B]`` index of the most cosine-similar bank row (against
+    ``evaluate.nearest_neighbours``)."""
+    from jepa_lab import evaluate
+
+    g = torch.Generator().manual_seed(0)
+    bank = torch.randn(12, 6, generator=g) * torch.linspace(0.2, 3, 12)[:, None]  # rows of different lengths
+    cases = [(torch.randn(7, 6, generator=g), bank), (bank[[3, 0]] * 0.1, bank)]
+    return check(fn, lambda z, b: evaluate.nearest_neighbours(b, z, 1)[:, 0], cases, "nearest_answer")

@@ -143,12 +143,31 @@ def rk4_step(field, x: torch.Tensor, h: float) -> torch.Tensor:
     return x + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
 
 
+# --------------------------------------------------------------------------- notebook 10
+
+
+def band_indices(grid: tuple[int, int], start: int, height: int) -> torch.Tensor:
+    f, t = grid  # rows are frequency bands, columns time steps
+    rows = torch.arange(start, start + height)
+    return (rows[:, None] * t + torch.arange(t)[None, :]).flatten()  # a row holds t tokens
+
+
+def film(x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
+    return x * (1 + gamma[:, None]) + beta[:, None]  # one scale and shift per sample, the same for every token
+
+
+def nearest_answer(z_pred: torch.Tensor, bank: torch.Tensor) -> torch.Tensor:
+    sims = torch.nn.functional.normalize(z_pred, dim=1) @ torch.nn.functional.normalize(bank, dim=1).T
+    return sims.argmax(dim=1)  # cosine: the direction counts, not the length
+
+
 # --------------------------------------------------------------------------- graded hints
 
 NOTEBOOK = {"patchify": "01", "num_tokens": "01", "block_indices": "02", "remove_targets": "02",
             "attention": "03", "apply_rope": "03", "ema": "04", "block_loss": "04", "tube_indices": "05",
             "leaked_tokens": "05", "variance_term": "06", "covariance_term": "06", "jumps": "07", "r2": "07",
-            "pendulum_energy": "08", "rk4_step": "08"}
+            "pendulum_energy": "08", "rk4_step": "08",
+            "band_indices": "10", "film": "10", "nearest_answer": "10"}
 
 # level 1: a nudge; 2: the idea; 3: the answer in one line
 HINTS: dict[str, tuple[str, str, str]] = {
@@ -256,5 +275,23 @@ HINTS: dict[str, tuple[str, str, str]] = {
         "k1 = field(x); k2 at x + h/2 * k1; k3 at x + h/2 * k2; k4 at x + h * k3; weights 1, 2, 2, 1, "
         "divided by 6.",
         "x + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)",
+    ),
+    "band_indices": (
+        "Rows of the grid are frequency bands, columns are time steps; token (row r, column c) is r * t + c.",
+        "A band is every column of the rows start .. start+height-1: combine each row with each of the t columns by "
+        "broadcasting and flatten (row-major, so already sorted).",
+        "rows = torch.arange(start, start + height); return (rows[:, None] * t + torch.arange(t)[None, :]).flatten()",
+    ),
+    "film": (
+        "gamma and beta hold one value per sample and channel; every token of a sample gets the same ones.",
+        "Give gamma and beta a token axis (gamma[:, None]) so they broadcast over N; scale by 1 + gamma, not gamma, "
+        "so zeros leave x unchanged.",
+        "return x * (1 + gamma[:, None]) + beta[:, None]",
+    ),
+    "nearest_answer": (
+        "Nearest by cosine similarity: only the direction of each vector counts.",
+        "Normalise the predictions and the bank rows to unit length, take all dot products [B, A], and pick the "
+        "largest per row.",
+        "(F.normalize(z_pred, dim=1) @ F.normalize(bank, dim=1).T).argmax(dim=1)",
     ),
 }

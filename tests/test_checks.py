@@ -134,6 +134,9 @@ MISTAKES = {
     "r2": lambda p, t: 1 - (p - t).pow(2).sum(0) / (t - t.mean()).pow(2).sum(0),  # mean over all columns
     "pendulum_energy": lambda th, w: w**2 + 9.81 * (1 - torch.cos(th)),  # forgot the 1/2
     "rk4_step": _rk4_full_step_k2,
+    "band_indices": lambda g, s, h: (torch.arange(s, s + h)[:, None] * g[0] + torch.arange(g[1])[None]).flatten(),
+    "film": lambda x, g, b: x * g[:, None] + b[:, None],  # scaled by gamma, not 1 + gamma
+    "nearest_answer": lambda z, b: (z @ b.T).argmax(1),  # dot product: long bank rows win
 }
 
 

@@ -25,6 +25,15 @@ from jepa_lab.config.expectations import (
     PendulumExpect,
     VJEPAExpect,
 )
+from jepa_lab.config.family import (
+    FAMILY_EXPECTATIONS,
+    FAMILY_PRESETS,
+    AJEPAPreset,
+    BioJEPAPreset,
+    FamilyExpect,
+    FamilyPreset,
+    VLJEPAPreset,
+)
 from jepa_lab.config.modes import ENV_VAR, MODES, default_mode, get_mode
 from jepa_lab.config.presets import (
     PRESETS,
@@ -45,6 +54,9 @@ __all__ = [
     "PendulumPreset", "Preset", "TokenisePreset", "VJEPAExpect", "VJEPAPreset", "default_mode", "expectations",
     "for_notebook", "get_mode", "notebooks",
 ]
+__all__ += ["AJEPAPreset", "BioJEPAPreset", "FamilyExpect", "FamilyPreset", "VLJEPAPreset"]  # notebook 10
+PRESETS.update(FAMILY_PRESETS)  # notebook 10's presets and bounds live in family.py
+EXPECTATIONS.update(FAMILY_EXPECTATIONS)
 
 def notebooks() -> tuple[str, ...]:
     """Keys of the notebooks that have presets, e.g. ``("01", "02")``."""

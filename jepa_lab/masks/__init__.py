@@ -38,6 +38,7 @@ from jepa_lab.masks.indices import (
     sample_random,
     sample_tube,
 )
+from jepa_lab.masks.spectrogram import SPECTROGRAM_MASKS, band_indices, masks_stripes, sample_spectrogram_batch
 from jepa_lab.masks.video import VIDEO_MASKS, leaked_tokens, neighbour_leak, sample_video_batch, tube_indices
 
 masks = boolean_masks  # old name, kept for one release
@@ -50,3 +51,4 @@ __all__ = [
     "sample_feature_mask", "sample_multiblock", "sample_random", "sample_tube", "sample_video_batch",
     "tube_indices",
 ]
+__all__ += ["SPECTROGRAM_MASKS", "band_indices", "masks_stripes", "sample_spectrogram_batch"]  # notebook 10

@@ -9,6 +9,7 @@ Introduced in notebook 01.
 """
 
 from jepa_lab.plots.base import ensure_axes, montage, to_numpy_image
+from jepa_lab.plots.family import plot_error_bars, plot_expression_change, plot_spectrogram, plot_spectrogram_mask
 from jepa_lab.plots.images import (
     TARGET_COLOURS,
     mask_overlay,
@@ -46,4 +47,5 @@ __all__ = [
     "plot_prediction_error", "plot_probe_bars", "plot_probe_groups", "plot_scaling", "plot_similarity_map",
     "plot_spectra", "plot_tokens", "to_numpy_image",
 ]
+__all__ += ["plot_error_bars", "plot_expression_change", "plot_spectrogram", "plot_spectrogram_mask"]  # notebook 10
 __all__ += ["SPECTRUM_FLOOR", "Table", "collapse_table", "place_legend"]  # notebook 06

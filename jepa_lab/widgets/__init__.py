@@ -10,6 +10,7 @@ Introduced in notebook 01.
 """
 
 from jepa_lab.widgets.base import Explorer, clamp
+from jepa_lab.widgets.family import perturbation_explorer, spectrogram_mask_explorer
 from jepa_lab.widgets.images import attention_explorer, mask_explorer, patch_size_explorer, tube_explorer
 from jepa_lab.widgets.models import clip_explorer, collapse_explorer, predictor_explorer
 from jepa_lab.widgets.motion import pendulum_explorer, rollout_explorer
@@ -22,3 +23,4 @@ __all__ = [
     "mask_explorer", "patch_size_explorer", "pendulum_explorer", "predictor_explorer", "rollout_explorer",
     "tube_explorer",
 ]
+__all__ += ["perturbation_explorer", "spectrogram_mask_explorer"]  # notebook 10

@@ -1,0 +1,72 @@
+"""One probe protocol for every encoder and baseline alike: several fit/test draws of a labelled pool, the
+linear probe's regularisation chosen on a validation split of each fit set, and a kNN vote beside it.
+
+Introduced in notebook 10.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from jepa_lab import evaluate
+
+C_GRID = (0.01, 0.1, 1.0)
+
+
+def validated_linear(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
+                     cs: tuple[float, ...] = C_GRID, seed: int = 0) -> tuple[float, float]:
+    """Held-out accuracy of ``evaluate.linear_probe`` with ``C`` chosen on a quarter of the fit set.
+
+    Returns:
+        ``(accuracy on the test set after refitting on the whole fit set, the chosen C)``.
+    """
+    n = len(train_x)
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    val, fit = order[: n // 4], order[n // 4:]
+    scores = [evaluate.linear_probe(train_x[fit], train_y[fit], train_x[val], train_y[val], c=c) for c in cs]
+    best = cs[int(np.argmax(scores))]
+    return evaluate.linear_probe(train_x, train_y, test_x, test_y, c=best), best
+
+
+def probe_protocol(features: dict[str, torch.Tensor], labels: torch.Tensor, *, draws: int = 3,
+                   test_fraction: float = 0.4, cs: tuple[float, ...] = C_GRID, k: int = 20,
+                   seed: int = 0) -> dict[str, dict[str, float]]:
+    """Linear (validated ``C``) and kNN accuracy of each feature set over ``draws`` fit/test splits.
+
+    Args:
+        features: name -> features ``[N, F]`` of the same ``N`` labelled items (encoders and baselines).
+        labels: ``[N]`` class indices.
+        draws: fit/test splits (the same splits for every feature set).
+    Returns:
+        name -> ``{"linear", "linear_std", "knn", "knn_std", "c"}`` (means and spreads over the draws; ``c``
+        the median chosen C).
+
+    Introduced in notebook 10.
+    """
+    n = len(labels)
+    if draws < 1 or not 0 < test_fraction < 1:
+        raise ValueError(f"need draws >= 1 and 0 < test_fraction < 1, got {draws}, {test_fraction}")
+    if any(len(f) != n for f in features.values()):
+        raise ValueError("every feature set needs one row per label")
+    n_test = int(n * test_fraction)
+    splits = [torch.randperm(n, generator=torch.Generator().manual_seed(seed + d)) for d in range(draws)]
+    out = {}
+    for name, z in features.items():
+        z = z.flatten(1).float()
+        lin, knn, chosen = [], [], []
+        for d, order in enumerate(splits):
+            te, tr = order[:n_test], order[n_test:]
+            acc, c = validated_linear(z[tr], labels[tr], z[te], labels[te], cs, seed=seed + d)
+            lin.append(acc)
+            chosen.append(c)
+            knn.append(evaluate.knn_probe(z[tr], labels[tr], z[te], labels[te], k=k))
+        out[name] = {"linear": float(np.mean(lin)), "linear_std": float(np.std(lin)), "knn": float(np.mean(knn)),
+                     "knn_std": float(np.std(knn)), "c": float(np.median(chosen))}
+    return out
+
+
+def format_protocol(results: dict[str, dict[str, float]]) -> str:
+    """One line per row of ``probe_protocol``: linear and kNN accuracy, mean ± spread."""
+    return "\n".join(f"{name:>22}: linear {r['linear']:.3f} ± {r['linear_std']:.3f} (C {r['c']:g}), "
+                     f"kNN {r['knn']:.3f} ± {r['knn_std']:.3f}" for name, r in results.items())

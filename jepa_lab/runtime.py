@@ -161,11 +161,31 @@ def describe(mode: str, seed: int, device: torch.device | str) -> str:
 # ``JEPA_LAB_THREADS=off`` leaves torch and OpenMP alone. An ``OMP_NUM_THREADS`` you set yourself wins.
 
 
+def cgroup_cpu_limit(root: str = "/sys/fs/cgroup") -> float | None:
+    """The CPU quota of this process's container in cores (cgroup v2 ``cpu.max`` or v1
+    ``cpu/cpu.cfs_quota_us``), or None when there is none."""
+    for quota_file, period_file in (("cpu.max", None), ("cpu/cpu.cfs_quota_us", "cpu/cpu.cfs_period_us")):
+        try:
+            with open(os.path.join(root, quota_file)) as f:
+                fields = f.read().split()
+            if period_file is not None:
+                with open(os.path.join(root, period_file)) as f:
+                    fields.append(f.read().strip())
+            quota, period = fields[0], fields[1]
+            if quota in ("max", "-1"):
+                return None
+            return int(quota) / int(period)
+        except (OSError, ValueError, IndexError):
+            continue
+    return None
+
+
 def usable_cores() -> int:
-    """Cores this process may run on (its CPU affinity where the OS tells it)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
+    """Cores this process may use: its CPU affinity where the OS tells it, within its container's CPU
+    quota (a JupyterHub's ``cpu_limit``), whichever is smaller."""
+    n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    limit = cgroup_cpu_limit()
+    return max(1, min(n, int(limit))) if limit else n
 
 
 def thread_setting() -> str | int:

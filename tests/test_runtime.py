@@ -154,3 +154,17 @@ def test_count_flops_sees_matmuls_and_attention():
     q = torch.randn(1, 2, 32, 8)  # [B, heads, N, d]: QK^T and AV, 2 * N * N * d each per head
     flops = runtime.count_flops(lambda: torch.nn.functional.scaled_dot_product_attention(q, q, q))
     assert flops == 2 * (2 * 32 * 32 * 8) * 2
+
+
+def test_a_container_cpu_quota_limits_the_usable_cores(tmp_path):
+    (tmp_path / "cpu.max").write_text("150000 100000\n")  # cgroup v2: 1.5 cores
+    assert runtime.cgroup_cpu_limit(str(tmp_path)) == 1.5
+    (tmp_path / "cpu.max").write_text("max 100000\n")
+    assert runtime.cgroup_cpu_limit(str(tmp_path)) is None
+    v1 = tmp_path / "v1"
+    (v1 / "cpu").mkdir(parents=True)
+    (v1 / "cpu" / "cpu.cfs_quota_us").write_text("400000\n")
+    (v1 / "cpu" / "cpu.cfs_period_us").write_text("100000\n")
+    assert runtime.cgroup_cpu_limit(str(v1)) == 4.0
+    assert runtime.cgroup_cpu_limit(str(tmp_path / "nowhere")) is None
+    assert 1 <= runtime.usable_cores() <= (__import__("os").cpu_count() or 1)

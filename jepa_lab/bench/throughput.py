@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from jepa_lab import masks, runtime, vit
+from jepa_lab import config, jepa, masks, runtime, tasks, vit
+from jepa_lab.datasets.video import make_moving_shapes
 
 
 def bench_masks(n: int = 4096, grid: tuple[int, int] = (14, 14), repeats: int = 3) -> dict[str, float]:
@@ -114,8 +115,6 @@ def _step_time(model, x, ctx_idx, tgt_idx, repeats: int, bf16: bool = False, com
 def bench_ijepa(mode: str = "cpu", repeats: int = 3, device: str = "cpu", bf16: bool = False,
                 compile: bool = False) -> dict[str, float]:
     """Seconds per batch: a full I-JEPA training step vs the encoder's forward+backward on all tokens."""
-    from jepa_lab import config, tasks
-
     preset = config.for_notebook("04", mode=mode)
     model, batch_fn, cfg = tasks.TASKS["ijepa"].build(preset)
     dev = torch.device(device)
@@ -139,9 +138,6 @@ def bench_ijepa(mode: str = "cpu", repeats: int = 3, device: str = "cpu", bf16: 
 def bench_vjepa(mode: str = "cpu", repeats: int = 3, device: str = "cpu", bf16: bool = False,
                 compile: bool = False) -> dict[str, float]:
     """Seconds per batch: a V-JEPA step on clips vs the same model's image twin on one frame per clip."""
-    from jepa_lab import config, jepa
-    from jepa_lab.datasets.video import make_moving_shapes
-
     p = config.for_notebook("05", mode=mode)
     dev = torch.device(device)
     g = torch.Generator().manual_seed(0)

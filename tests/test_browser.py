@@ -19,20 +19,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from helpers import CHROMIUM, CHROMIUM_ARGS, need
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = "notebooks/02_mask_the_tokens.ipynb"
 LAST_OUTPUT = "[not done yet] remove_targets"  # printed by the notebook's last cell
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def _need(condition: bool, why: str) -> None:
-    if not condition:
-        if os.environ.get("CI"):
-            pytest.fail(f"{why} (CI must run the browser test; .ci/run installs it)")
-        pytest.skip(why)
 
 
 def _free_port() -> int:
@@ -89,12 +80,12 @@ def test_notebook_02_runs_and_slider_redraws(lab, tmp_path):
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _need(False, "playwright is not installed (pip install -e '.[dev]')")
-    _need(Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+        need(False, "playwright is not installed (pip install -e '.[dev]')", 'browser test')
+    need(Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM} (apt-get install chromium)", 'browser test')
     url, token = lab
     shots = ROOT / "build" / "browser"
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
             page.goto(f"{url}/lab/tree/{NOTEBOOK}?reset&token={token}")

@@ -7,35 +7,21 @@ import signal
 
 import pytest
 import torch
+from helpers import tiny_batch, tiny_jepa
 
-from jepa_lab import artifacts, config, jepa, masks, tasks, train, vit
-from jepa_lab.datasets import make_shapes
-
-IMAGES = make_shapes(64, 32, seed=0)[0]
-
-
-def _model():
-    torch.manual_seed(0)
-    enc = vit.Encoder(image_size=32, patch_size=8, embed_dim=32, depth=1, num_heads=4)
-    return jepa.JEPA(encoder=enc, predictor_dim=16, predictor_depth=1, predictor_heads=2)
-
-
-def batch_fn(step, g):
-    idx = torch.randint(len(IMAGES), (16,), generator=g)
-    mb = masks.sample_batch("multiblock", (4, 4), 16, g, num_targets=2, min_context=2)
-    return IMAGES[idx], mb.ctx_idx, mb.tgt_idx
+from jepa_lab import artifacts, config, tasks, train
 
 
 @pytest.fixture
 def saved(tmp_path):
     path = tmp_path / "m.pt"
-    train.save_checkpoint(path, _model(), None, 1, {"model": "JEPA"})
+    train.save_checkpoint(path, tiny_jepa(), None, 1, {"model": "JEPA"})
     return path
 
 
 def _refused(path, match):
     with pytest.raises(train.CheckpointError, match=match) as err:
-        train.load_checkpoint(path, _model())
+        train.load_checkpoint(path, tiny_jepa())
     assert str(path) in str(err.value) or path.name in str(err.value)
     assert "weights_only" not in str(err.value) and err.value.__cause__ is None  # no unsafe advice, chained or not
     return err.value
@@ -79,8 +65,8 @@ def test_flipped_bytes_in_a_tensor_are_caught_by_the_checksum(saved):
 
 def test_checksums_are_stored_verified_and_reported(saved):
     card = json.loads(artifacts.card_path(saved).read_text())
-    assert card["sha256"] == artifacts.tensor_checksum(_model().state_dict())
-    assert train.load_checkpoint(saved, _model())["integrity"] == "sha256 verified"
+    assert card["sha256"] == artifacts.tensor_checksum(tiny_jepa().state_dict())
+    assert train.load_checkpoint(saved, tiny_jepa())["integrity"] == "sha256 verified"
     # shipped files older than checksums in cards: verified against data/checksums.json
     loaded = tasks.ijepa.load(tasks.get("ijepa").path("cpu"), config.for_notebook("04", mode="cpu"))[1]
     assert "sha256" not in loaded and loaded["integrity"] == "sha256 verified"
@@ -100,7 +86,7 @@ def test_a_damaged_file_falls_back_to_training_with_the_reason(tmp_path, capsys)
 
 
 def test_a_non_finite_state_is_never_written(tmp_path):
-    model = _model()
+    model = tiny_jepa()
     with torch.no_grad():
         model.predictor.blocks[0].mlp[0].weight[0, 0] = math.inf
     with pytest.raises(train.CheckpointError, match=r"'predictor.blocks.0.mlp.0.weight' is not finite \(1 "):
@@ -125,16 +111,16 @@ def _last_update_does(model, change, steps=3):
 
 
 def test_a_diverged_last_update_is_never_written(tmp_path):
-    model = _last_update_does(_model(), lambda m: m.target_encoder.norm.weight.fill_(math.inf))
+    model = _last_update_does(tiny_jepa(), lambda m: m.target_encoder.norm.weight.fill_(math.inf))
     with pytest.raises(train.TrainingDiverged, match="after step 3: parameter 'target_encoder.norm.weight' is not"):
-        train.fit(model, batch_fn, train.TrainConfig(steps=3), checkpoint=tmp_path / "y.pt")
+        train.fit(model, tiny_batch, train.TrainConfig(steps=3), checkpoint=tmp_path / "y.pt")
     assert list(tmp_path.iterdir()) == []
 
 
 def test_huge_finite_weights_are_caught_by_the_next_batch(tmp_path):
-    model = _last_update_does(_model(), lambda m: [p.mul_(1e37) for p in m.context_encoder.parameters()])
+    model = _last_update_does(tiny_jepa(), lambda m: [p.mul_(1e37) for p in m.context_encoder.parameters()])
     with pytest.raises(train.TrainingDiverged, match="after step 3: the weights give a loss of"):
-        train.fit(model, batch_fn, train.TrainConfig(steps=3), checkpoint=tmp_path / "z.pt")
+        train.fit(model, tiny_batch, train.TrainConfig(steps=3), checkpoint=tmp_path / "z.pt")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -143,7 +129,7 @@ def test_stale_temporaries_are_removed_and_an_interrupted_write_leaves_none(tmp_
     stale.write_bytes(b"half a checkpoint from a killed run")
     other = tmp_path / ".other.pt.abc123.tmp"
     other.write_bytes(b"not ours")
-    train.save_checkpoint(tmp_path / "m.pt", _model(), None, 1, {})
+    train.save_checkpoint(tmp_path / "m.pt", tiny_jepa(), None, 1, {})
     assert not stale.exists() and other.exists()
 
     def interrupted(obj, f, *a, **k):
@@ -152,62 +138,63 @@ def test_stale_temporaries_are_removed_and_an_interrupted_write_leaves_none(tmp_
 
     monkeypatch.setattr(torch, "save", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        train.save_checkpoint(tmp_path / "m.pt", _model(), None, 2, {})
+        train.save_checkpoint(tmp_path / "m.pt", tiny_jepa(), None, 2, {})
     assert sorted(p.name for p in tmp_path.iterdir()) == [".other.pt.abc123.tmp", "m.json", "m.pt"]
     assert torch.load(tmp_path / "m.pt", weights_only=True)["step"] == 1  # the old checkpoint, intact
 
 
 def test_a_card_never_shares_the_checkpoint_path(tmp_path):
     with pytest.raises(ValueError, match="cannot be called model.json"):
-        train.save_checkpoint(tmp_path / "model.json", _model(), None, 1, {})
+        train.save_checkpoint(tmp_path / "model.json", tiny_jepa(), None, 1, {})
     assert list(tmp_path.iterdir()) == []
 
 
 def test_resume_refuses_other_settings_naming_them(tmp_path):
     ckpt = tmp_path / "run.pt"
     cfg = train.TrainConfig(steps=6, lr=1e-3, seed=0)
-    train.fit(_model(), batch_fn, cfg, checkpoint=ckpt, until=4, card={"preset": {"steps": 6, "seed": 0}})
+    train.fit(tiny_jepa(), tiny_batch, cfg, checkpoint=ckpt, until=4, card={"preset": {"steps": 6, "seed": 0}})
     for changes, named in (({"seed": 1}, "seed=0; this run asks seed=1"), ({"lr": 2e-3}, "lr=0.001"),
                            ({"steps": 3}, "steps=6"), ({"steps": 9}, "--allow-new-steps")):
         with pytest.raises(train.CheckpointError, match=named):
-            train.fit(_model(), batch_fn, train.TrainConfig(**{**vars(cfg), **changes}), checkpoint=ckpt,
+            train.fit(tiny_jepa(), tiny_batch, train.TrainConfig(**{**vars(cfg), **changes}), checkpoint=ckpt,
                       resume=True, card={"preset": {"steps": 6, "seed": 0}})
     with pytest.raises(train.CheckpointError, match="already at step 4, past this run's 3"):
-        train.fit(_model(), batch_fn, train.TrainConfig(steps=3, lr=1e-3), checkpoint=ckpt, resume=True,
+        train.fit(tiny_jepa(), tiny_batch, train.TrainConfig(steps=3, lr=1e-3), checkpoint=ckpt, resume=True,
                   allow_new_steps=True, card={"preset": {"steps": 6, "seed": 0}})
     longer = train.TrainConfig(steps=8, lr=1e-3)
-    hist = train.fit(_model(), batch_fn, longer, checkpoint=ckpt, resume=True, allow_new_steps=True,
+    hist = train.fit(tiny_jepa(), tiny_batch, longer, checkpoint=ckpt, resume=True, allow_new_steps=True,
                      card={"preset": {"steps": 6, "seed": 0}})
     assert hist["step"][-1] == 7
     card = artifacts.read_card(ckpt)
     assert card["resumed"] == [{"at_step": 4, "steps_before": 6, "steps_now": 8}]
     train.update_card(ckpt, {}, drop_optimizer=True)  # as shipped: for loading only
     with pytest.raises(train.CheckpointError, match="no optimizer state"):
-        train.fit(_model(), batch_fn, longer, checkpoint=ckpt, resume=True, card={"preset": {"steps": 6, "seed": 0}})
+        train.fit(tiny_jepa(), tiny_batch, longer, checkpoint=ckpt, resume=True,
+                  card={"preset": {"steps": 6, "seed": 0}})
 
 
 def test_periodic_and_on_signal_checkpoints_resume_exactly(tmp_path):
     cfg = train.TrainConfig(steps=6, lr=1e-3, log_every=1)
-    straight = _model()
-    train.fit(straight, batch_fn, cfg)
+    straight = tiny_jepa()
+    train.fit(straight, tiny_batch, cfg)
     ckpt = tmp_path / "run.pt"
 
     def sigterm_at_3(step, g):
         if step == 3:
             os.kill(os.getpid(), signal.SIGTERM)
-        return batch_fn(step, g)
+        return tiny_batch(step, g)
 
     with train.stop_on_signals() as asked, pytest.raises(train.TrainingInterrupted, match="after step 4 of 6") as e:
-        train.fit(_model(), sigterm_at_3, cfg, checkpoint=ckpt, save_every=2, stop_requested=asked)
+        train.fit(tiny_jepa(), sigterm_at_3, cfg, checkpoint=ckpt, save_every=2, stop_requested=asked)
     assert e.value.step == 4 and torch.load(ckpt, weights_only=True)["step"] == 4
-    resumed = _model()
-    assert train.fit(resumed, batch_fn, cfg, checkpoint=ckpt, resume=True)["step"] == list(range(6))
+    resumed = tiny_jepa()
+    assert train.fit(resumed, tiny_batch, cfg, checkpoint=ckpt, resume=True)["step"] == list(range(6))
     assert all(torch.equal(a, b) for a, b in zip(straight.parameters(), resumed.parameters(), strict=True))
     saves = []
     monkey = train.loop.save_checkpoint
     try:
         train.loop.save_checkpoint = lambda path, m, o, step, card: saves.append(step)
-        train.fit(_model(), batch_fn, cfg, checkpoint=ckpt, save_every=2)
+        train.fit(tiny_jepa(), tiny_batch, cfg, checkpoint=ckpt, save_every=2)
     finally:
         train.loop.save_checkpoint = monkey
     assert saves == [2, 4, 6]

@@ -2,24 +2,10 @@ import math
 
 import pytest
 import torch
+from helpers import IMAGES, tiny_batch, tiny_jepa
 
-from jepa_lab import jepa, masks, tasks, train, vit
-from jepa_lab.datasets import make_shapes
+from jepa_lab import jepa, tasks, train, vit
 from jepa_lab.train.__main__ import main
-
-IMAGES = make_shapes(64, 32, seed=0)[0]
-
-
-def _model():
-    torch.manual_seed(0)
-    enc = vit.Encoder(image_size=32, patch_size=8, embed_dim=32, depth=1, num_heads=4)
-    return jepa.JEPA(encoder=enc, predictor_dim=16, predictor_depth=1, predictor_heads=2)
-
-
-def batch_fn(step, g):
-    idx = torch.randint(len(IMAGES), (16,), generator=g)
-    mb = masks.sample_batch("multiblock", (4, 4), 16, g, num_targets=2, min_context=2)
-    return IMAGES[idx], mb.ctx_idx, mb.tgt_idx
 
 
 def test_schedules():
@@ -34,7 +20,7 @@ def test_schedules():
 
 
 def test_fit_reduces_loss_and_logs():
-    hist = train.fit(_model(), batch_fn, train.TrainConfig(steps=40, lr=2e-3, log_every=5))
+    hist = train.fit(tiny_jepa(), tiny_batch, train.TrainConfig(steps=40, lr=2e-3, log_every=5))
     assert hist["step"][0] == 0 and hist["step"][-1] == 39
     assert hist["loss"][-1] < hist["loss"][0]
     assert hist["momentum"][0] == pytest.approx(0.996) and hist["momentum"][-1] > 0.999
@@ -42,13 +28,13 @@ def test_fit_reduces_loss_and_logs():
 
 def test_resume_continues_exactly(tmp_path):
     cfg = train.TrainConfig(steps=6, lr=1e-3, log_every=1)
-    straight = _model()
-    train.fit(straight, batch_fn, cfg)
+    straight = tiny_jepa()
+    train.fit(straight, tiny_batch, cfg)
     ckpt = tmp_path / "run.pt"
-    train.fit(_model(), batch_fn, cfg, checkpoint=ckpt, until=3)
+    train.fit(tiny_jepa(), tiny_batch, cfg, checkpoint=ckpt, until=3)
     assert torch.load(ckpt, weights_only=True)["step"] == 3
-    resumed = _model()
-    hist = train.fit(resumed, batch_fn, cfg, checkpoint=ckpt, resume=True)
+    resumed = tiny_jepa()
+    hist = train.fit(resumed, tiny_batch, cfg, checkpoint=ckpt, resume=True)
     assert hist["step"] == list(range(6))
     for a, b in zip(straight.parameters(), resumed.parameters(), strict=True):
         assert torch.equal(a, b)
@@ -57,20 +43,20 @@ def test_resume_continues_exactly(tmp_path):
 
 def test_nan_stops_with_the_step():
     def nan_at_4(step, g):
-        x, c, t = batch_fn(step, g)
+        x, c, t = tiny_batch(step, g)
         return (x * math.nan if step == 4 else x), c, t
 
     with pytest.raises(train.TrainingDiverged, match="at step 4"):
-        train.fit(_model(), nan_at_4, train.TrainConfig(steps=10))
+        train.fit(tiny_jepa(), nan_at_4, train.TrainConfig(steps=10))
 
 
 def test_checkpoint_of_another_model_is_refused(tmp_path):
-    model = _model()
+    model = tiny_jepa()
     train.save_checkpoint(tmp_path / "m.pt", model, None, 1, {"model": "JEPA", "preset": "a"})
-    card = train.load_checkpoint(tmp_path / "m.pt", _model(), expect={"preset": "a"})
+    card = train.load_checkpoint(tmp_path / "m.pt", tiny_jepa(), expect={"preset": "a"})
     assert card["step"] == 1 and (tmp_path / "m.json").is_file()
     with pytest.raises(ValueError, match="preset='a'"):
-        train.load_checkpoint(tmp_path / "m.pt", _model(), expect={"preset": "b"})
+        train.load_checkpoint(tmp_path / "m.pt", tiny_jepa(), expect={"preset": "b"})
     other = vit.Encoder(image_size=32, patch_size=8, embed_dim=64, depth=1, num_heads=4)
     with pytest.raises(ValueError, match="does not fit"):
         train.load_checkpoint(tmp_path / "m.pt", jepa.JEPA(encoder=other))
@@ -84,7 +70,7 @@ def test_failed_write_leaves_nothing(tmp_path, monkeypatch):
 
     monkeypatch.setattr(torch, "save", boom)
     with pytest.raises(OSError):
-        train.save_checkpoint(tmp_path / "x.pt", _model(), None, 1, {})
+        train.save_checkpoint(tmp_path / "x.pt", tiny_jepa(), None, 1, {})
     assert list(tmp_path.iterdir()) == []
 
 
@@ -94,8 +80,8 @@ def _ddp_worker(rank, world, store_path, out_dir):
     torch.set_num_threads(1)
     dist.init_process_group("gloo", init_method=f"file://{store_path}", rank=rank, world_size=world)
     try:
-        model = _model()
-        train.fit(model, batch_fn, train.TrainConfig(steps=3, lr=1e-3))
+        model = tiny_jepa()
+        train.fit(model, tiny_batch, train.TrainConfig(steps=3, lr=1e-3))
         torch.save(model.state_dict(), f"{out_dir}/rank{rank}.pt")
     finally:
         dist.destroy_process_group()
@@ -109,7 +95,7 @@ def test_ddp_two_cpu_processes_end_identical(tmp_path):
     a = torch.load(tmp_path / "rank0.pt", weights_only=True)
     b = torch.load(tmp_path / "rank1.pt", weights_only=True)
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
-    untrained = _model().state_dict()
+    untrained = tiny_jepa().state_dict()
     key = "context_encoder.blocks.0.attn.qkv.weight"
     assert not torch.equal(a[key], untrained[key])
 
@@ -171,7 +157,7 @@ def test_monitor_logs_collapse_metrics(tmp_path):
 
     cfg = train.TrainConfig(steps=5, seed=0)
     monitor = evaluate.collapse_monitor(IMAGES[:16])
-    history = train.fit(_model(), batch_fn, cfg, monitor=monitor, monitor_every=2, checkpoint=tmp_path / "m.pt")
+    history = train.fit(tiny_jepa(), tiny_batch, cfg, monitor=monitor, monitor_every=2, checkpoint=tmp_path / "m.pt")
     assert [m["step"] for m in history["monitor"]] == [0, 2, 4, 5]
     assert {"feature_std", "effective_rank", "mean_cosine"} <= set(history["monitor"][0])
     assert history["monitor"][0]["feature_std"] != history["monitor"][-1]["feature_std"]
@@ -189,8 +175,8 @@ def test_compile_flag_compiles_the_forward_and_keeps_plain_names(monkeypatch, tm
         return module
 
     monkeypatch.setattr(torch, "compile", fake_compile)
-    model = _model()
-    train.fit(model, batch_fn, train.TrainConfig(steps=1, compile=True), checkpoint=tmp_path / "c.pt")
+    model = tiny_jepa()
+    train.fit(model, tiny_batch, train.TrainConfig(steps=1, compile=True), checkpoint=tmp_path / "c.pt")
     assert seen == [model]
     state = torch.load(tmp_path / "c.pt", weights_only=True)["model"]
     assert not any(k.startswith("_orig_mod") for k in state)

@@ -3,7 +3,8 @@
 Each run is a fresh process (the OpenMP settings must be in place before torch starts), started with
 one thread policy at a time:
 
-- ``jepa_lab (auto)``: the course's policy (``runtime.ThreadGovernor`` and a short OpenMP spin);
+- ``jepa_lab (auto)``: the course's policy (``runtime.ThreadGovernor`` and a short OpenMP spin, set in the
+  environment as the Makefile does, since a notebook kernel imports torch before ``jepa_lab``);
 - ``OpenMP default``: ``JEPA_LAB_THREADS=off``, torch's threads as they come (what the course did before);
 - ``OMP_WAIT_POLICY=PASSIVE``: the usual advice, waiting threads sleep at once;
 - ``one thread``: ``JEPA_LAB_THREADS=1``.
@@ -31,7 +32,8 @@ from jepa_lab import config, runtime, tasks
 from jepa_lab import train as train_engine
 
 POLICIES: dict[str, dict[str, str]] = {
-    "jepa_lab (auto)": {jepa_lab.THREADS_ENV: "auto"},
+    # as `make lab` / `make test` start a kernel (the Makefile exports the spin before Python starts)
+    "jepa_lab (auto)": {jepa_lab.THREADS_ENV: "auto", "GOMP_SPINCOUNT": jepa_lab.SPIN_COUNT},
     "OpenMP default": {jepa_lab.THREADS_ENV: "off"},
     "OMP_WAIT_POLICY=PASSIVE": {jepa_lab.THREADS_ENV: "off", "OMP_WAIT_POLICY": "PASSIVE"},
     "one thread": {jepa_lab.THREADS_ENV: "1"},

@@ -265,6 +265,44 @@ def check_rk4_step(fn: Callable) -> Result:
     return check(fn, physics.rk4_step, cases, "rk4_step", atol=1e-5)
 
 
+def check_cem_update(fn: Callable[[torch.Tensor, torch.Tensor, int], tuple]) -> Result:
+    """Check ``fn(candidates [B, N, H, A], costs [B, N], k) -> (mean, std) [B, H, A]`` against
+    ``planning.cem_update``."""
+    from jepa_lab import planning
+
+    g = torch.Generator().manual_seed(0)
+    cases = [(torch.randn(b, n, h, 2, generator=g), torch.rand(b, n, generator=g), k)
+             for b, n, h, k in [(1, 8, 3, 2), (3, 32, 5, 4), (2, 16, 1, 16)]]
+    return check(fn, lambda c, s, k: list(planning.cem_update(c, s, k)), [(c, s, k) for c, s, k in cases],
+                 "cem_update", atol=1e-5)
+
+
+def _toy_world(p: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+    return p + 0.1 * a.clamp(-1, 1)
+
+
+def _toy_plan(p: torch.Tensor, goal: torch.Tensor, which: torch.Tensor) -> torch.Tensor:
+    first = ((goal - p) / 0.1).clamp(-1, 1)
+    return torch.stack([first, -first], 1)  # only the first action leads to the goal
+
+
+def check_mpc(fn: Callable) -> Result:
+    """Check ``fn(step_fn, plan_fn, start [B, 2], goal [B, 2], budget, radius) -> {"path", "success", "steps"}``
+    against ``planning.mpc`` in a toy world (moves of 0.1 per unit action)."""
+    from jepa_lab import planning
+
+    g = torch.Generator().manual_seed(0)
+    start, goal = torch.rand(6, 2, generator=g), torch.rand(6, 2, generator=g)
+    goal[0] = start[0]  # already there
+    cases = [(start, goal, 20, 0.05), (start, goal, 3, 0.05), (start[:1] * 0, torch.ones(1, 2), 5, 0.01)]
+
+    def as_list(out):
+        return [out["path"], out["success"].float(), out["steps"].float()] if isinstance(out, dict) else out
+
+    return check(lambda s, gl, b, r: as_list(fn(_toy_world, _toy_plan, s, gl, b, r)),
+                 lambda s, gl, b, r: as_list(planning.mpc(_toy_world, _toy_plan, s, gl, b, r)), cases, "mpc")
+
+
 def check_band_indices(fn: Callable[[tuple[int, int], int, int], torch.Tensor]) -> Result:
     """Check ``fn(grid, start, height) -> sorted token indices of a frequency band`` against ``masks.band_indices``."""
     cases = [((8, 8), 2, 2), ((4, 6), 1, 2), ((6, 4), 0, 1), ((3, 5), 2, 1)]

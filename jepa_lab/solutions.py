@@ -143,6 +143,31 @@ def rk4_step(field, x: torch.Tensor, h: float) -> torch.Tensor:
     return x + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
 
 
+# --------------------------------------------------------------------------- notebook 09
+
+
+def cem_update(candidates: torch.Tensor, costs: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    idx = costs.topk(k, dim=1, largest=False).indices  # [B, k]: the k cheapest candidates of each problem
+    elites = torch.gather(candidates, 1, idx[:, :, None, None].expand(-1, -1, *candidates.shape[2:]))
+    return elites.mean(1), elites.std(1, unbiased=False).clamp_min(0.05)
+
+
+def mpc(step_fn, plan_fn, start: torch.Tensor, goal: torch.Tensor, budget: int, radius: float) -> dict:
+    p = start.clone()
+    done = (p - goal).norm(dim=-1) < radius
+    steps = torch.zeros(len(p), dtype=torch.long)
+    path = [p.clone()]
+    for _ in range(budget):
+        which = (~done).nonzero().flatten()  # the episodes still running
+        if len(which):
+            actions = plan_fn(p[which], goal[which], which)  # [n, H, A]: a whole plan each
+            p[which] = step_fn(p[which], actions[:, 0])  # execute its first action only, then replan
+            steps[which] += 1
+            done = done | ((p - goal).norm(dim=-1) < radius)
+        path.append(p.clone())
+    return {"path": torch.stack(path, 1), "success": done, "steps": steps}
+
+
 # --------------------------------------------------------------------------- notebook 10
 
 
@@ -166,7 +191,7 @@ def nearest_answer(z_pred: torch.Tensor, bank: torch.Tensor) -> torch.Tensor:
 NOTEBOOK = {"patchify": "01", "num_tokens": "01", "block_indices": "02", "remove_targets": "02",
             "attention": "03", "apply_rope": "03", "ema": "04", "block_loss": "04", "tube_indices": "05",
             "leaked_tokens": "05", "variance_term": "06", "covariance_term": "06", "jumps": "07", "r2": "07",
-            "pendulum_energy": "08", "rk4_step": "08",
+            "pendulum_energy": "08", "rk4_step": "08", "cem_update": "09", "mpc": "09",
             "band_indices": "10", "film": "10", "nearest_answer": "10"}
 
 # level 1: a nudge; 2: the idea; 3: the answer in one line
@@ -275,6 +300,23 @@ HINTS: dict[str, tuple[str, str, str]] = {
         "k1 = field(x); k2 at x + h/2 * k1; k3 at x + h/2 * k2; k4 at x + h * k3; weights 1, 2, 2, 1, "
         "divided by 6.",
         "x + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)",
+    ),
+    "cem_update": (
+        "Lower cost is better: keep the k candidates with the SMALLEST costs of each problem, then describe them "
+        "by a mean and a spread per step and action dimension.",
+        "costs.topk(k, dim=1, largest=False).indices gives [B, k] indices; torch.gather along dim 1 (indices "
+        "expanded to [B, k, H, A]) picks those candidates; mean and std (unbiased=False) over dim 1; floor the "
+        "std at 0.05 so the search never stops exploring.",
+        "elites = torch.gather(candidates, 1, idx[:, :, None, None].expand(-1, -1, H, A)); "
+        "return elites.mean(1), elites.std(1, unbiased=False).clamp_min(0.05)",
+    ),
+    "mpc": (
+        "Plan a whole sequence, but execute only its first action before planning again from where you landed.",
+        "Keep a 'done' flag per episode (within radius of the goal). Each of the budget steps: plan for the "
+        "episodes not done (plan_fn(p[which], goal[which], which)), step them with the first action, count "
+        "their moves, update done; append a copy of all positions to the path every step.",
+        "which = (~done).nonzero().flatten(); a = plan_fn(p[which], goal[which], which); "
+        "p[which] = step_fn(p[which], a[:, 0]); steps[which] += 1; done |= (p - goal).norm(dim=-1) < radius",
     ),
     "band_indices": (
         "Rows of the grid are frequency bands, columns are time steps; token (row r, column c) is r * t + c.",

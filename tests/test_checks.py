@@ -137,6 +137,8 @@ MISTAKES = {
     "band_indices": lambda g, s, h: (torch.arange(s, s + h)[:, None] * g[0] + torch.arange(g[1])[None]).flatten(),
     "film": lambda x, g, b: x * g[:, None] + b[:, None],  # scaled by gamma, not 1 + gamma
     "nearest_answer": lambda z, b: (z @ b.T).argmax(1),  # dot product: long bank rows win
+    "cem_update": lambda c, s, k: solutions.cem_update(c, -s, k),  # kept the most expensive candidates
+    "mpc": lambda f, p, s, g, b, r: solutions.mpc(lambda q, a: f(f(q, a), -a), p, s, g, b, r),  # whole plan run
 }
 
 

@@ -23,6 +23,7 @@ from jepa_lab.config.expectations import (
     Expectations,
     IJEPAExpect,
     PendulumExpect,
+    PlanningExpect,
     VJEPAExpect,
 )
 from jepa_lab.config.family import (
@@ -43,6 +44,7 @@ from jepa_lab.config.presets import (
     IJEPAPreset,
     MaskingPreset,
     PendulumPreset,
+    PlanningPreset,
     Preset,
     TokenisePreset,
     VJEPAPreset,
@@ -51,8 +53,8 @@ from jepa_lab.config.presets import (
 __all__ = [
     "ENV_VAR", "EXPECTATIONS", "MODES", "PRESETS", "CollapsePreset", "DynamicsExpect", "DynamicsPreset",
     "EncoderPreset", "Expectations", "IJEPAExpect", "IJEPAPreset", "MaskingPreset", "PendulumExpect",
-    "PendulumPreset", "Preset", "TokenisePreset", "VJEPAExpect", "VJEPAPreset", "default_mode", "expectations",
-    "for_notebook", "get_mode", "notebooks",
+    "PendulumPreset", "PlanningExpect", "PlanningPreset", "Preset", "TokenisePreset", "VJEPAExpect", "VJEPAPreset",
+    "default_mode", "expectations", "for_notebook", "get_mode", "notebooks",
 ]
 __all__ += ["AJEPAPreset", "BioJEPAPreset", "FamilyExpect", "FamilyPreset", "VLJEPAPreset"]  # notebook 10
 PRESETS.update(FAMILY_PRESETS)  # notebook 10's presets and bounds live in family.py

@@ -69,6 +69,20 @@ class PendulumExpect(Expectations):
     frame_ratio_lnn: float  # the same for the LNN (strictly above)
 
 
+@dataclass(frozen=True)
+class PlanningExpect(Expectations):
+    """Notebook 09: planning with the world model against its baselines."""
+
+    success: float  # success of the CEM planner with the JEPA world model (mean over evaluation seeds)
+    over_random_init: float  # its success over the same planner with the random-init (frozen) encoder's model
+    over_collapsed: float  # over the collapsed world model's (regulariser off)
+    over_random_policy: float  # over a random policy's
+    ceiling_gap: float  # the true-simulator planner's success is at least the world model's minus this
+    speedup: float  # seconds per MPC step of pixel-space planning over latent planning (at least)
+    pixel_gap: float  # latent planning's success at least pixel-space planning's minus this
+    probe_r2: float  # position probe R² of the world model's embeddings (display only)
+
+
 _IJEPA_TRAINED = {"baselines": ("random init", "raw pixels")}
 _VJEPA_TRAINED = {"direction_x_chance": 2.5, "direction_over_random": 0.10, "direction_over_framewise": 0.20,
                   "shape_over_random": 0.10, "copy_over_predict": 0.95}
@@ -76,6 +90,8 @@ _DYNAMICS_TRAINED = {"probe_r2": 0.95, "rank_share": 0.5, "decoded_r2": 0.9, "co
                      "copy_beaten_from": 1}
 _PENDULUM_TRAINED = {"probe_angle": 0.85, "probe_omega": 0.8, "pixels_r2": 0.95, "random_r2": 0.9,
                      "max_drift": 2e-3, "drift_ratio": 20.0, "frame_ratio_hnn": 10.0, "frame_ratio_lnn": 5.0}
+_PLANNING_TRAINED = {"success": 0.9, "over_random_init": 0.3, "over_collapsed": 0.3, "over_random_policy": 0.5,
+                     "ceiling_gap": 0.05, "speedup": 10.0, "pixel_gap": 0.0, "probe_r2": 0.9}
 
 EXPECTATIONS: dict[str, dict[str, Expectations]] = {
     "04": {  # fast: 60 steps, only the random network to beat
@@ -100,5 +116,11 @@ EXPECTATIONS: dict[str, dict[str, Expectations]] = {
                                max_drift=0.2, drift_ratio=1.5, frame_ratio_hnn=0.0, frame_ratio_lnn=1.3),
         "cpu": PendulumExpect(mode="cpu", **_PENDULUM_TRAINED),
         "full": PendulumExpect(mode="full", **_PENDULUM_TRAINED),
+    },
+    "09": {  # fast: 60 steps; the planner must only run, the world model has barely started
+        "fast": PlanningExpect(mode="fast", success=0.0, over_random_init=-1.0, over_collapsed=-1.0,
+                               over_random_policy=-1.0, ceiling_gap=1.0, speedup=1.0, pixel_gap=1.0, probe_r2=-1.0),
+        "cpu": PlanningExpect(mode="cpu", **_PLANNING_TRAINED),
+        "full": PlanningExpect(mode="full", **_PLANNING_TRAINED),
     },
 }

@@ -195,6 +195,47 @@ class DynamicsPreset(Preset):
     warmup_steps: int
 
 
+@dataclass(frozen=True)
+class PlanningPreset(Preset):
+    """Notebook 09 and ``python -m jepa_lab.train planning``: a world model of two rooms, and CEM planning with it."""
+
+    image_size: int
+    patch_size: int
+    max_step: float  # the longest move per axis (the arena is 1 wide)
+    door: float  # door width
+    n_train: int  # offline trajectories (seed)
+    length: int  # moves per trajectory
+    door_share: float  # share of trajectories that head for the door (the rest walk at random)
+    model: str  # "latent" (the JEPA world model) or "pixel" (the same predictor on pixel patches)
+    embed_dim: int
+    depth: int
+    num_heads: int
+    latent_dim: int
+    predictor_dim: int
+    predictor_depth: int
+    predictor_heads: int
+    horizon: int  # steps per training window, and the planner's horizon
+    tf_weight: float  # teacher-forcing loss
+    rollout_weight: float  # multi-step rollout loss
+    var_weight: float  # VICReg variance term on the embeddings (0 with cov_weight 0: the collapse ablation)
+    cov_weight: float
+    freeze_encoder: bool  # keep the encoder at its random initialisation (the random-init baseline)
+    ema_start: float
+    batch_size: int
+    steps: int
+    lr: float
+    warmup_steps: int
+    pairs: int  # held-out start/goal pairs per evaluation seed
+    cross_share: float  # share of pairs with start and goal in different rooms
+    eval_seeds: int  # evaluation seeds (pairs and planner noise), seed + 100 + i
+    budget: int  # moves per episode
+    radius: float  # success: this close to the goal
+    samples: int  # CEM candidates per plan
+    elites: int
+    iterations: int
+    step_price: float  # the planner's cost: min over imagined steps t of (distance_t / distance_now + step_price * t)
+
+
 PRESETS: dict[str, dict[str, Preset]] = {
     "01": {
         "fast": TokenisePreset(
@@ -288,5 +329,16 @@ PRESETS: dict[str, dict[str, Preset]] = {
                          ema_start=0.995, batch_size=256, steps=steps, lr=2e-3, warmup_steps=steps // 20)
         for mode, n_train, hidden, steps in (("fast", 256, 64, 1500), ("cpu", 1024, 128, 4000),
                                              ("full", 4096, 256, 10000))
+    },
+    "09": {
+        mode: PlanningPreset(mode=mode, seed=0, image_size=32, patch_size=8, max_step=0.15, door=0.2, n_train=n_train,
+                         length=32, door_share=0.5, model="latent", embed_dim=64, depth=2, num_heads=4, latent_dim=32,
+                         predictor_dim=64, predictor_depth=2, predictor_heads=4, horizon=8, tf_weight=1.0,
+                         rollout_weight=1.0, var_weight=1.0, cov_weight=0.04, freeze_encoder=False, ema_start=0.99,
+                         batch_size=batch, steps=steps, lr=1e-3, warmup_steps=steps // 10, pairs=pairs, cross_share=0.5,
+                         eval_seeds=seeds, budget=30, radius=0.08, samples=64, elites=8, iterations=3, step_price=0.02)
+        for mode, n_train, batch, steps, pairs, seeds in (("fast", 128, 16, 40, 16, 1),
+                                                          ("cpu", 2000, 32, 1200, 200, 3),
+                                                          ("full", 8000, 256, 6000, 500, 3))
     },
 }

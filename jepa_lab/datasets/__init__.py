@@ -3,6 +3,7 @@
 - ``shapes``: labelled RGB images of 10 shape classes (notebooks 01-04, 06).
 - ``digits``: scikit-learn's bundled handwritten digits, resized.
 - ``video``: clips of moving shapes with motion labels (notebooks 01, 05).
+- ``rooms``: a point agent in two rooms joined by a door, its moves and images (notebook 09).
 - ``files``: image folders and CIFAR-10 python batches that a user already has on disk.
 
 Introduced in notebook 01.
@@ -15,12 +16,13 @@ from torch.utils.data import Dataset, Subset, TensorDataset
 
 from jepa_lab.datasets.digits import DigitsDataset, make_digits
 from jepa_lab.datasets.files import CIFAR10Batches, ImageFolder
+from jepa_lab.datasets.rooms import make_rooms, sample_pairs
 from jepa_lab.datasets.shapes import SHAPE_CLASSES, ShapesDataset, make_shapes
 from jepa_lab.datasets.video import DIRECTIONS, MovingShapesVideo, make_moving_shapes
 
 __all__ = [
     "CIFAR10Batches", "DIRECTIONS", "DigitsDataset", "ImageFolder", "MovingShapesVideo",
-    "SHAPE_CLASSES", "ShapesDataset", "make_digits", "make_moving_shapes", "make_shapes",
+    "SHAPE_CLASSES", "ShapesDataset", "make_digits", "make_moving_shapes", "make_rooms", "make_shapes", "sample_pairs",
     "split", "TensorDataset",
 ]
 

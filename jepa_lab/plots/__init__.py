@@ -26,6 +26,7 @@ from jepa_lab.plots.images import (
     plot_tokens,
 )
 from jepa_lab.plots.motion import plot_ball_rollout, plot_energy, plot_phase_portrait
+from jepa_lab.plots.planning import plot_effort, plot_plan, plot_rooms
 from jepa_lab.plots.tables import Table, collapse_table
 from jepa_lab.plots.training import (
     SPECTRUM_FLOOR,
@@ -42,10 +43,10 @@ from jepa_lab.plots.training import (
 
 __all__ = [
     "TARGET_COLOURS", "ensure_axes", "mask_overlay", "montage", "plot_attention_matrix", "plot_attention_on_image",
-    "plot_ball_rollout", "plot_clip", "plot_coverage", "plot_energy", "plot_history", "plot_images", "plot_mask",
-    "plot_mask_frames", "plot_monitor", "plot_neighbours", "plot_patch_grid", "plot_pca_maps", "plot_phase_portrait",
-    "plot_prediction_error", "plot_probe_bars", "plot_probe_groups", "plot_scaling", "plot_similarity_map",
-    "plot_spectra", "plot_tokens", "to_numpy_image",
+    "plot_ball_rollout", "plot_clip", "plot_coverage", "plot_effort", "plot_energy", "plot_history", "plot_images",
+    "plot_mask", "plot_mask_frames", "plot_monitor", "plot_neighbours", "plot_patch_grid", "plot_pca_maps",
+    "plot_phase_portrait", "plot_plan", "plot_prediction_error", "plot_probe_bars", "plot_probe_groups", "plot_rooms",
+    "plot_scaling", "plot_similarity_map", "plot_spectra", "plot_tokens", "to_numpy_image",
 ]
 __all__ += ["plot_error_bars", "plot_expression_change", "plot_spectrogram", "plot_spectrogram_mask"]  # notebook 10
 __all__ += ["SPECTRUM_FLOOR", "Table", "collapse_table", "place_legend"]  # notebook 06

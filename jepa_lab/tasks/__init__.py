@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from jepa_lab import artifacts
-from jepa_lab.tasks import ajepa, biojepa, collapse, dynamics, ijepa, pendulum, physics_fields, vjepa, vljepa
+from jepa_lab.tasks import ajepa, biojepa, collapse, dynamics, ijepa, pendulum, physics_fields, planning, vjepa, vljepa
 from jepa_lab.tasks.base import Task
 
 TASKS: dict[str, Task] = {t.name: t for t in (
@@ -25,6 +25,7 @@ TASKS: dict[str, Task] = {t.name: t for t in (
     physics_fields.FIELDS,
     physics_fields.PROBED_FIELDS,
     collapse.TASK,
+    planning.TASK,
     ajepa.TASK, vljepa.VLJEPA, vljepa.DECODER, biojepa.TASK,  # notebook 10
 )}
 
@@ -49,5 +50,5 @@ def fit_or_load(name: str, preset: Any, variant: str | None = None, *, retrain: 
 
 
 __all__ = ["TASKS", "Task", "collapse", "dynamics", "fit_or_load", "get", "ijepa", "pendulum", "physics_fields",
-           "vjepa"]
+           "planning", "vjepa"]
 __all__ += ["ajepa", "biojepa", "vljepa"]  # notebook 10

@@ -14,13 +14,14 @@ from jepa_lab.widgets.family import perturbation_explorer, spectrogram_mask_expl
 from jepa_lab.widgets.images import attention_explorer, mask_explorer, patch_size_explorer, tube_explorer
 from jepa_lab.widgets.models import clip_explorer, collapse_explorer, predictor_explorer
 from jepa_lab.widgets.motion import pendulum_explorer, rollout_explorer
+from jepa_lab.widgets.planning import plan_explorer
 
 clip_scrubber = clip_explorer  # old name, kept for one release
 collapse_dial = collapse_explorer  # old name, kept for one release
 
 __all__ = [
     "Explorer", "attention_explorer", "clamp", "clip_explorer", "clip_scrubber", "collapse_dial", "collapse_explorer",
-    "mask_explorer", "patch_size_explorer", "pendulum_explorer", "predictor_explorer", "rollout_explorer",
-    "tube_explorer",
+    "mask_explorer", "patch_size_explorer", "pendulum_explorer", "plan_explorer", "predictor_explorer",
+    "rollout_explorer", "tube_explorer",
 ]
 __all__ += ["perturbation_explorer", "spectrogram_mask_explorer"]  # notebook 10

@@ -31,7 +31,9 @@ def load(path: Path, preset: config.BioJEPAPreset, variant: str | None = None) -
 def summary(errors: dict) -> dict[str, float]:
     """Mean held-out errors of the model and both baselines, and the two ratios the notebook asserts."""
     held = errors["held_out"]
-    out = {name: float(errors[name][held].mean()) for name in ("model", "no change", "mean shift")}
+    names = ("model", "no change", "mean shift")
+    out = {name: float(errors[name][held].mean()) for name in names}
+    out.update({f"cell {name}": float(errors[f"cell {name}"][held].mean()) for name in names})
     out["seen model"] = float(errors["model"][~held].mean())
     out["no change / model"] = out["no change"] / out["model"]
     out["mean shift / model"] = out["mean shift"] / out["model"]
@@ -41,9 +43,10 @@ def summary(errors: dict) -> dict[str, float]:
 def report(model: biojepa.BioJEPA, preset: config.BioJEPAPreset) -> tuple[dict, str]:
     """The command line's ``--probe``: embedding errors on held-out perturbations against both baselines."""
     s = summary(biojepa.perturbation_errors(model, biojepa.world_of(preset), preset.eval_cells))
-    return s, (f"held-out perturbations: model {s['model']:.4f}, no change {s['no change']:.4f} "
-               f"({s['no change / model']:.2f}x), mean shift {s['mean shift']:.4f} ({s['mean shift / model']:.2f}x); "
-               f"seen perturbations: model {s['seen model']:.4f}")
+    return s, (f"held-out perturbations, error of the mean effect: model {s['model']:.4f}, no change "
+               f"{s['no change']:.4f} ({s['no change / model']:.2f}x), mean shift {s['mean shift']:.4f} "
+               f"({s['mean shift / model']:.2f}x); seen perturbations: model {s['seen model']:.4f}; per cell: model "
+               f"{s['cell model']:.3f}, no change {s['cell no change']:.3f}, mean shift {s['cell mean shift']:.3f}")
 
 
 TASK = Task(name="biojepa", notebook="10-bio", folder=artifacts.CHECKPOINTS, stem="biojepa_genes", load=load,

@@ -73,7 +73,7 @@ def sample_free(n: int, g: torch.Generator, side: torch.Tensor | None = None, do
     return out
 
 
-def render(p: torch.Tensor, image_size: int = 32, door: float = DOOR, spot: float = 1.2) -> torch.Tensor:
+def render(p: torch.Tensor, image_size: int = 32, door: float = DOOR, spot: float = 2.0) -> torch.Tensor:
     """RGB images of agents at ``p [..., 2]`` -> ``[..., 3, S, S]`` in [0, 1]: grey walls, a red spot of
     ``spot`` pixels' standard deviation (positions between pixel centres stay visible in the spot's shape)."""
     centres = (torch.arange(image_size) + 0.5) / image_size

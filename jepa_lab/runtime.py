@@ -203,36 +203,79 @@ def thread_setting() -> str | int:
                      f"threads alone) or a thread count such as 1")
 
 
-def _system_busy_seconds() -> float | None:
-    """CPU seconds all processes have been busy since boot (Linux ``/proc/stat``), or None elsewhere."""
+def _cgroup_usage_seconds(root: str = "/sys/fs/cgroup") -> float | None:
+    """CPU seconds used by this process's container so far (cgroup v2 ``cpu.stat`` or v1 ``cpuacct``)."""
+    try:
+        with open(os.path.join(root, "cpu.stat")) as f:
+            for line in f:
+                if line.startswith("usage_usec "):
+                    return int(line.split()[1]) / 1e6
+    except (OSError, ValueError):
+        pass
+    try:
+        with open(os.path.join(root, "cpuacct", "cpuacct.usage")) as f:
+            return int(f.read().strip()) / 1e9
+    except (OSError, ValueError):
+        return None
+
+
+def _cores_busy_seconds(cpus: set[int] | None) -> float | None:
+    """Busy CPU seconds since boot of the cores in ``cpus`` (all cores if None), from Linux's
+    ``/proc/stat``; None elsewhere."""
     try:
         with open("/proc/stat") as f:
-            fields = f.readline().split()
+            lines = [line.split() for line in f if line.startswith("cpu") and line[3:4].isdigit()]
     except OSError:
         return None
-    if not fields or fields[0] != "cpu":
-        return None
-    ticks = [int(v) for v in fields[1:]]
-    busy = sum(ticks[:8]) - ticks[3] - ticks[4]  # user nice system idle iowait irq softirq steal: not idle/iowait
-    return busy / os.sysconf("SC_CLK_TCK")
+    busy = 0
+    for fields in lines:
+        if cpus is None or int(fields[0][3:]) in cpus:
+            ticks = [int(v) for v in fields[1:9]]  # user nice system idle iowait irq softirq steal
+            busy += sum(ticks) - ticks[3] - ticks[4]
+    return busy / os.sysconf("SC_CLK_TCK") if lines else None
+
+
+def shared_busy_seconds() -> float | None:
+    """CPU seconds used so far by everything that competes with this process for its cores: its
+    container's own usage where the container has a CPU quota (other learners' kernels on a hub do not
+    count), else the busy time of the cores this process may run on. None where the OS says neither."""
+    if cgroup_cpu_limit() is not None:
+        usage = _cgroup_usage_seconds()
+        if usage is not None:
+            return usage
+    cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    return _cores_busy_seconds(cpus)
+
+
+_TORCH_DEFAULT_THREADS = torch.get_num_threads()  # what torch chose before any policy touched it
+_policy_threads: list[int] = []  # the last count the policy set (empty: none yet)
+
+
+def _set_threads(n: int) -> None:
+    torch.set_num_threads(n)
+    _policy_threads[:] = [n]
 
 
 class ThreadGovernor:
     """Keeps torch's thread count at the number of cores that other processes leave free.
 
-    ``tick()`` is cheap (two clock reads); about once per ``interval`` seconds it compares the machine's
-    busy CPU time with this process's own and sets ``torch.set_num_threads`` to the free cores (at least 1,
-    at most ``max_threads``). ``train.fit`` ticks it every step.
+    ``tick()`` is cheap (two clock reads); about once per ``interval`` seconds it compares the CPU time
+    used on this process's cores (or in its container) with this process's own and sets
+    ``torch.set_num_threads`` to the free cores (at least 1, at most ``max_threads``). It stands down
+    for good if something else changes the thread count meanwhile. ``training_threads`` makes one for
+    each training loop (``train.fit``, ``physics.fit_field``).
     """
 
     def __init__(self, max_threads: int | None = None, interval: float = 1.0) -> None:
         self.max_threads = max_threads or usable_cores()
         self.interval = interval
+        self.active = True
+        self._expected = torch.get_num_threads()
         self._mark = self._sample()
 
     @staticmethod
     def _sample() -> tuple[float, float, float | None]:
-        return time.perf_counter(), time.process_time(), _system_busy_seconds()
+        return time.perf_counter(), time.process_time(), shared_busy_seconds()
 
     def others_busy(self) -> float | None:
         """Cores other processes kept busy since the last reading (None where the OS does not say)."""
@@ -249,20 +292,44 @@ class ThreadGovernor:
 
     def tick(self) -> int:
         """Re-read the machine if ``interval`` has passed and adjust torch's threads; return the count."""
+        if not self.active:
+            return torch.get_num_threads()
+        if torch.get_num_threads() != self._expected:  # set by someone else: theirs to keep
+            self.active = False
+            return torch.get_num_threads()
         if time.perf_counter() - self._mark[0] >= self.interval:
             others = self.others_busy()
             if others is not None:
                 n = self.choose(others)
-                if n != torch.get_num_threads():
-                    torch.set_num_threads(n)
-        return torch.get_num_threads()
+                if n != self._expected:
+                    _set_threads(n)
+                    self._expected = n
+        return self._expected
 
 
 def thread_governor() -> ThreadGovernor | None:
-    """A ``ThreadGovernor`` when the policy is ``auto`` (and ``OMP_NUM_THREADS`` is not yours), else None."""
+    """A ``ThreadGovernor`` when the policy is ``auto``, ``OMP_NUM_THREADS`` is not yours and the thread
+    count is still torch's default or the policy's own (a count set in code is kept); else None."""
     if thread_setting() != "auto" or "OMP_NUM_THREADS" in os.environ:
         return None
+    if torch.get_num_threads() not in (_TORCH_DEFAULT_THREADS, *_policy_threads):
+        return None
     return ThreadGovernor()
+
+
+@contextlib.contextmanager
+def training_threads() -> Iterator[ThreadGovernor | None]:
+    """The thread policy around one training loop: ``JEPA_LAB_THREADS=N`` pins N threads; ``auto`` yields
+    a ``ThreadGovernor`` to tick every step (None where the policy stands down: ``off``, your own
+    ``OMP_NUM_THREADS`` or a thread count set in code). The count found on entry is restored on exit."""
+    before = torch.get_num_threads()
+    setting = thread_setting()
+    if isinstance(setting, int):
+        _set_threads(setting)
+    try:
+        yield thread_governor() if setting == "auto" else None
+    finally:
+        torch.set_num_threads(before)
 
 
 def apply_thread_policy(window: float = 0.1) -> str:
@@ -274,9 +341,12 @@ def apply_thread_policy(window: float = 0.1) -> str:
     if "OMP_NUM_THREADS" in os.environ:
         return f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']} (yours), {jepa_lab.openmp_policy}"
     if isinstance(setting, int):
-        torch.set_num_threads(setting)
+        _set_threads(setting)
         return f"pinned by {jepa_lab.THREADS_ENV}={setting}, {jepa_lab.openmp_policy}"
-    governor = ThreadGovernor(interval=0.0)
+    governor = thread_governor()
+    if governor is None:
+        return f"{torch.get_num_threads()} set in code (kept), {jepa_lab.openmp_policy}"
+    governor.interval = 0.0
     time.sleep(window)
     governor.tick()
     return f"auto: follows the free cores, {jepa_lab.openmp_policy}"

@@ -97,7 +97,13 @@ def timed_runs(cmd: list[str], env: dict[str, str], copies: int = 1, busy: bool 
             time.sleep(0.5)  # let it take its core
         started = time.perf_counter()
         procs = [_start(cmd, env) for _ in range(copies)]
-        return max(_finish(p, started, timeout) for p in procs)
+        try:
+            return max([_finish(p, started, timeout) for p in procs])
+        finally:  # one failed run must not leave its siblings running
+            for p in procs:
+                if p.poll() is None:
+                    p.kill()
+                    p.communicate()
     finally:
         if spinner is not None:
             spinner.kill()

@@ -167,24 +167,24 @@ def fit_field(model: nn.Module, states: torch.Tensor, derivatives: torch.Tensor,
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     model.train()
     losses = []
-    governor = runtime.thread_governor()  # follow the free cores on a busy machine, as train.fit does
-    for step in range(steps):
-        if governor is not None:
-            governor.tick()
-        idx = torch.randint(len(states), (min(batch, len(states)),), generator=gen)
-        pred = model(states[idx])
-        want = derivatives[idx]
-        loss = (pred[:, 1] - want[:, 1]).pow(2).mean() if target == "acc" else (pred - want).pow(2).mean()
-        if isinstance(model, LNN):
-            loss = loss + (model.last_d2l_dv2 - 1).pow(2).mean()  # fix the Lagrangian's scale
-        if not torch.isfinite(loss):
-            raise RuntimeError(f"loss became {loss.item()} at step {step}: lower lr={lr}")
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
-        if step % 10 == 0:
-            losses.append(loss.item())
+    with runtime.training_threads() as governor:  # follow the free cores on a busy machine, as train.fit does
+        for step in range(steps):
+            if governor is not None:
+                governor.tick()
+            idx = torch.randint(len(states), (min(batch, len(states)),), generator=gen)
+            pred = model(states[idx])
+            want = derivatives[idx]
+            loss = (pred[:, 1] - want[:, 1]).pow(2).mean() if target == "acc" else (pred - want).pow(2).mean()
+            if isinstance(model, LNN):
+                loss = loss + (model.last_d2l_dv2 - 1).pow(2).mean()  # fix the Lagrangian's scale
+            if not torch.isfinite(loss):
+                raise RuntimeError(f"loss became {loss.item()} at step {step}: lower lr={lr}")
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            if step % 10 == 0:
+                losses.append(loss.item())
     model.eval()
     return losses
 

@@ -32,9 +32,9 @@
 # to perturbations held out of training; and how to tell a result from a baseline in each case.
 #
 # **What you need:** notebooks 01–06. No GPU. Measured run time, top to bottom:
-# about 4 min in `cpu` mode with the shipped checkpoints (one thread of a 2-core CPU; `RETRAIN = True` trains all five models
-# here, about 40 min with one thread), about 1 min in `fast` mode (CI, where all five are trained for a
-# few steps).
+# about 1.5 min in `cpu` mode with the shipped checkpoints (nbval, one thread of a 2-core CPU while another
+# job ran; `RETRAIN = True` trains all five models here, about 20 min with one thread), about 0.6 min in
+# `fast` mode (CI, where all five are trained for a few steps).
 
 # %%
 import matplotlib.pyplot as plt
@@ -134,7 +134,13 @@ print(f"A-JEPA's best linear probe {best_a:.3f}, the better baseline {floor_a:.3
 assert best_a >= floor_a + expect.audio_margin
 
 # %% [markdown]
-# AUDIO_RESULT
+# Measured with the shipped recipe's settings (`cpu` mode, seed 0, 300 steps; three fit/test draws): the
+# encoders read the sound class at 0.92–0.93 with a linear probe, against 0.80 for the same encoder at
+# random init and 0.75 for the raw spectrogram: +13 points over the better baseline, short of the +15 we
+# aimed for, and the assert asks for +10. Two honest caveats. A random ViT is already a good sound
+# classifier here (pooling its tokens forgives where in time and pitch a sound sits); and a **kNN vote on
+# the raw spectrogram** (0.91) beats A-JEPA's kNN (0.88): sounds of one class look alike pixel by pixel,
+# so nearest neighbours find them, while a linear classifier on raw pixels cannot.
 
 # %% [markdown]
 # ## 3. VL-JEPA: answer by predicting an embedding
@@ -177,7 +183,15 @@ for i, ax in enumerate(axes):
 plt.show()
 
 # %% [markdown]
-# VL_RESULT
+# With the shipped `cpu` checkpoint (1,500 steps, seed 0), VL-JEPA answers 72 % of the held-out questions
+# exactly: colour 0.90, where 0.95, left of 0.80, but shape 0.58 and describe 0.36 (a caption is right only
+# when all four of its words are). Recognising six shapes of about ten pixels, learned from scratch in
+# five minutes, is what limits it, not the way it answers; we aimed for 90 % and did not reach it with this
+# budget, so the assert asks for 65 %. The token decoder of similar size (308,000 parameters against
+# VL-JEPA's 300,000, same data, same steps) answers 58 % (shape 0.46, describe 0.33) and takes about three
+# times as long per answer (1.2 ms against 0.4 ms on one thread: seven decoder passes for the longest answers,
+# against one pass and a look-up among 951 precomputed answer embeddings). At this budget, predicting the
+# embedding was both cheaper and more accurate; a key-value cache would narrow the cost gap, not close it.
 
 # %% [markdown]
 # ## 4. Bio-JEPA: predict the effect of a knock-down nobody measured
@@ -197,8 +211,11 @@ plt.show()
 # **cross-attention** (every gene token asks the perturbation token, or a learned *null* token, what
 # concerns it) and **FiLM** (one scale and shift per channel, the same for every gene).
 #
-# The baselines, in the same embedding: **no change** (the control cell's own embedding) and **mean
-# shift** (plus the average shift of the seen knock-downs).
+# The judge, for each knock-down: its **effect**, the mean shift of the embedding over 200 fresh cells,
+# predicted against measured (one cell's embedding also carries that cell's measurement noise, which no
+# model can predict; the per-cell errors are printed too). The baselines, in the same embedding: **no
+# change** (the control cell's own embedding: an effect of zero) and **mean shift** (the average effect of
+# the seen knock-downs, whatever was knocked down).
 
 # %%
 world = biojepa.world_of(preset.bio)
@@ -212,17 +229,25 @@ for kind in ("cross", "film"):
     results_b[kind] = tasks.biojepa.summary(biojepa.perturbation_errors(models_b[kind], world, preset.bio.eval_cells))
 bio = results_b["cross"]
 for kind, s in results_b.items():
-    print(f"{kind:>5}: held-out error {s['model']:.4f} (seen {s['seen model']:.4f}); no change {s['no change']:.4f} "
-          f"({s['no change / model']:.1f}x the model's), mean shift {s['mean shift']:.4f} "
-          f"({s['mean shift / model']:.1f}x)")
+    print(f"{kind:>5}: held-out effect error {s['model']:.4f} (seen {s['seen model']:.4f}); no change "
+          f"{s['no change']:.4f} ({s['no change / model']:.1f}x the model's), mean shift {s['mean shift']:.4f} "
+          f"({s['mean shift / model']:.1f}x); per cell {s['cell model']:.3f} / {s['cell no change']:.3f} / "
+          f"{s['cell mean shift']:.3f}")
 fig, ax = plt.subplots(figsize=(6, 2.2))
 plots.plot_error_bars({"Bio-JEPA (cross-attention)": bio["model"], "Bio-JEPA (FiLM)": results_b["film"]["model"],
-                       "mean shift": bio["mean shift"], "no change": bio["no change"]}, ax=ax)
+                       "mean shift": bio["mean shift"], "no change": bio["no change"]}, ax=ax,
+                      xlabel="error of the effect, held-out knock-downs")
 plt.show()
 assert bio["no change / model"] >= expect.bio_vs_no_change and bio["mean shift / model"] >= expect.bio_vs_mean_shift
 
 # %% [markdown]
-# BIO_RESULT
+# With the shipped `cpu` checkpoint (seed 0), the cross-attention model's error on the effect of the eight
+# held-out knock-downs is 0.027, against 0.276 for "no change" (10x) and 0.148 for the mean shift (5.5x);
+# on the seen knock-downs it is 0.012, so held-out ones cost about twice as much, but far less than
+# guessing. Per cell the picture is humbler (0.78 against 1.19 and 1.06): most of a single cell's change
+# is its own noise. FiLM did as well or better here (effect error 0.019, 14x below "no change"): with one
+# perturbation token there is little for cross-attention to choose between; it earns its keep when a cell
+# carries several perturbations at once (see Going further).
 #
 # **Which gene moved?** An embedding is not an expression profile, but a ridge decoder (embedding ->
 # expression, fitted on cells of the seen knock-downs) reads one back. Pick a knock-down below and compare

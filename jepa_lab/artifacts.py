@@ -21,6 +21,7 @@ import json
 import os
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
@@ -33,7 +34,7 @@ DYNAMICS = DATA / "dynamics"
 PHYSICS = DATA / "physics"
 COLLAPSE = DATA / "collapse"
 SHIPPED_FOLDERS = (CHECKPOINTS, DYNAMICS, PHYSICS, COLLAPSE)
-CHECKSUMS = DATA / "checksums.json"  # SHA-256 of the tensors of files shipped before cards carried one
+CHECKSUMS = DATA / "checksums.json"  # SHA-256 of the tensors of every shipped checkpoint: the reference under DATA
 RUNS = Path("runs")  # where the command line writes a run that is not shipped (relative to where it runs)
 
 
@@ -48,13 +49,60 @@ def is_shipped(path: str | Path) -> bool:
     return any(folder == f.resolve() for f in SHIPPED_FOLDERS)
 
 
+STALE_SECONDS = 600  # a temporary file this old is a killed writer's, whatever its pid says
+
+
+class CheckpointError(ValueError):
+    """An artifact that cannot be used (missing, damaged, foreign, another preset, a malformed card,
+    unfinished); the message names the path and what is wrong. ``fit_or_load`` falls back to training on it."""
+
+
+def _writer_alive(tmp: Path) -> bool:
+    """Whether the process that made ``tmp`` (``.<name>.<pid>.<random>.tmp``) still runs (POSIX only)."""
+    pid = tmp.name.rsplit(".", 3)[-3] if tmp.name.count(".") >= 4 else ""
+    if not pid.isdigit():
+        return False
+    if os.name != "posix":
+        return True  # no cheap liveness check: only the age removes it
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: alive, another user's
+        return True
+    return True
+
+
 def remove_stale_temporaries(path: str | Path) -> list[Path]:
-    """Delete ``.<name>.*.tmp`` files beside ``path``: what a killed ``atomic_write`` of it left behind."""
+    """Delete ``.<name>.*.tmp`` files beside ``path`` that a killed ``atomic_write`` of it left behind: older
+    than ``STALE_SECONDS``, or whose writer's pid (in the name) no longer runs. A live concurrent writer's
+    temporary file is left alone."""
     path = Path(path)
-    stale = sorted(path.parent.glob(f".{path.name}.*.tmp")) if path.parent.is_dir() else []
-    for tmp in stale:
-        tmp.unlink(missing_ok=True)
+    candidates = sorted(path.parent.glob(f".{path.name}.*.tmp")) if path.parent.is_dir() else []
+    stale = []
+    for tmp in candidates:
+        try:
+            age = time.time() - tmp.stat().st_mtime
+        except FileNotFoundError:
+            continue
+        if age > STALE_SECONDS or not _writer_alive(tmp):
+            tmp.unlink(missing_ok=True)
+            stale.append(tmp)
     return stale
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable, where the OS lets a folder be opened (not on Windows)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def check_writable(path: str | Path) -> None:
@@ -75,27 +123,32 @@ def check_writable(path: str | Path) -> None:
 
 
 def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
-    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it onto ``path``.
+    """Call ``write(tmp)`` on a temporary file beside ``path``, flush it to disk, rename it onto ``path``
+    and flush the folder (so a power cut leaves the old file or the new one).
 
     Readers see the old file or the new one, never half of one; on any error (or an interrupt) the
     temporary file is removed and ``path`` is untouched. Temporary files of ``path`` left by a process
-    that was killed (``kill -9`` leaves no chance to clean up) are removed first.
+    that was killed (``kill -9`` leaves no chance to clean up) are removed first; another live writer's
+    are not (``remove_stale_temporaries``).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
     os.close(fd)
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; give the usual permissions
     try:
         write(tmp)
+        with open(tmp, "r+b") as f:
+            os.fsync(f.fileno())
         os.replace(tmp, path)  # atomic on POSIX and Windows
     except BaseException:
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+    _fsync_folder(path.parent)
 
 
 def write_text(path: str | Path, text: str) -> None:
@@ -146,12 +199,23 @@ def tensor_checksum(tensors: Mapping[str, torch.Tensor]) -> str:
     return digest.hexdigest()
 
 
+def in_data(path: str | Path) -> bool:
+    """Whether ``path`` lies under ``DATA`` (where ``CHECKSUMS``, not a file's own card, says what it must hold)."""
+    return DATA.resolve() in Path(path).resolve().parents
+
+
 def shipped_checksum(path: str | Path) -> str | None:
-    """The checksum ``CHECKSUMS`` records for a shipped file (those shipped before cards carried one), if any."""
-    path = Path(path).resolve()
-    if not CHECKSUMS.is_file() or DATA.resolve() not in path.parents:
+    """The checksum ``CHECKSUMS`` records for a file under ``DATA``, if any."""
+    if not CHECKSUMS.is_file() or not in_data(path):
         return None
-    return json.loads(CHECKSUMS.read_text()).get(path.relative_to(DATA.resolve()).as_posix())
+    return json.loads(CHECKSUMS.read_text()).get(Path(path).resolve().relative_to(DATA.resolve()).as_posix())
+
+
+def record_checksum(path: str | Path, checksum: str) -> None:
+    """Record ``checksum`` for the file ``path`` under ``DATA`` in ``CHECKSUMS`` (rewritten atomically)."""
+    sums = json.loads(CHECKSUMS.read_text()) if CHECKSUMS.is_file() else {}
+    sums[Path(path).resolve().relative_to(DATA.resolve()).as_posix()] = checksum
+    write_text(CHECKSUMS, json.dumps(sums, indent=1, sort_keys=True) + "\n")
 
 
 def describe_card(card: dict) -> str:
@@ -180,14 +244,20 @@ def fit_or_load(task: Loadable, preset: Any, variant: str | None = None, *, retr
     else (or with ``retrain=True``) train here with ``task.fit(preset, variant, **fit_options)``, writing
     nothing.
 
-    An artifact made with another preset (another mode, size or seed) or one that cannot be read is
-    never used silently: the reason is printed and the model is trained (in ``fast`` mode, for real, a
-    few steps). Returns ``(model or result, card)``.
+    An artifact made with another preset (another mode, size or seed), one that cannot be read, one with a
+    malformed card, or an unfinished one (its ``step`` below its configured ``steps``: a run that was
+    stopped) is never used silently: the loader's ``CheckpointError`` is printed and the model is trained
+    (in ``fast`` mode, for real, a few steps). Returns ``(model or result, card)``.
     """
     path = task.path(preset.mode, variant, directory)
     if path.is_file() and not retrain:
         try:
-            return task.load(path, preset, variant)
-        except ValueError as e:
+            loaded, card = task.load(path, preset, variant)
+            steps = (card.get("config") or {}).get("steps")
+            if isinstance(card.get("step"), int) and isinstance(steps, int) and card["step"] < steps:
+                raise CheckpointError(f"it is unfinished: step {card['step']} of its configured {steps} steps "
+                                      "(a run that was stopped; resume it with --resume)")
+            return loaded, card
+        except CheckpointError as e:
             print(f"not using {path.name}: {e}; training here instead")
     return task.fit(preset, variant, **fit_options)

@@ -1,9 +1,13 @@
 """Issue 16, engine side: what a damaged, foreign or non-finite checkpoint does, resume checks, atomic writes."""
 
+import dataclasses
 import json
 import math
 import os
 import signal
+import subprocess
+import sys
+import time
 
 import pytest
 import torch
@@ -198,3 +202,78 @@ def test_periodic_and_on_signal_checkpoints_resume_exactly(tmp_path):
     finally:
         train.loop.save_checkpoint = monkey
     assert saves == [2, 4, 6]
+
+
+def test_only_dead_or_old_writers_temporaries_are_removed(tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    live = tmp_path / f".m.pt.{os.getpid()}.abc.tmp"  # a concurrent writer, still writing
+    gone = tmp_path / f".m.pt.{dead}.abc.tmp"
+    old = tmp_path / f".m.pt.{os.getpid()}.old.tmp"
+    for p in (live, gone, old):
+        p.write_bytes(b"partial")
+    os.utime(old, (time.time() - 2 * artifacts.STALE_SECONDS,) * 2)
+    assert artifacts.remove_stale_temporaries(tmp_path / "m.pt") == sorted([gone, old])
+    assert live.exists()
+
+
+def test_atomic_writes_are_flushed_and_a_failed_periodic_save_only_warns(tmp_path, monkeypatch, capsys):
+    synced = []
+    fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd) or fsync(fd))
+    artifacts.write_text(tmp_path / "a.txt", "x")
+    assert len(synced) == 2  # the file before the rename, the folder after it
+    real, calls = train.loop.save_checkpoint, []
+
+    def disk_full_at_first(path, *a):
+        calls.append(a[2])
+        if len(calls) == 1:
+            raise OSError(28, "No space left on device")
+        real(path, *a)
+
+    monkeypatch.setattr(train.loop, "save_checkpoint", disk_full_at_first)
+    train.fit(tiny_jepa(), tiny_batch, train.TrainConfig(steps=4), checkpoint=tmp_path / "p.pt", save_every=2)
+    assert calls == [2, 4] and "warning: could not save" in capsys.readouterr().err
+    assert torch.load(tmp_path / "p.pt", weights_only=True)["step"] == 4
+    monkeypatch.setattr(train.loop, "save_checkpoint", lambda *a: (_ for _ in ()).throw(OSError("disk full")))
+    with pytest.raises(OSError, match="disk full"):  # the final save still raises
+        train.fit(tiny_jepa(), tiny_batch, train.TrainConfig(steps=2), checkpoint=tmp_path / "q.pt")
+
+
+def test_an_unfinished_or_malformed_checkpoint_falls_back_naming_why(tmp_path, capsys):
+    preset = config.for_notebook("04", mode="fast", steps=3)
+    model, batch_fn, cfg = tasks.ijepa.build(preset)
+    path = tasks.get("ijepa").path("fast", directory=tmp_path)
+    train.fit(model, batch_fn, cfg, checkpoint=path, until=2, card={"preset": preset.as_dict()})
+    _, card = tasks.fit_or_load("ijepa", preset, directory=tmp_path, progress=False)
+    assert "command" not in card  # trained here
+    assert "unfinished: step 2 of its configured 3 steps" in capsys.readouterr().out
+    _, card = tasks.fit_or_load("ijepa", preset.replace(steps=2), directory=tmp_path, progress=False)
+    out = capsys.readouterr().out  # the preset differs in steps only: only steps is named
+    assert "made with another preset (steps=3); this run needs steps=2" in out and "image_size" not in out
+    p8 = config.for_notebook("08", mode="fast").replace(field_steps=2, field_trajectories=2, field_hidden=8)
+    field = tasks.get("field")
+    train.save_checkpoint(field.path("fast", "MLP", tmp_path), field.fit(p8, "MLP")[0], None, 2,
+                          {"model_name": "MLP"})  # a card without its preset
+    tasks.fit_or_load("field", p8, "MLP", directory=tmp_path)
+    assert "mlp_fast.pt has a malformed card (no preset)" in capsys.readouterr().out
+
+    def buggy(*a):
+        raise KeyError("a bug, not a bad file")
+
+    with pytest.raises(KeyError, match="a bug"):  # bugs are not swallowed as "bad files"
+        artifacts.fit_or_load(dataclasses.replace(tasks.get("ijepa"), load=buggy), preset, directory=tmp_path)
+
+
+def test_resume_reads_the_file_once_and_leaves_a_finished_run_as_it_is(tmp_path, monkeypatch, capsys):
+    ckpt = tmp_path / "run.pt"
+    cfg = train.TrainConfig(steps=3)
+    train.fit(tiny_jepa(), tiny_batch, cfg, checkpoint=ckpt, until=2)
+    loads, load = [], torch.load
+    monkeypatch.setattr(torch, "load", lambda *a, **k: loads.append(a) or load(*a, **k))
+    train.fit(tiny_jepa(), tiny_batch, cfg, checkpoint=ckpt, resume=True)
+    assert len(loads) == 1
+    before = ckpt.stat().st_mtime_ns, artifacts.card_path(ckpt).stat().st_mtime_ns
+    train.fit(tiny_jepa(), tiny_batch, cfg, checkpoint=ckpt, resume=True)
+    assert (ckpt.stat().st_mtime_ns, artifacts.card_path(ckpt).stat().st_mtime_ns) == before
+    assert "run.pt is already complete (step 3 of 3): not rewritten" in capsys.readouterr().out

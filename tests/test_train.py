@@ -180,3 +180,57 @@ def test_compile_flag_compiles_the_forward_and_keeps_plain_names(monkeypatch, tm
     assert seen == [model]
     state = torch.load(tmp_path / "c.pt", weights_only=True)["model"]
     assert not any(k.startswith("_orig_mod") for k in state)
+
+
+def _ddp_nan_worker(rank, world, store_path, out_dir):
+    """Rank 1's slice of the global batch holds a NaN: at a training step, then only in the pre-save check."""
+    from datetime import timedelta
+
+    import torch.distributed as dist
+
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", init_method=f"file://{store_path}", rank=rank, world_size=world,
+                            timeout=timedelta(seconds=60))
+
+    def nan_in_rank1_slice_at(at):
+        def batch_fn(step, g):
+            x, c, t = tiny_batch(step, g)
+            if step == at:
+                x = x.clone()
+                x[len(x) // 2:] = math.nan  # the second half: rank 1's slice of 2
+            return x, c, t
+        return batch_fn
+
+    messages = []
+    try:
+        for batch_fn, options in ((nan_in_rank1_slice_at(2), {}),
+                                  (nan_in_rank1_slice_at(3), {"checkpoint": f"{out_dir}/d.pt", "save_every": 3})):
+            try:
+                train.fit(tiny_jepa(), batch_fn, train.TrainConfig(steps=6, lr=1e-3), **options)
+                messages.append("finished")
+            except train.TrainingDiverged as e:
+                messages.append(str(e))
+        with open(f"{out_dir}/rank{rank}.txt", "w") as f:
+            f.write("\n".join(messages))
+    finally:
+        dist.destroy_process_group()
+
+
+@pytest.mark.slow
+def test_ddp_a_nan_on_one_rank_stops_every_rank_with_the_same_message(tmp_path):
+    import time
+
+    import torch.multiprocessing as mp
+
+    ctx = mp.spawn(_ddp_nan_worker, args=(2, str(tmp_path / "store"), str(tmp_path)), nprocs=2, join=False)
+    deadline = time.time() + 150
+    while not ctx.join(timeout=5):
+        if time.time() > deadline:
+            for p in ctx.processes:
+                p.kill()
+            pytest.fail("a rank hung after another stopped")
+    got = [(tmp_path / f"rank{r}.txt").read_text().splitlines() for r in range(2)]
+    assert got[0] == got[1], got  # every rank stops, with the same message
+    assert got[0][0].startswith("loss became nan at step 2 (rank 1's slice)")
+    assert got[0][1].startswith("after step 3: the weights give a loss of nan on the next batch (rank 1's slice)")
+    assert not (tmp_path / "d.pt").exists()  # the first periodic save was refused on rank 1's verdict

@@ -24,7 +24,7 @@ class Task:
         folder: where its shipped artifacts live (an ``artifacts`` folder).
         stem: file stem (``artifacts.artifact_name(stem, mode, variant)``); a callable maps a variant
             to the stem, for tasks with one file per model (dynamics variants, vector fields).
-        load: ``(path, preset, variant) -> (model or result, card)``; ``ValueError`` when the file was
+        load: ``(path, preset, variant) -> (model or result, card)``; ``train.CheckpointError`` when the file was
             made with another preset or cannot be read.
         fit: ``(preset, variant, **options) -> (model or result, card)``: train here, write nothing.
         build: ``preset -> (model, batch_fn, TrainConfig)`` for ``train.fit`` (the command line, the

@@ -119,10 +119,17 @@ def run_all(preset: config.CollapsePreset, with_sweep: bool = True) -> dict:
 
 def load(path: Path, preset: config.CollapsePreset, variant: str | None = None) -> tuple[dict, dict]:
     """The results in ``path`` when they were made with exactly ``preset`` (the results are their own card)."""
-    result = json.loads(path.read_text())
+    try:
+        result = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError):
+        raise train.CheckpointError(f"{path.name} is damaged (not JSON)") from None
+    if not isinstance(result, dict) or not isinstance(result.get("preset"), dict):
+        raise train.CheckpointError(f"{path.name} is malformed (no preset)")
     saved = {k: tuple(v) if isinstance(v, list) else v for k, v in result["preset"].items()}
-    if saved != preset.as_dict():
-        raise ValueError("it was made with another preset")
+    if differ := sorted(k for k in {*saved, *preset.as_dict()} if saved.get(k) != preset.as_dict().get(k)):
+        raise train.CheckpointError("it was made with another preset (" + ", ".join(
+            f"{k}={saved.get(k)!r}" for k in differ) + "; this run needs " + ", ".join(
+            f"{k}={preset.as_dict().get(k)!r}" for k in differ) + ")")
     return result, result
 
 

@@ -11,6 +11,7 @@ from jepa_lab.train.checkpoints import (
     check_resume,
     load_checkpoint,
     nonfinite_report,
+    publish,
     read_checkpoint,
     save_checkpoint,
     update_card,
@@ -30,4 +31,4 @@ from jepa_lab.train.loop import (
 
 __all__ = ["CheckpointError", "TrainConfig", "TrainingDiverged", "TrainingInterrupted", "check_resume", "cosine",
            "dist_info", "fit", "learning_rate", "load_checkpoint", "make_optimizer", "nonfinite_report",
-           "read_checkpoint", "save_checkpoint", "shard", "stop_on_signals", "update_card"]
+           "publish", "read_checkpoint", "save_checkpoint", "shard", "stop_on_signals", "update_card"]

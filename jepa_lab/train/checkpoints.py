@@ -8,9 +8,11 @@ way a file can be wrong (missing, empty, truncated, not a checkpoint, objects ot
 another model or preset, weights that do not match their checksum) is a ``CheckpointError`` (a
 ``ValueError``) naming the path and what is wrong, so ``fit_or_load`` can fall back to training.
 
-Files shipped before cards carried a checksum are checked against ``data/checksums.json``
-(``python -m jepa_lab.train.checkpoints --write-shipped-checksums`` wrote it once, from files that
-``tests/test_shipped.py`` re-measures); a file with neither loads with ``integrity: no checksum stored``.
+A file under ``data/`` is checked against ``data/checksums.json``, not against its own card (a replaced
+file carries a checksum of its own, which proves nothing): ``--ship`` records each file it writes there
+(``publish``), and ``python -m jepa_lab.train.checkpoints --write-shipped-checksums`` records shipped files
+not recorded yet. Elsewhere the card's ``sha256`` is the reference; a file with neither loads with
+``integrity: no checksum stored``.
 
 Introduced in notebook 04.
 """
@@ -30,8 +32,7 @@ from jepa_lab import artifacts
 ZIP_MAGIC = b"PK\x03\x04"  # torch.save's format is a zip archive
 
 
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be used; the message names the path and what is wrong."""
+CheckpointError = artifacts.CheckpointError  # defined low (artifacts) so that ``fit_or_load`` can catch it
 
 
 def nonfinite_report(model: nn.Module) -> str | None:
@@ -65,7 +66,15 @@ def save_checkpoint(path: str | Path, model: nn.Module, optimizer: torch.optim.O
     state = {"model": weights, "step": step, "card": json.dumps(card, sort_keys=True)}
     if optimizer is not None:
         state["optimizer"] = optimizer.state_dict()
+    write(path, state, card)
+
+
+def write(path: Path, state: dict, card: dict) -> None:
+    """Write ``state`` to ``path`` atomically, record its checksum in ``data/checksums.json`` when ``path`` is
+    under ``data/`` (what the course itself writes there is what loads there), then the card beside it."""
     artifacts.atomic_write(path, lambda tmp: torch.save(state, tmp))
+    if artifacts.in_data(path):
+        artifacts.record_checksum(path, card["sha256"])
     artifacts.write_card(path, card)
 
 
@@ -103,29 +112,48 @@ def read_checkpoint(path: str | Path) -> tuple[dict, dict]:
         card = json.loads(state["card"])
     except (TypeError, ValueError):
         raise CheckpointError(f"{path} has a damaged card (not JSON)") from None
+    if not isinstance(card, dict):
+        raise CheckpointError(f"{path} has a malformed card (JSON, but not an object of named facts)")
     return state, card
 
 
+def field_diff(old: dict, new: dict, ignore: tuple[str, ...] | set[str] = ()) -> dict[str, tuple]:
+    """``{key: (old value, new value)}`` for every key (outside ``ignore``) on which two settings dicts
+    differ; tuples in ``new`` compare equal to the lists a JSON card holds."""
+    old, new = old or {}, json.loads(json.dumps(new or {}))
+    return {k: (old.get(k), new.get(k)) for k in sorted(set(old) | set(new))
+            if k not in ignore and old.get(k) != new.get(k)}
+
+
+def describe_diff(differ: dict[str, tuple]) -> tuple[str, str]:
+    """``("a=1, b=2", "a=3, b=4")``: the saved and the asked values of ``field_diff``'s fields."""
+    return (", ".join(f"{k}={a!r}" for k, (a, _) in differ.items()),
+            ", ".join(f"{k}={b!r}" for k, (_, b) in differ.items()))
+
+
 def verify_checksum(path: str | Path, state: dict, card: dict) -> str:
-    """Check the weights against the card's ``sha256`` (or ``data/checksums.json`` for older shipped files).
+    """Check the weights against ``data/checksums.json`` for a file it records (authoritative under
+    ``data/``: a replaced file's own card is not trusted there), else against the card's ``sha256``.
 
     Returns:
         ``"sha256 verified"`` or ``"no checksum stored"``.
     Raises:
         CheckpointError: the weights do not match the stored checksum.
     """
-    want = card.get("sha256") or artifacts.shipped_checksum(path)
+    want = artifacts.shipped_checksum(path) or card.get("sha256")
     if want is None:
         return "no checksum stored"
     if artifacts.tensor_checksum(state["model"]) != want:
-        raise CheckpointError(f"{path}: checksum mismatch, the weights are not the ones that were saved "
-                              "(a damaged file): delete it and train again")
+        where = " recorded in data/checksums.json" if artifacts.shipped_checksum(path) else ""
+        raise CheckpointError(f"{path}: checksum mismatch, the weights are not the ones that were saved{where} "
+                              "(a damaged or replaced file): delete it and train again")
     return "sha256 verified"
 
 
 def load_checkpoint(path: str | Path, model: nn.Module, optimizer: torch.optim.Optimizer | None = None,
-                    expect: dict | None = None) -> dict:
+                    expect: dict | None = None, loaded: tuple[dict, dict] | None = None) -> dict:
     """Load a checkpoint into ``model`` (and ``optimizer``); return its card with ``step`` and ``integrity``.
+    ``loaded``: ``read_checkpoint(path)``'s result when the caller already has it (the file is read once).
 
     Raises:
         CheckpointError (a ``ValueError``): anything ``read_checkpoint`` refuses; its card disagrees with
@@ -133,8 +161,12 @@ def load_checkpoint(path: str | Path, model: nn.Module, optimizer: torch.optim.O
             not fit ``model``.
     """
     path = Path(path)
-    state, card = read_checkpoint(path)
+    state, card = loaded or read_checkpoint(path)
     for key, want in (expect or {}).items():
+        if isinstance(want, dict) and isinstance(card.get(key), dict) and (differ := field_diff(card[key], want)):
+            was, now = describe_diff(differ)
+            raise CheckpointError(f"checkpoint {path.name} was made with another {key} ({was}); this run needs "
+                                  f"{now}: train a new one or pick the matching {key}")
         if card.get(key) != json.loads(json.dumps(want)):  # tuples in ``want`` are lists in the card
             raise CheckpointError(f"checkpoint {path.name} was made with {key}={card.get(key)!r}, this run needs "
                                   f"{want!r}: train a new one or pick the matching preset")
@@ -151,9 +183,11 @@ def load_checkpoint(path: str | Path, model: nn.Module, optimizer: torch.optim.O
 RESUME_IGNORES = ("compile", "log_every")  # settings that do not change what a run computes
 
 
-def check_resume(path: str | Path, card: dict, steps: int, allow_new_steps: bool = False) -> tuple[int, dict]:
+def check_resume(path: str | Path, card: dict, steps: int, allow_new_steps: bool = False,
+                 loaded: tuple[dict, dict] | None = None) -> tuple[int, dict]:
     """Whether the run described by ``card`` (its ``config``, ``model`` and ``preset``) may continue the
-    checkpoint at ``path``; returns ``(step, saved card)``.
+    checkpoint at ``path`` (``loaded``: ``read_checkpoint(path)``'s result, if read already); returns
+    ``(step, saved card)``.
 
     Raises:
         CheckpointError: the checkpoint was made by another model, or with another preset, seed or
@@ -161,7 +195,7 @@ def check_resume(path: str | Path, card: dict, steps: int, allow_new_steps: bool
             them, may differ with ``allow_new_steps``), has no optimizer state (a shipped file is for
             loading), or is already past ``steps``.
     """
-    state, saved = read_checkpoint(path)
+    state, saved = loaded or read_checkpoint(path)
     if saved.get("model") != card.get("model"):
         raise CheckpointError(f"cannot resume {path}: it holds a {saved.get('model')}, this run trains a "
                               f"{card.get('model')}")
@@ -169,15 +203,10 @@ def check_resume(path: str | Path, card: dict, steps: int, allow_new_steps: bool
     # a new budget changes the run's steps and the warm-up clamped to them (the preset's warm-up still counts)
     budget = {"config": {"steps", "warmup_steps"}, "preset": {"steps"}} if allow_new_steps else {}
     for part in ("config", "preset"):
-        old, new = saved.get(part) or {}, json.loads(json.dumps(card.get(part) or {}))
-        for key in sorted(set(old) | set(new)):
-            if key in RESUME_IGNORES or key in budget.get(part, ()) or key in differ:
-                continue
-            if old.get(key) != new.get(key):
-                differ[key] = (old.get(key), new.get(key))
+        ignore = {*RESUME_IGNORES, *budget.get(part, ()), *differ}
+        differ.update(field_diff(saved.get(part), card.get(part), ignore))
     if differ:
-        was = ", ".join(f"{k}={a!r}" for k, (a, _) in differ.items())
-        now = ", ".join(f"{k}={b!r}" for k, (_, b) in differ.items())
+        was, now = describe_diff(differ)
         hint = " (--allow-new-steps continues with another step budget)" if "steps" in differ else ""
         raise CheckpointError(f"cannot resume {path}: it was made with {was}; this run asks {now}{hint}. "
                               f"Resume with the same settings, or write a new run elsewhere (--out)")
@@ -200,21 +229,40 @@ def update_card(path: str | Path, facts: dict, drop_optimizer: bool = False) -> 
     state["card"] = json.dumps(card, sort_keys=True)
     if drop_optimizer:
         state.pop("optimizer", None)
-    artifacts.atomic_write(path, lambda tmp: torch.save(state, tmp))
-    artifacts.write_card(path, card)
+    write(path, state, card)
+
+
+def publish(source: str | Path, dest: str | Path, facts: dict | None = None) -> str:
+    """Ship the finished checkpoint ``source``: write it to ``dest`` atomically with ``facts`` added to its card
+    and without its optimizer state (``source`` keeps both), then its card; under ``data/`` its checksum goes
+    into ``data/checksums.json`` too (the reference there). Returns the checksum.
+
+    Raises:
+        CheckpointError: ``source`` cannot be read or does not match its checksum.
+    """
+    source, dest = Path(source), Path(dest)
+    state, card = read_checkpoint(source)
+    verify_checksum(source, state, card)
+    checksum = artifacts.tensor_checksum(state["model"])
+    card = {**card, **(facts or {}), "sha256": checksum}
+    write(dest, {"model": state["model"], "step": state["step"], "card": json.dumps(card, sort_keys=True)}, card)
+    return checksum
 
 
 def write_shipped_checksums() -> dict[str, str]:
-    """Record in ``artifacts.CHECKSUMS`` the checksum of every shipped checkpoint whose card has none
-    (the one-off step for files shipped before cards carried checksums; their bytes are not touched)."""
+    """Record in ``artifacts.CHECKSUMS`` the checksum of every shipped checkpoint it does not record yet (a file
+    shipped before ``--ship`` recorded them); the entries already there are the reference and are kept.
+    Returns the new entries."""
+    known = json.loads(artifacts.CHECKSUMS.read_text()) if artifacts.CHECKSUMS.is_file() else {}
     sums = {}
     for folder in artifacts.SHIPPED_FOLDERS:
         for path in sorted(folder.glob("*.pt")):
-            state, card = read_checkpoint(path)
-            if "sha256" not in card:
-                sums[path.resolve().relative_to(artifacts.DATA.resolve()).as_posix()] = \
-                    artifacts.tensor_checksum(state["model"])
-    artifacts.write_text(artifacts.CHECKSUMS, json.dumps(sums, indent=1, sort_keys=True) + "\n")
+            name = path.resolve().relative_to(artifacts.DATA.resolve()).as_posix()
+            if name not in known:
+                state, card = read_checkpoint(path)
+                verify_checksum(path, state, card)  # against its card's sha256, if it has one
+                sums[name] = artifacts.tensor_checksum(state["model"])
+    artifacts.write_text(artifacts.CHECKSUMS, json.dumps({**known, **sums}, indent=1, sort_keys=True) + "\n")
     return sums
 
 
@@ -222,6 +270,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m jepa_lab.train.checkpoints",
                                      description="Checksums of the shipped checkpoints.")
     parser.add_argument("--write-shipped-checksums", action="store_true", required=True,
-                        help="write data/checksums.json for shipped files whose card has no sha256")
+                        help="add to data/checksums.json the shipped files it does not record yet")
     parser.parse_args()
-    print(f"{len(write_shipped_checksums())} checksums written to {artifacts.CHECKSUMS}")
+    print(f"{len(write_shipped_checksums())} checksums added to {artifacts.CHECKSUMS}")

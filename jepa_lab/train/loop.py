@@ -9,11 +9,15 @@ clip gradients, step AdamW, update the EMA target, and log.
 Checkpoints (``checkpoints.py``) are written at the end, every ``save_every`` steps or ``save_seconds``
 seconds, and when ``stop_requested()`` (``stop_on_signals``: Ctrl-C, SIGTERM); before each save the state
 must be finite and give a finite loss on the next batch, else the run stops naming the step and nothing
-is written. ``resume=True`` continues only a checkpoint of the same model, preset, seed and schedule.
+is written. A periodic save that cannot be written (a full disk) only warns: training goes on and the
+next save tries again (the final and the on-signal saves raise). ``resume=True`` continues only a
+checkpoint of the same model, preset, seed and schedule; one already complete is left as it is.
 
 Under ``torchrun --nproc_per_node=N`` (or any initialised process group) the model is wrapped in
 ``DistributedDataParallel``: every rank draws the same global batch from the same seeded
-generator and trains on its own slice, so gradients are averaged and all ranks stay identical.
+generator and trains on its own slice, so gradients are averaged and all ranks stay identical. The ranks
+agree before they stop: a non-finite loss on any rank's slice, or a failed check before a save (each rank
+checks its own slice), stops every rank at the same step with the same ``TrainingDiverged``.
 
 Introduced in notebook 04.
 """
@@ -24,6 +28,7 @@ import contextlib
 import dataclasses
 import math
 import signal
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,7 +41,13 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
 from jepa_lab import runtime
-from jepa_lab.train.checkpoints import check_resume, load_checkpoint, nonfinite_report, save_checkpoint
+from jepa_lab.train.checkpoints import (
+    check_resume,
+    load_checkpoint,
+    nonfinite_report,
+    read_checkpoint,
+    save_checkpoint,
+)
 
 
 @dataclass(frozen=True)
@@ -135,13 +146,32 @@ def stop_on_signals(signals: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM)):
             signal.signal(s, h)
 
 
-def _all_ranks_agree(flag: bool, world: int, device: torch.device) -> bool:
-    """``flag`` on any rank means ``True`` on every rank (so all stop at the same step under DDP)."""
+def _all_ranks_agree(flags: tuple[bool, ...], world: int, device: torch.device) -> tuple[bool, ...]:
+    """Each flag ``True`` on any rank means ``True`` on every rank (so all stop or save at the same step)."""
     if world == 1:
-        return flag
-    t = torch.tensor([float(flag)], device=device)
+        return flags
+    t = torch.tensor([float(f) for f in flags], device=device)
     dist.all_reduce(t)
-    return bool(t.item())
+    return tuple(bool(v) for v in t.tolist())
+
+
+def _every_rank(value: torch.Tensor, rank: int, world: int) -> torch.Tensor:
+    """Every rank's scalar ``value`` in rank order, on every rank (a NaN stays in its own rank's slot)."""
+    if world == 1:
+        return value.detach().float().reshape(1)
+    t = torch.zeros(world, device=value.device)
+    t[rank] = value.detach().float()
+    dist.all_reduce(t)
+    return t
+
+
+def _first_problem(problem: str | None, world: int) -> str | None:
+    """The first rank's problem (any rank's), the same on every rank."""
+    if world == 1:
+        return problem
+    problems = [None] * world
+    dist.all_gather_object(problems, problem)
+    return next((p for p in problems if p), None)
 
 
 def fit(model: nn.Module, batch_fn: Callable[[int, torch.Generator], tuple], cfg: TrainConfig, *,
@@ -182,8 +212,9 @@ def fit(model: nn.Module, batch_fn: Callable[[int, torch.Generator], tuple], cfg
     base_card = {"config": dataclasses.asdict(cfg), "model": type(model).__name__, **(card or {})}
     start, history, seconds_before = 0, {"step": [], "loss": [], "lr": [], "momentum": []}, 0.0
     if resume and checkpoint is not None and Path(checkpoint).is_file():
-        start, saved = check_resume(checkpoint, base_card, cfg.steps, allow_new_steps)
-        load_checkpoint(checkpoint, model, optimizer, expect={"model": base_card["model"]})
+        loaded = read_checkpoint(checkpoint)  # read once for both
+        start, saved = check_resume(checkpoint, base_card, cfg.steps, allow_new_steps, loaded=loaded)
+        load_checkpoint(checkpoint, model, optimizer, expect={"model": base_card["model"]}, loaded=loaded)
         history, seconds_before = saved.get("history", history), saved.get("wall_seconds", 0.0)
         base_card["resumed"] = [*saved.get("resumed", []),
                                 {"at_step": start, "steps_before": saved["config"]["steps"], "steps_now": cfg.steps}]
@@ -202,22 +233,33 @@ def fit(model: nn.Module, batch_fn: Callable[[int, torch.Generator], tuple], cfg
             history.setdefault("monitor", []).append({"step": step, **monitor(model)})
         model.train(was_training)
 
-    def save(done: int) -> None:
-        """Check the state (finite, and a finite loss on the next batch), then write the checkpoint."""
+    def save(done: int, final: bool) -> None:
+        """Check the state on every rank (finite, and a finite loss on this rank's slice of the next batch),
+        share the verdict, then write the checkpoint on rank 0; a periodic save that fails to write warns."""
         problem = nonfinite_report(model)
         if problem is None:
             devices = [device] if device.type == "cuda" else []
             with torch.random.fork_rng(devices=devices), torch.no_grad(), runtime.autocast(device, enabled=cfg.bf16):
                 nxt = batch_fn(done, torch.Generator().manual_seed(cfg.seed * 1_000_003 + done))  # not the run's RNG
-                check = model(*(shard(b, 0, 1, device) for b in nxt))
+                check = model(*(shard(b, rank, world, device) for b in nxt))
             if not torch.isfinite(check):
-                problem = f"the weights give a loss of {check.item()} on the next batch"
+                on = f" (rank {rank}'s slice)" if world > 1 else ""
+                problem = f"the weights give a loss of {check.item()} on the next batch{on}"
+        problem = _first_problem(problem, world)
         if problem:
             raise TrainingDiverged(f"after step {done}: {problem}; not saving {checkpoint}: lower the learning "
                                    f"rate (lr={cfg.lr})")
-        save_checkpoint(checkpoint, model, optimizer, done,
-                        {**base_card, "history": history, "wall_seconds": seconds_before + time.perf_counter() - t0,
-                         "device": str(device), "torch": torch.__version__})
+        if rank != 0:
+            return
+        try:
+            save_checkpoint(checkpoint, model, optimizer, done,
+                            {**base_card, "history": history, "device": str(device), "torch": torch.__version__,
+                             "wall_seconds": seconds_before + time.perf_counter() - t0})
+        except (OSError, RuntimeError) as e:  # torch.save reports a full disk as a RuntimeError
+            if final:
+                raise
+            print(f"warning: could not save {checkpoint} after step {done} ({type(e).__name__}: {e}); "
+                  "training goes on and the next save tries again", file=sys.stderr)
 
     if start == 0:
         watch(0)
@@ -235,8 +277,11 @@ def fit(model: nn.Module, batch_fn: Callable[[int, torch.Generator], tuple], cfg
         batch = tuple(shard(b, rank, world, device) for b in batch_fn(step, g))
         with runtime.autocast(device, enabled=cfg.bf16):
             loss = net(*batch)
-        if not torch.isfinite(loss):
-            raise TrainingDiverged(f"loss became {loss.item()} at step {step}: lower the learning rate "
+        losses = _every_rank(loss, rank, world)  # every rank stops here if any rank's loss is not finite
+        if not torch.isfinite(losses).all():
+            bad = int((~torch.isfinite(losses)).nonzero()[0])
+            on = f" (rank {bad}'s slice)" if world > 1 else ""
+            raise TrainingDiverged(f"loss became {losses[bad].item()} at step {step}{on}: lower the learning rate "
                                    f"(lr={cfg.lr}) or check the data")
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -253,11 +298,11 @@ def fit(model: nn.Module, batch_fn: Callable[[int, torch.Generator], tuple], cfg
         if bar is not None:
             bar.set_postfix(loss=f"{loss.item():.4f}")
             bar.update(1)
-        halt = stop_requested is not None and _all_ranks_agree(stop_requested(), world, device)
-        due = (save_every and (step + 1) % save_every == 0) or (save_seconds and time.perf_counter() - last_save
-                                                                >= save_seconds)
-        if checkpoint is not None and rank == 0 and (halt or due) and step + 1 < stop:
-            save(step + 1)
+        due = checkpoint is not None and bool((save_every and (step + 1) % save_every == 0)
+                                              or (save_seconds and time.perf_counter() - last_save >= save_seconds))
+        halt, due = _all_ranks_agree((stop_requested is not None and stop_requested(), due), world, device)
+        if checkpoint is not None and (halt or due) and step + 1 < stop:
+            save(step + 1, final=halt)
             last_save = time.perf_counter()
         if halt and step + 1 < stop:  # asked at the last step: the run just finishes and saves
             if bar is not None:
@@ -269,6 +314,8 @@ def fit(model: nn.Module, batch_fn: Callable[[int, torch.Generator], tuple], cfg
         bar.close()
     if stop > start:
         watch(stop)
-    if checkpoint is not None and rank == 0:
-        save(stop)
+    if checkpoint is not None and stop > start:
+        save(stop, final=True)
+    elif checkpoint is not None and rank == 0 and start >= cfg.steps:
+        print(f"{checkpoint} is already complete (step {start} of {cfg.steps}): not rewritten")
     return history

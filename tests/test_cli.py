@@ -1,6 +1,7 @@
 """Issue 16, command-line side: ``python -m jepa_lab.train`` checks before it trains, never touches the
 shipped files unless asked, saves periodically and on signals, and resumes only what it can."""
 
+import dataclasses
 import json
 import os
 import re
@@ -13,8 +14,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from jepa_lab import artifacts, train
-from jepa_lab.train.__main__ import main, run
+from jepa_lab import artifacts, config, tasks, train
+from jepa_lab.train.__main__ import main, parse_overrides, run
 
 FAST = ["ijepa", "--mode", "fast"]
 
@@ -82,6 +83,7 @@ def test_without_out_a_run_goes_to_runs_and_probe_with_ship_is_one_request(tmp_p
     out = tmp_path / "runs" / "ijepa_shapes_fast.pt"
     assert out.is_file() and "optimizer" in torch.load(out, weights_only=True)
     assert main(FAST + ["--steps", "2", "--probe", "--ship", "--out", "shipped.pt"]) == 0  # --ship implies --probe
+    assert "optimizer" in torch.load("runs/shipped.pt", weights_only=True)  # the run itself, resumable
     state = torch.load("shipped.pt", weights_only=True)
     card = json.loads(state["card"])
     assert "optimizer" not in state and card["probe"]["context encoder"]["probe"] >= 0
@@ -149,3 +151,72 @@ def test_killed_and_interrupted_runs_resume_from_their_last_checkpoint(tmp_path)
     card = json.loads(state["card"])
     assert state["step"] > killed_at and card["resumed"][0]["at_step"] == killed_at
     assert not list(tmp_path.glob(".k.pt.*.tmp"))
+
+
+@pytest.fixture
+def fake_data(tmp_path, monkeypatch):
+    """A course data/ folder in tmp_path (with its checksums.json) where the ijepa task ships."""
+    data = tmp_path / "data"
+    monkeypatch.setattr(artifacts, "DATA", data)
+    monkeypatch.setattr(artifacts, "CHECKSUMS", data / "checksums.json")
+    monkeypatch.setattr(artifacts, "SHIPPED_FOLDERS", (data / "checkpoints",))
+    monkeypatch.setitem(tasks.TASKS, "ijepa", dataclasses.replace(tasks.TASKS["ijepa"], folder=data / "checkpoints"))
+    return data / "checkpoints" / "ijepa_shapes_fast.pt"
+
+
+def test_ship_reaches_data_only_finished_probed_and_checksummed(fake_data, tmp_path, monkeypatch, capsys):
+    ijepa = tasks.TASKS["ijepa"]
+
+    def crash(model, preset):
+        raise RuntimeError("probe crashed")
+
+    monkeypatch.setitem(tasks.TASKS, "ijepa", dataclasses.replace(ijepa, report=crash))
+    with pytest.raises(RuntimeError, match="probe crashed"):
+        main(FAST + ["--steps", "3", "--save-every", "1", "--ship"])
+    run_file = tmp_path / "runs" / "ijepa_shapes_fast.pt"
+    assert torch.load(run_file, weights_only=True)["step"] == 3 and not fake_data.parent.exists()
+    monkeypatch.setitem(tasks.TASKS, "ijepa", ijepa)
+    assert main(FAST + ["--steps", "3", "--ship", "--resume"]) == 0  # finishes the job: probe, then ship
+    assert "already complete (step 3 of 3): not rewritten" in capsys.readouterr().out
+    shipped = torch.load(fake_data, weights_only=True)
+    assert "optimizer" not in shipped and "optimizer" in torch.load(run_file, weights_only=True)
+    card = artifacts.read_card(fake_data)
+    assert "probe" in card and card["command"].endswith("--ship")
+    recorded = json.loads(artifacts.CHECKSUMS.read_text())
+    assert recorded == {"checkpoints/ijepa_shapes_fast.pt": card["sha256"]}
+    preset = config.for_notebook("04", mode="fast", steps=3)
+    assert tasks.fit_or_load("ijepa", preset)[1]["integrity"] == "sha256 verified"
+
+
+def test_a_replaced_shipped_file_with_its_own_checksum_is_refused(fake_data, tmp_path, capsys):
+    assert main(FAST + ["--steps", "2", "--ship"]) == 0
+    other = tmp_path / "other.pt"
+    model = tasks.ijepa.jepa_model(config.for_notebook("04", mode="fast", steps=2))
+    train.save_checkpoint(other, model, None, 2, {**artifacts.read_card(fake_data), "sha256": "x"})
+    fake_data.write_bytes(other.read_bytes())  # untrained weights whose card carries their own, valid checksum
+    with pytest.raises(train.CheckpointError, match="checksum mismatch.*recorded in data/checksums.json"):
+        train.load_checkpoint(fake_data, model)
+    train.load_checkpoint(other, model)  # outside data/ the card's checksum is the reference
+
+
+def test_an_existing_run_is_neither_overwritten_nor_resumed_unless_asked(tmp_path):
+    assert main(FAST + ["--steps", "2"]) == 0
+    out = tmp_path / "runs" / "ijepa_shapes_fast.pt"
+    before = out.stat().st_mtime_ns
+    with pytest.raises(ValueError, match=r"ijepa_shapes_fast.pt already exists \(a checkpoint at step 2\): "
+                                         r"--resume continues it, --overwrite starts again"):
+        main(FAST + ["--steps", "2"])
+    assert out.stat().st_mtime_ns == before
+    with pytest.raises(ValueError, match="choose one"):
+        main(FAST + ["--steps", "2", "--resume", "--overwrite"])
+    assert main(FAST + ["--steps", "3", "--overwrite"]) == 0
+    assert torch.load(out, weights_only=True)["step"] == 3
+
+
+def test_set_parses_tuples_with_their_element_type():
+    dyn = config.for_notebook("07", mode="fast")
+    assert parse_overrides(dyn, ["horizons=1,2"]) == {"horizons": (1, 2)}
+    assert parse_overrides(dyn, ["feature_masks=none"]) == {"feature_masks": ("none",)}
+    assert parse_overrides(config.for_notebook("05", mode="fast"), ["speeds=0.5,1"]) == {"speeds": (0.5, 1.0)}
+    with pytest.raises(ValueError, match=r"--set horizons: '1,x' is not a comma-separated list of int"):
+        parse_overrides(dyn, ["horizons=1,x"])

@@ -78,6 +78,7 @@ def test_vjepa_masks_probe_report_and_command_line(tmp_path):
 def test_default_output_is_the_name_fit_or_load_reads(tmp_path, monkeypatch):
     pendulum = dataclasses.replace(tasks.TASKS["pendulum"], folder=tmp_path)
     monkeypatch.setitem(tasks.TASKS, "pendulum", pendulum)
+    monkeypatch.chdir(tmp_path)  # --ship trains in runs/ first
     assert main(["pendulum", "--mode", "fast", "--steps", "1", "--ship"]) == 0
     assert (tmp_path / "pendulum_vjepa_fast.pt").is_file()
     preset = config.for_notebook("08", mode="fast", steps=1)

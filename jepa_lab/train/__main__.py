@@ -1,10 +1,14 @@
-"""``python -m jepa_lab.train TASK --mode MODE [--steps N] [--out PATH] [--resume] [--set K=V] [--probe|--ship]``.
+"""``python -m jepa_lab.train TASK --mode MODE [--steps N] [--out PATH] [--resume|--overwrite] [--set K=V]
+[--probe|--ship]``.
 
 Trains any task of the table (``jepa_lab.tasks.TASKS``) that has a ``build``; works under ``torchrun`` (DDP).
-A run is written to ``runs/<name>.pt`` (``--out`` elsewhere); only ``--ship`` writes into the course's
-``data/`` folders. It saves every ``--save-minutes`` (and ``--save-every`` steps) and on Ctrl-C or SIGTERM,
-and ``--resume`` continues from there, refusing a checkpoint made with other settings. Everything that
-can be checked before training (the flags, the output path) is checked before training.
+A run is written to ``runs/<name>.pt`` (``--out`` elsewhere); an existing one is continued (``--resume``) or
+replaced (``--overwrite``) only when asked. It saves every ``--save-minutes`` (and ``--save-every`` steps)
+and on Ctrl-C or SIGTERM, and ``--resume`` continues from there, refusing a checkpoint made with other
+settings. ``--ship`` trains in ``runs/<name>.pt`` too (resumable there) and only once the run has finished
+and been probed copies it, without its optimizer state, atomically into the course's ``data/`` folder (or
+``--out``), recording its checksum in ``data/checksums.json``: a stopped or failed run never reaches
+``data/``. Everything that can be checked before training (the flags, the outputs) is checked before training.
 
 Introduced in notebook 04.
 """
@@ -15,6 +19,7 @@ import argparse
 import dataclasses
 import os
 import sys
+import typing
 from pathlib import Path
 
 import torch
@@ -34,6 +39,10 @@ def parse_overrides(preset: config.Preset, items: list[str]) -> dict:
             that does not parse as the field's type.
     """
     fields, out = preset.as_dict(), {}
+    try:
+        hints = typing.get_type_hints(type(preset))
+    except (NameError, TypeError):
+        hints = {}
     for item in items:
         name, sep, value = item.partition("=")
         if not sep:
@@ -46,13 +55,29 @@ def parse_overrides(preset: config.Preset, items: list[str]) -> dict:
                 if value.lower() not in ("true", "false", "1", "0"):
                     raise ValueError(value)
                 out[name] = value.lower() in ("true", "1")
-            elif kind is tuple:  # comma-separated numbers, e.g. --set speeds=0.5,1
-                out[name] = tuple(float(v) for v in value.split(","))
+            elif kind is tuple:  # comma-separated, e.g. --set speeds=0.5,1 or --set horizons=1,2
+                element = tuple_element(hints.get(name), fields[name])
+                try:
+                    out[name] = tuple(element(v) for v in value.split(","))
+                except ValueError:
+                    raise ValueError(f"--set {name}: {value!r} is not a comma-separated list of "
+                                     f"{element.__name__}") from None
             else:
                 out[name] = kind(value)
-        except ValueError:
+        except ValueError as e:
+            if str(e).startswith("--set"):
+                raise
             raise ValueError(f"--set {name}: {value!r} is not a valid {kind.__name__}") from None
     return out
+
+
+def tuple_element(hint, current: tuple) -> type:
+    """The element type of a tuple field: from its type hint (``tuple[int, ...]`` -> ``int``), else from its
+    current value's first element, else ``float``."""
+    args = [a for a in typing.get_args(hint) if a is not Ellipsis]
+    if args and isinstance(args[0], type):
+        return args[0]
+    return type(current[0]) if current else float
 
 
 def parser() -> argparse.ArgumentParser:
@@ -65,6 +90,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="checkpoint (default runs/NAME.pt, NAME the task's file name, e.g. "
                                             "ijepa_shapes_<mode>; with --ship the shipped file in data/)")
     p.add_argument("--resume", action="store_true", help="continue from --out (saved periodically and on Ctrl-C)")
+    p.add_argument("--overwrite", action="store_true", help="start again from step 0 over an existing --out")
     p.add_argument("--allow-new-steps", action="store_true",
                    help="with --resume: continue with another step budget (recorded in the card)")
     p.add_argument("--save-every", type=int, default=0, metavar="STEPS",
@@ -78,28 +104,46 @@ def parser() -> argparse.ArgumentParser:
                    help="after training, probe held-out data next to random-init and pixel baselines, "
                         "and record the figures in the checkpoint's card")
     p.add_argument("--ship", action="store_true",
-                   help="make a file for the course: implies --probe, drops the optimizer state (a few MB) and "
-                        "writes (or replaces) the shipped file in data/")
+                   help="make a file for the course: trains in runs/ (resumable there), then implies --probe, "
+                        "and only once finished writes (or replaces) the shipped file in data/ (or --out) without "
+                        "the optimizer state, recording its checksum in data/checksums.json")
     return p
 
 
-def output(task, preset: config.Preset, args: argparse.Namespace) -> Path:
-    """Where this run writes, checked before training.
+def output(task, preset: config.Preset, args: argparse.Namespace) -> tuple[Path, Path | None]:
+    """Where this run trains (its checkpoint, periodic saves, ``--resume``) and, with ``--ship``, where the
+    finished file goes; checked before training.
 
     Raises:
-        ValueError: a ``.json`` name (the card's), a shipped ``data/`` folder without ``--ship``, or a
-            path that cannot be written (a directory, under a file, a read-only folder).
+        ValueError: a ``.json`` name (the card's), a shipped ``data/`` folder without ``--ship``, a path that
+            cannot be written (a directory, under a file, a read-only folder), or an existing run without
+            ``--resume`` or ``--overwrite`` (the message gives its step).
     """
     shipped = task.path(preset.mode)
-    out = args.out or (shipped if args.ship else artifacts.RUNS / shipped.name)
-    artifacts.card_path(out)  # refuses x.json, whose card would be itself
+    ship_to = (args.out or shipped) if args.ship else None
+    out = artifacts.RUNS / ship_to.name if ship_to else (args.out or artifacts.RUNS / shipped.name)
+    for path in (out, ship_to) if ship_to else (out,):
+        artifacts.card_path(path)  # refuses x.json, whose card would be itself
+        artifacts.check_writable(path)
+        artifacts.check_writable(artifacts.card_path(path))
     if artifacts.is_shipped(out) and not args.ship:
         raise ValueError(f"{out} is in the course's shipped folder {out.parent}: training writes there only with "
                          f"--ship (which replaces the shipped file and its card). For your own run leave out --out "
                          f"(it goes to {artifacts.RUNS / out.name}) or name a path outside data/")
-    artifacts.check_writable(out)
-    artifacts.check_writable(artifacts.card_path(out))
-    return out
+    if ship_to and out.resolve() == ship_to.resolve():
+        raise ValueError(f"--ship trains in {out} and copies the finished file to --out: name another --out")
+    if ship_to and artifacts.in_data(ship_to):
+        artifacts.check_writable(artifacts.CHECKSUMS)
+    if args.resume and args.overwrite:
+        raise ValueError("--resume continues the existing run, --overwrite starts it again: choose one")
+    if out.exists() and not (args.resume or args.overwrite):
+        try:
+            what = f"a checkpoint at step {int(train.read_checkpoint(out)[0]['step'])}"
+        except train.CheckpointError as e:
+            what = f"not a usable checkpoint: {e}"
+        raise ValueError(f"{out} already exists ({what}): --resume continues it, --overwrite starts again from "
+                         f"step 0 and replaces it (or name another --out)")
+    return out, ship_to
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -123,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.steps:
         preset = preset.replace(steps=args.steps)
     preset = preset.replace(**parse_overrides(preset, args.set))
-    out = output(task, preset, args)
+    out, ship_to = output(task, preset, args)
     if args.resume and not out.is_file():
         print(f"no checkpoint at {out} yet: starting from step 0")
     world = int(os.environ.get("WORLD_SIZE", "1"))
@@ -163,7 +207,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.probe or args.ship:
             results, text = task.report(model, preset)
             print(text)
-            train.update_card(out, {"probe": results}, drop_optimizer=args.ship)
+            train.update_card(out, {"probe": results})
+        if ship_to:  # finished, checked and probed: only now does the file reach data/
+            train.publish(out, ship_to)
+            print(f"shipped {ship_to} (without the optimizer state); {out} keeps it for --resume")
     return 0
 
 

@@ -7,7 +7,7 @@ The one thing it does on import is for busy machines: unless you set ``OMP_WAIT_
 ``GOMP_SPINCOUNT`` yourself (or ``JEPA_LAB_THREADS=off``), it shortens how long OpenMP's worker
 threads spin while waiting for each other. That must happen before torch is first imported, so
 import ``jepa_lab`` before ``torch`` (the Makefile's targets also set it for every kernel they start).
-``runtime.thread_policy()`` says what is in force.
+``threads.thread_policy()`` says what is in force.
 """
 
 import os

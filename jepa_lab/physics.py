@@ -27,7 +27,7 @@ import math
 import torch
 from torch import nn
 
-from jepa_lab import runtime
+from jepa_lab import threads
 from jepa_lab.datasets.pendulum import G, energy
 from jepa_lab.evaluate import extract_features
 
@@ -167,7 +167,7 @@ def fit_field(model: nn.Module, states: torch.Tensor, derivatives: torch.Tensor,
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     model.train()
     losses = []
-    with runtime.training_threads() as governor:  # follow the free cores on a busy machine, as train.fit does
+    with threads.training_threads() as governor:  # follow the free cores on a busy machine, as train.fit does
         for step in range(steps):
             if governor is not None:
                 governor.tick()

@@ -26,7 +26,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent / "jepa_lab"
 MAX_LINES = 350
 LAYERS = [
-    {"__init__", "config", "runtime", "artifacts", "datasets", "posembed"},
+    {"__init__", "config", "threads", "runtime", "artifacts", "datasets", "posembed"},
     {"tokens", "masks"},
     {"vit"},
     {"jepa", "losses"},

@@ -3,7 +3,7 @@
 Each run is a fresh process (the OpenMP settings must be in place before torch starts), started with
 one thread policy at a time:
 
-- ``jepa_lab (auto)``: the course's policy (``runtime.ThreadGovernor`` and a short OpenMP spin, set in the
+- ``jepa_lab (auto)``: the course's policy (``threads.ThreadGovernor`` and a short OpenMP spin, set in the
   environment as the Makefile does, since a notebook kernel imports torch before ``jepa_lab``);
 - ``OpenMP default``: ``JEPA_LAB_THREADS=off``, torch's threads as they come (what the course did before);
 - ``OMP_WAIT_POLICY=PASSIVE``: the usual advice, waiting threads sleep at once;
@@ -28,7 +28,7 @@ import time
 import torch
 
 import jepa_lab
-from jepa_lab import config, runtime, tasks
+from jepa_lab import config, tasks, threads
 from jepa_lab import train as train_engine
 
 POLICIES: dict[str, dict[str, str]] = {
@@ -135,7 +135,7 @@ def run(policies: tuple[str, ...] = tuple(POLICIES), mode: str = "fast", steps: 
             out[p]["busy"] = min(out[p]["busy"], run_s)
     for p in policies if "crowd" in scenarios else ():
         # sharing the cores fairly, each copy takes about kernels / cores times its idle time
-        fair = max(kernels / runtime.usable_cores(), 1.0)
+        fair = max(kernels / threads.usable_cores(), 1.0)
         out[p]["crowd"] = timed_runs(cmd, policy_env(p), copies=kernels, timeout=cap * fair * out[p]["idle"])
     return out
 
@@ -159,6 +159,6 @@ def report(results: dict[str, dict], kernels: int, reference: str = "OpenMP defa
 
 def worker_main(mode: str, steps: int) -> None:
     """One timed run in this process: apply the thread policy as a notebook's setup cell does, train, print."""
-    policy = runtime.apply_thread_policy()
+    policy = threads.apply_thread_policy()
     seconds = train_seconds(mode, steps)
     print(f"trained {steps} steps in {seconds:.2f} s; threads at the end {torch.get_num_threads()} ({policy})")

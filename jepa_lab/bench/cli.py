@@ -7,7 +7,7 @@ import os
 
 import torch
 
-from jepa_lab import runtime, vit
+from jepa_lab import runtime, threads, vit
 from jepa_lab.bench import busy, throughput
 
 
@@ -16,7 +16,7 @@ def busy_main(args: argparse.Namespace) -> int:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     what = f"nbval on {args.notebook} (JEPA_LAB_MODE={os.environ.get('JEPA_LAB_MODE', 'unset')})" if args.notebook \
         else f"{args.steps} I-JEPA training steps, notebook-04 '{args.mode}' preset"
-    print(f"torch {torch.__version__}, {runtime.usable_cores()} usable cores, load {load:.2f} before the runs; "
+    print(f"torch {torch.__version__}, {threads.usable_cores()} usable cores, load {load:.2f} before the runs; "
           f"each timed run: {what}; best of {args.repeats} (idle, busy); busy = beside one spinning process; "
           f"crowd = {args.kernels} copies at once; 'stopped' = ran past {args.cap:g}x its idle time "
           f"(crowd: its fair share of the cores)")

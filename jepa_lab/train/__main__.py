@@ -25,7 +25,7 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
-from jepa_lab import artifacts, config, runtime, train
+from jepa_lab import artifacts, config, runtime, threads, train
 from jepa_lab.tasks import TASKS
 
 TRAINABLE = sorted(name for name, t in TASKS.items() if t.build is not None)
@@ -189,8 +189,10 @@ def main(argv: list[str] | None = None) -> int:
     command += f" --out {args.out}" if args.out else ""
     command += " --compile" if args.compile else ""
     command += " --ship" if args.ship else " --probe" if args.probe else ""
+    policy = threads.apply_thread_policy()  # a JEPA_LAB_THREADS pin, or the free cores now (printed, and in the card)
+    print(f"threads: {torch.get_num_threads()} ({policy})")
     card = {"preset": preset.as_dict(), "dataset": task.dataset, "command": command, "commit": artifacts.commit(),
-            "world_size": world, "threads": torch.get_num_threads()}
+            "world_size": world, "threads": torch.get_num_threads(), "thread_policy": policy}
     try:
         with train.stop_on_signals() as stop_requested:
             history = train.fit(model, batch_fn, cfg, device=device, checkpoint=out, resume=args.resume, card=card,

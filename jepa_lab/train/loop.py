@@ -40,7 +40,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
-from jepa_lab import runtime
+from jepa_lab import runtime, threads
 from jepa_lab.train.checkpoints import (
     check_resume,
     load_checkpoint,
@@ -263,53 +263,53 @@ def fit(model: nn.Module, batch_fn: Callable[[int, torch.Generator], tuple], cfg
 
     if start == 0:
         watch(0)
-    governor = runtime.thread_governor()  # follow the free cores on a busy machine (runtime's thread policy)
-    for step in range(start, stop):
-        if governor is not None:
-            governor.tick()
-        lr = learning_rate(step, cfg)
-        wd = cosine(step, cfg.steps, *cfg.weight_decay)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
-            if group["decay"]:
-                group["weight_decay"] = wd
-        g = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
-        batch = tuple(shard(b, rank, world, device) for b in batch_fn(step, g))
-        with runtime.autocast(device, enabled=cfg.bf16):
-            loss = net(*batch)
-        losses = _every_rank(loss, rank, world)  # every rank stops here if any rank's loss is not finite
-        if not torch.isfinite(losses).all():
-            bad = int((~torch.isfinite(losses)).nonzero()[0])
-            on = f" (rank {bad}'s slice)" if world > 1 else ""
-            raise TrainingDiverged(f"loss became {losses[bad].item()} at step {step}{on}: lower the learning rate "
-                                   f"(lr={cfg.lr}) or check the data")
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-        optimizer.step()
-        momentum = cosine(step, cfg.steps, *cfg.momentum)
-        if hasattr(model, "ema_update"):
-            model.ema_update(momentum)
-        if step % cfg.log_every == 0 or step == cfg.steps - 1:
-            for k, v in (("step", step), ("loss", loss.item()), ("lr", lr), ("momentum", momentum)):
-                history[k].append(v)
-        if monitor_every and (step + 1) % monitor_every == 0 and step + 1 < stop:
-            watch(step + 1)
-        if bar is not None:
-            bar.set_postfix(loss=f"{loss.item():.4f}")
-            bar.update(1)
-        due = checkpoint is not None and bool((save_every and (step + 1) % save_every == 0)
-                                              or (save_seconds and time.perf_counter() - last_save >= save_seconds))
-        halt, due = _all_ranks_agree((stop_requested is not None and stop_requested(), due), world, device)
-        if checkpoint is not None and (halt or due) and step + 1 < stop:
-            save(step + 1, final=halt)
-            last_save = time.perf_counter()
-        if halt and step + 1 < stop:  # asked at the last step: the run just finishes and saves
+    with threads.training_threads() as governor:  # follow the free cores on a busy machine (jepa_lab.threads)
+        for step in range(start, stop):
+            if governor is not None:
+                governor.tick()
+            lr = learning_rate(step, cfg)
+            wd = cosine(step, cfg.steps, *cfg.weight_decay)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+                if group["decay"]:
+                    group["weight_decay"] = wd
+            g = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
+            batch = tuple(shard(b, rank, world, device) for b in batch_fn(step, g))
+            with runtime.autocast(device, enabled=cfg.bf16):
+                loss = net(*batch)
+            losses = _every_rank(loss, rank, world)  # every rank stops here if any rank's loss is not finite
+            if not torch.isfinite(losses).all():
+                bad = int((~torch.isfinite(losses)).nonzero()[0])
+                on = f" (rank {bad}'s slice)" if world > 1 else ""
+                raise TrainingDiverged(f"loss became {losses[bad].item()} at step {step}{on}: lower the learning rate "
+                                       f"(lr={cfg.lr}) or check the data")
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            optimizer.step()
+            momentum = cosine(step, cfg.steps, *cfg.momentum)
+            if hasattr(model, "ema_update"):
+                model.ema_update(momentum)
+            if step % cfg.log_every == 0 or step == cfg.steps - 1:
+                for k, v in (("step", step), ("loss", loss.item()), ("lr", lr), ("momentum", momentum)):
+                    history[k].append(v)
+            if monitor_every and (step + 1) % monitor_every == 0 and step + 1 < stop:
+                watch(step + 1)
             if bar is not None:
-                bar.close()
-            where = f"; checkpoint {checkpoint}: run again with --resume to continue" if checkpoint else ""
-            raise TrainingInterrupted(f"interrupted after step {step + 1} of {cfg.steps}{where}", step + 1,
-                                      None if checkpoint is None else Path(checkpoint))
+                bar.set_postfix(loss=f"{loss.item():.4f}")
+                bar.update(1)
+            due = checkpoint is not None and bool((save_every and (step + 1) % save_every == 0)
+                                                  or (save_seconds and time.perf_counter() - last_save >= save_seconds))
+            halt, due = _all_ranks_agree((stop_requested is not None and stop_requested(), due), world, device)
+            if checkpoint is not None and (halt or due) and step + 1 < stop:
+                save(step + 1, final=halt)
+                last_save = time.perf_counter()
+            if halt and step + 1 < stop:  # asked at the last step: the run just finishes and saves
+                if bar is not None:
+                    bar.close()
+                where = f"; checkpoint {checkpoint}: run again with --resume to continue" if checkpoint else ""
+                raise TrainingInterrupted(f"interrupted after step {step + 1} of {cfg.steps}{where}", step + 1,
+                                          None if checkpoint is None else Path(checkpoint))
     if bar is not None:
         bar.close()
     if stop > start:

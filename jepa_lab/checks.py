@@ -17,7 +17,9 @@ from typing import Any
 
 import torch
 
-from jepa_lab import jepa, losses, masks, posembed, solutions, tokens
+from jepa_lab import dynamics, evaluate, jepa, losses, masks, physics, planning, posembed, solutions, tokens
+from jepa_lab.datasets import pendulum
+from jepa_lab.family import film
 
 EXERCISES = tuple(solutions.NOTEBOOK)  # the names hint() and solution() take, in course order
 
@@ -222,7 +224,6 @@ def check_leaked_tokens(fn: Callable[[torch.Tensor, tuple[int, int, int]], torch
 
 def check_jumps(fn: Callable[[int, tuple[int, ...]], list[int]]) -> Result:
     """Check ``fn(k, horizons) -> trained horizons summing to k, largest first`` against ``dynamics.jumps``."""
-    from jepa_lab import dynamics
 
     cases = [(10, (1, 2, 4, 8, 10)), (7, (1, 2, 4, 8, 10)), (10, (1, 2, 4, 8)), (3, (1,)), (13, (1, 4, 10))]
     return check(fn, dynamics.jumps, cases, "jumps")
@@ -230,7 +231,6 @@ def check_jumps(fn: Callable[[int, tuple[int, ...]], list[int]]) -> Result:
 
 def check_r2(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> Result:
     """Check ``fn(pred [N, F], true [N, F]) -> R² per column`` against ``dynamics.r2``."""
-    from jepa_lab import dynamics
 
     g = torch.Generator().manual_seed(0)
     true = torch.randn(50, 4, generator=g) * torch.tensor([1.0, 2.0, 0.5, 3.0])
@@ -241,7 +241,6 @@ def check_r2(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> Result
 
 def check_pendulum_energy(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> Result:
     """Check ``fn(theta, omega) -> omega²/2 + g (1 - cos theta)`` (g = 9.81) against ``pendulum.energy``."""
-    from jepa_lab.datasets import pendulum
 
     g = torch.Generator().manual_seed(0)
     cases = [(torch.zeros(3), torch.zeros(3)), (torch.rand(5, generator=g) * 6 - 3, torch.randn(5, generator=g) * 3),
@@ -251,7 +250,6 @@ def check_pendulum_energy(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tenso
 
 def check_rk4_step(fn: Callable) -> Result:
     """Check ``fn(field, x, h)`` (one RK4 step of ``dx/dt = field(x)``) against ``physics.rk4_step``."""
-    from jepa_lab import physics
 
     def pend(x):
         return torch.stack([x[:, 1], -9.81 * torch.sin(x[:, 0])], dim=1)
@@ -268,7 +266,6 @@ def check_rk4_step(fn: Callable) -> Result:
 def check_cem_update(fn: Callable[[torch.Tensor, torch.Tensor, int], tuple]) -> Result:
     """Check ``fn(candidates [B, N, H, A], costs [B, N], k) -> (mean, std) [B, H, A]`` against
     ``planning.cem_update``."""
-    from jepa_lab import planning
 
     g = torch.Generator().manual_seed(0)
     cases = [(torch.randn(b, n, h, 2, generator=g), torch.rand(b, n, generator=g), k)
@@ -289,7 +286,6 @@ def _toy_plan(p: torch.Tensor, goal: torch.Tensor, which: torch.Tensor) -> torch
 def check_mpc(fn: Callable) -> Result:
     """Check ``fn(step_fn, plan_fn, start [B, 2], goal [B, 2], budget, radius) -> {"path", "success", "steps"}``
     against ``planning.mpc`` in a toy world (moves of 0.1 per unit action)."""
-    from jepa_lab import planning
 
     g = torch.Generator().manual_seed(0)
     start, goal = torch.rand(6, 2, generator=g), torch.rand(6, 2, generator=g)
@@ -311,7 +307,6 @@ def check_band_indices(fn: Callable[[tuple[int, int], int, int], torch.Tensor]) 
 
 def check_film(fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]) -> Result:
     """Check ``fn(x [B, N, D], gamma [B, D], beta [B, D])`` against ``family.film``."""
-    from jepa_lab.family import film
 
     g = torch.Generator().manual_seed(0)
     cases = [(torch.randn(2, 3, 4, generator=g), torch.randn(2, 4, generator=g), torch.randn(2, 4, generator=g)),
@@ -322,7 +317,6 @@ def check_film(fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Te
 def check_nearest_answer(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> Result:
     """Check ``fn(z_pred [B, E], bank [A, E]) -> [B]`` index of the most cosine-similar bank row (against
     ``evaluate.nearest_neighbours``)."""
-    from jepa_lab import evaluate
 
     g = torch.Generator().manual_seed(0)
     bank = torch.randn(12, 6, generator=g) * torch.linspace(0.2, 3, 12)[:, None]  # rows of different lengths

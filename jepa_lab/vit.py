@@ -234,6 +234,22 @@ class Encoder(nn.Module):
         return new
 
     @torch.no_grad()
+    def block_outputs(self, x: torch.Tensor, idx: torch.Tensor | None = None, norm: bool = True) -> torch.Tensor:
+        """The features after every block: ``[depth, B, n, D]`` (``n = N`` without ``idx``).
+
+        With ``norm`` (as timm's ``get_intermediate_layers``) each is passed through the final layer
+        norm, so the last one equals ``forward(x, idx)``.
+
+        Introduced in notebook 04.
+        """
+        z, rope = self.tokens(x, idx)
+        outs = []
+        for blk in self.blocks:
+            z = blk(z, rope)
+            outs.append(self.norm(z) if norm else z)
+        return torch.stack(outs)
+
+    @torch.no_grad()
     def attention_maps(self, x: torch.Tensor) -> torch.Tensor:
         """Attention weights of every layer on all tokens: ``[depth, B, heads, N, N]``."""
         z, rope = self.tokens(x)

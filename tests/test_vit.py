@@ -143,6 +143,19 @@ def test_sizes_have_expected_params():
     assert counts["nano"] < 200_000 and 5_000_000 < counts["tiny"] < 6_000_000  # ViT-Ti is ~5.7M at 224px
 
 
+@pytest.mark.parametrize("pos", vit.POSITIONS)
+def test_block_outputs_end_with_the_encoder_output(pos):
+    e = _enc(pos)
+    x, idx = torch.rand(3, 3, 16, 16), torch.randint(16, (3, 5))
+    before = e(x).clone()
+    outs = e.block_outputs(x)
+    assert outs.shape == (2, 3, 16, 32)
+    assert torch.allclose(outs[-1], e(x), atol=1e-6) and torch.equal(e(x), before)  # forward is unchanged
+    assert torch.allclose(e.block_outputs(x, idx)[-1], e(x, idx), atol=1e-6)
+    raw = e.block_outputs(x, norm=False)
+    assert torch.allclose(e.norm(raw[-1]), e(x), atol=1e-6) and not torch.allclose(raw[0], outs[0])
+
+
 def test_attention_maps_shape():
     e = _enc()
     maps = e.attention_maps(torch.rand(2, 3, 16, 16))

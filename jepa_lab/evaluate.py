@@ -94,15 +94,20 @@ def pca(z: torch.Tensor, k: int = 2) -> torch.Tensor:
     return flat @ v[:k].T
 
 
-def pca_rgb(patch_features: torch.Tensor, grid: tuple[int, int]) -> torch.Tensor:
-    """First three principal components of patch features ``[B, T, D]`` as RGB ``[B, 3, h, w]`` in [0, 1].
+def pca_rgb(patch_features: torch.Tensor, grid: tuple[int, int],
+            components: tuple[int, int, int] = (0, 1, 2)) -> torch.Tensor:
+    """Three principal components of patch features ``[B, T, D]`` as RGB ``[B, 3, h, w]`` in [0, 1].
 
     The components are fitted over all patches of the batch, so colours are comparable across images.
+    ``components``: which three (0 is the first, the direction of most variance) go to red, green, blue.
     """
     b, t, d = patch_features.shape
     if t != grid[0] * grid[1]:
         raise ValueError(f"{t} patch features do not fill a {grid[0]}x{grid[1]} grid")
-    comps = pca(patch_features.reshape(-1, d), 3)  # [B*T, 3]
+    if len(components) != 3 or min(components) < 0 or max(components) >= min(b * t, d):
+        raise ValueError(f"components must be three indices in 0..{min(b * t, d) - 1} (one per colour), "
+                         f"got {tuple(components)}")
+    comps = pca(patch_features.reshape(-1, d), max(components) + 1)[:, list(components)]  # [B*T, 3]
     lo, hi = comps.quantile(0.01, dim=0), comps.quantile(0.99, dim=0)
     comps = ((comps - lo) / (hi - lo).clamp_min(1e-8)).clamp(0, 1)
     return comps.reshape(b, grid[0], grid[1], 3).permute(0, 3, 1, 2)

@@ -50,6 +50,11 @@ def test_extract_features_and_pca():
         evaluate.extract_features(enc, x[:0])
     with pytest.raises(ValueError, match="grid"):
         evaluate.pca_rgb(patches, (3, 3))
+    swapped = evaluate.pca_rgb(patches, enc.grid, components=(1, 0, 2))
+    assert torch.allclose(swapped[:, [1, 0, 2]], rgb, atol=1e-5)  # the same components, other colours
+    assert not torch.allclose(evaluate.pca_rgb(patches, enc.grid, components=(3, 4, 5)), rgb)
+    with pytest.raises(ValueError, match="components"):
+        evaluate.pca_rgb(patches, enc.grid, components=(0, 1, 32))
 
 
 def test_probe_with_baselines_reports_every_row():

@@ -3,13 +3,15 @@
 Nothing here calls ``plt.show()`` or changes global style; widgets pass their own axes, and notebooks
 and widgets draw with the same functions. By topic: ``images`` (images, tokens, clips, masks,
 attention), ``training`` (loss, probes, features, collapse), ``motion`` (rollouts, phase, energy),
-``tables`` (result tables that render as tables).
+``tables`` (result tables that render as tables), ``features`` (PCA colours, variance
+shares, latent planes).
 
 Introduced in notebook 01.
 """
 
 from jepa_lab.plots.base import ensure_axes, montage, to_numpy_image
 from jepa_lab.plots.family import plot_error_bars, plot_expression_change, plot_spectrogram, plot_spectrogram_mask
+from jepa_lab.plots.features import plot_explained_variance, plot_latent_plane, plot_pca_rgb
 from jepa_lab.plots.images import (
     TARGET_COLOURS,
     mask_overlay,
@@ -49,4 +51,5 @@ __all__ = [
     "plot_scaling", "plot_similarity_map", "plot_spectra", "plot_tokens", "to_numpy_image",
 ]
 __all__ += ["plot_error_bars", "plot_expression_change", "plot_spectrogram", "plot_spectrogram_mask"]  # notebook 10
+__all__ += ["plot_explained_variance", "plot_latent_plane", "plot_pca_rgb"]  # notebooks 04 and 07 (explorers)
 __all__ += ["SPECTRUM_FLOOR", "Table", "collapse_table", "place_legend"]  # notebook 06

@@ -4,13 +4,15 @@ The only package that imports ipywidgets. Each ``*_explorer`` returns an ``Explo
 in a notebook, or drive it from code with ``.update(**params)`` (values are clamped to the valid
 range) and read ``.figure`` and ``.params``. Figures are made with ``matplotlib.figure.Figure``,
 not pyplot, so explorers leave no global plotting state. By topic: ``images`` (notebooks 01-03),
-``models`` (trained JEPAs, 04-06), ``motion`` (rollouts and pendulums, 07-08).
+``models`` (trained JEPAs, 04-06), ``motion`` (rollouts and pendulums, 07-08),
+``features`` (PCA of patch features, 04; latents, 07).
 
 Introduced in notebook 01.
 """
 
 from jepa_lab.widgets.base import Explorer, clamp
 from jepa_lab.widgets.family import perturbation_explorer, spectrogram_mask_explorer
+from jepa_lab.widgets.features import latent_explorer, pca_explorer
 from jepa_lab.widgets.images import attention_explorer, mask_explorer, patch_size_explorer, tube_explorer
 from jepa_lab.widgets.models import clip_explorer, collapse_explorer, predictor_explorer
 from jepa_lab.widgets.motion import pendulum_explorer, rollout_explorer
@@ -24,4 +26,5 @@ __all__ = [
     "mask_explorer", "patch_size_explorer", "pendulum_explorer", "plan_explorer", "predictor_explorer",
     "rollout_explorer", "tube_explorer",
 ]
+__all__ += ["latent_explorer", "pca_explorer"]  # notebooks 04 and 07
 __all__ += ["perturbation_explorer", "spectrogram_mask_explorer"]  # notebook 10

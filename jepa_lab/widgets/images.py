@@ -161,30 +161,40 @@ def attention_explorer(encoder, images: torch.Tensor) -> Explorer:
     """Pick an image, a layer, a head and a query token; see where that token attends.
 
     Args:
-        encoder: a 2-D ``vit.Encoder``; images: ``[N, C, S, S]`` it accepts.
+        encoder: a 2-D ``vit.Encoder``, or name -> encoder (same grid, depth and heads: e.g. a trained
+            encoder and its random init) to compare with an *encoder* menu; images: ``[N, C, S, S]`` they accept.
 
-    Introduced in notebook 03.
+    Introduced in notebook 03 (the menu of encoders in notebook 04).
     """
-    if len(encoder.grid) != 2:
+    named = dict(encoder) if isinstance(encoder, dict) else {"encoder": encoder}
+    if not named:
+        raise ValueError("attention_explorer needs an encoder (or a dict of them)")
+    if any(len(e.grid) != 2 for e in named.values()):
         raise ValueError("attention_explorer needs an image encoder (2-D token grid)")
-    maps = encoder.attention_maps(images)  # [depth, N, heads, T, T]: computed once, sliders only index
-    depth, _, heads, n, _ = maps.shape
+    # [depth, N, heads, T, T] per encoder: computed once, sliders only index
+    maps = {name: e.attention_maps(images.to(next(e.parameters()).device)).cpu() for name, e in named.items()}
+    shapes = {name: tuple(m.shape) for name, m in maps.items()}
+    if len(set(shapes.values())) != 1:
+        raise ValueError(f"the encoders must share depth, heads and grid to share the sliders, got {shapes}")
+    first = next(iter(named.values()))
+    depth, _, heads, n, _ = next(iter(maps.values())).shape
 
-    def draw(fig: Figure, index: int, layer: int, head: int, query: int) -> None:
+    def draw(fig: Figure, index: int, layer: int, head: int, query: int, name: str = "encoder") -> None:
         left, right = fig.subplots(1, 2)
-        w = maps[layer, index, head]  # [T, T]
+        w = maps[name][layer, index, head]  # [T, T]
         plots.plot_attention_on_image(images[index], w[query], query, ax=left)
         plots.plot_attention_matrix(w, ax=right)
         entropy = -(w[query] * w[query].clamp_min(1e-12).log()).sum().item()
-        fig.suptitle(f"layer {layer}, head {head}, query token {query}: attention entropy {entropy:.2f} "
+        who = f"{name}, " if len(named) > 1 else ""
+        fig.suptitle(f"{who}layer {layer}, head {head}, query token {query}: attention entropy {entropy:.2f} "
                      f"(uniform would be {torch.log(torch.tensor(float(n))).item():.2f})", fontsize=9)
 
     controls = {
         "index": index_slider(len(images), "image"),
         "layer": slider(W.IntSlider, value=0, min=0, max=depth - 1, description="layer"),
         "head": slider(W.IntSlider, value=0, min=0, max=heads - 1, description="head"),
-        "query": slider(W.IntSlider, value=n // 2 + encoder.grid[1] // 2, min=0, max=n - 1, description="query token"),
+        "query": slider(W.IntSlider, value=n // 2 + first.grid[1] // 2, min=0, max=n - 1, description="query token"),
     }
+    if len(named) > 1:
+        controls["name"] = W.Dropdown(options=list(named), value=next(iter(named)), description="encoder")
     return Explorer(draw, controls, figsize=(8, 4))
-
-

@@ -263,6 +263,53 @@ assert knn["target encoder"] > knn["random init"]
 # accuracy above, against a quarter for the random encoder); when they do not, they share its position,
 # size or background brightness: these features carry *where* as much as *what*.
 #
+# Take the PCA pictures apart below: pick an encoder (the trained context and target encoders, the
+# no-prediction ablation's two, the random init), an image, the block whose output you look at (the
+# last is the encoder's output; every block's output goes through the final layer norm so they
+# compare), and which three principal components become red, green and blue. The bars on the right
+# are the share of the patch features' variance each component carries. Any other encoder with the
+# same grid and depth, one trained to reconstruct pixels for instance, joins as one more entry of the
+# dictionary.
+
+# %%
+pca = widgets.pca_explorer({"target encoder": model.target_encoder, "context encoder": model.context_encoder,
+                            "no-pred target": ablation.target_encoder, "no-pred context": ablation.context_encoder,
+                            "random init": random_encoder}, test_x[:16])
+pca
+
+# %% [markdown]
+# **What to try**
+# - Switch *encoder* to `random init`: a smooth rainbow over the grid whatever the image, and the first
+#   three components carry about two thirds of the variance (shipped `cpu` model) — position, nothing
+#   else. The trained target encoder spreads its variance over many more components (its first three
+#   carry about a third), and the shape takes its own colour on top of the rainbow.
+# - Move *after block* from the last block down to 0: the title's share grows back towards the random
+#   network's (in the shipped target encoder the first three components carry 54% after block 0, 47%,
+#   40%, then 31%): position dominates early and the features spread out block by block. Do the same on
+#   `no-pred target`: the same shares to the percent, as its probe predicted.
+# - Set *first component* to 3 or more on the trained encoder: the smaller components are less about
+#   position; step through the images to see which of them follow the shape's outline.
+#
+# **Attention after training.** Notebook 03's attention explorer, now on the trained target encoder,
+# with the same network at its random init one menu away.
+
+# %%
+attention = widgets.attention_explorer({"target encoder": model.target_encoder, "random init": random_encoder},
+                                       test_x[:8])
+attention
+
+# %% [markdown]
+# **What to try**
+# - Keep *layer* 0 and 1 and move *head*: the entropy in the title stays near the uniform value, as at
+#   random init (switch *encoder* to compare). The early layers of this small model still look
+#   everywhere.
+# - Set *layer* to 2 or 3 and step through the heads: some heads drop to an entropy far below uniform
+#   (about 1.3–1.9 against 4.16 in the shipped `cpu` model), and their matrix on the right turns into a
+#   few bright columns: most queries look at the same few keys.
+# - Check where those keys are: in the shipped model, on 64 test images, the sharp heads of layers 2
+#   and 3 put 60–80% of their attention on the tokens that show the shape, which are 14% of the grid.
+#   Move *query token* onto the background: it still looks at the shape.
+#
 # ## 5. What does the predictor predict?
 #
 # `evaluate.prediction_quality` compares predicted and actual target features per block (cosine

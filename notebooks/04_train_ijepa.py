@@ -24,7 +24,9 @@
 #
 # **What you'll do:** write the step target → context → predictor → loss → EMA and check it against
 # the library; train (or load the shipped checkpoint made by the same code); probe, picture and
-# question the features; pick images and masks in a widget and see the predictor's error token by token.
+# question the features; take the features apart layer by layer and component by component in a
+# widget, see where the trained model attends; pick images and masks in a widget and see the
+# predictor's error token by token.
 #
 # **What you'll learn:** what each part of I-JEPA does, why the target is a slow (EMA) copy, how to
 # tell learned features from a random network's, and why a falling loss proves little on its own.

@@ -28,7 +28,8 @@
 # **What you'll do:** simulate bouncing balls; train the model with the course engine; probe its
 # latents for x, y, vx, vy; roll it forward and decode the predictions; switch off each design choice
 # (residual prediction, the prior, multi-k training, feature masking, the regulariser) and see what
-# breaks; pick a masking kind and a horizon in a widget and watch the rollout.
+# breaks; scrub a trajectory through the latent space; pick a masking kind and a horizon in a widget
+# and watch the rollout.
 #
 # **What you'll learn:** how to build and judge a latent world model, why a low latent error proves
 # nothing on its own, and which design choices earn their place on this task (measured, not assumed).
@@ -134,6 +135,29 @@ for i, ax in enumerate(axes):
     fig.colorbar(sc, ax=ax)
     ax.set(title=f"coloured by {STATE[i]}", xticks=[], yticks=[])
 plt.show()
+
+# %% [markdown]
+# Two components and one colour at a time, and a trajectory to follow: choose each axis among the first
+# principal components (`PC`) and the probe's read-outs (`probe x` ... `probe vy`, the directions of the
+# latent the linear probe reads each value along), colour every window by a true state value, and scrub
+# *time* along one held-out trajectory (left: its windows' latents as a line, the current one ringed;
+# right: the ball in the box).
+
+# %%
+latents = widgets.latent_explorer(model, preset, test_states[:32])
+latents
+
+# %% [markdown]
+# **What to try**
+# - Set the axes to `probe vx` and `probe vy`, colour by `vx`: the cloud is a ring, because the walls
+#   keep the speed. Scrub *time*: the ringed point stands still while the ball flies straight and jumps
+#   across the ring at each bounce, where one velocity flips its sign.
+# - Set them to `probe x` and `probe y`, colour by `x`: the cloud is the box itself (y pointing up
+#   here), and scrubbing moves the ring the way the ball moves on the right. Near a bounce the path
+#   overshoots the edge: there the window straddles the wall.
+# - Back to `PC 1` and `PC 2`, colour by each of the four values in turn: none changes smoothly over
+#   the whole picture, and the trajectory runs in straight pieces with sharp turns at the bounces. PCA
+#   finds the directions of largest variance, not the ones named x, y, vx and vy; the probe finds those.
 
 # %% [markdown]
 # **Predict, then run.** Section 3 judges predictions by R² (1 is perfect). What R² does a "model" get

@@ -223,7 +223,10 @@ assert sim_centre.flatten().argmax().item() == centre and near > far
 
 # %% [markdown]
 # Each position is most similar to itself and the similarity falls off with distance along
-# rows and columns: a fixed table gives the model "where" for free, and for any grid size.
+# rows and columns: a fixed table gives the model "where" for free. The formula also gives a table
+# for any grid size, but a trained model has only ever seen the positions of its own grid: rows and
+# columns past it are values its weights never met, so running on a larger grid needs fine-tuning
+# (or a table stretched to the old range), not just a bigger table.
 #
 # ## 6. Explore: patch size, grid and token count
 #

@@ -19,8 +19,9 @@
 #
 # A JEPA learns by hiding part of its input and predicting the *representation* of what it
 # hid. Which tokens it hides is not a detail: hide too little and the task is trivial, hide
-# random scattered tokens and the model fills gaps from neighbours, hide the same places in
-# every video frame or it just copies from the next frame. This notebook lets you play with
+# random scattered tokens and the model fills gaps from neighbours, and in a video hide
+# different places in each frame and it just copies them from the next frame (so video masks
+# hide the same places in every frame: a tube). This notebook lets you play with
 # every masking strategy of the JEPA papers and measure what each one does.
 #
 # **What you'll do:** draw random, block, I-JEPA multi-block and V-JEPA tube masks over real
@@ -148,6 +149,9 @@ assert 0.2 < context_fraction.mean() < 0.8
 # Each colour is one target block; blocks may overlap each other but never the context. The
 # printed mean shows how much of the image I-JEPA's encoder gets to see: roughly half, with a
 # wide spread from mask to mask.
+#
+# In the explorer below, *max aspect* sets the targets' aspect range to (1 / max, max): its
+# default 1.5 gives 0.67–1.5, a little wider than I-JEPA's 0.75–1.5 used above.
 
 # %%
 multiblock_explorer = widgets.mask_explorer(images, preset.patch_size, strategy="multiblock")
@@ -242,6 +246,14 @@ assert all(0 < k <= 1 for k in kept) and kept[-1] < kept[0]
 # The bigger the batch, the more extreme its shortest mask, and the more context every other
 # mask loses. Raising `min_context` (the reference uses 10 on 14×14) or sampling context sizes
 # in a narrower range limits the waste.
+#
+# The targets lose tokens too (the printout's second share): here each image draws its own
+# target sizes, so target *k* differs in length from image to image and is cut to the shortest
+# as well. I-JEPA draws one target size (and one context size) per batch: every image's target
+# blocks then have the same length and only the context, which loses the targets it overlaps, is
+# cut. This course keeps per-image sizes because every model it trains and ships was made with
+# them (each checkpoint's card names the command that reproduces it); the cost is that a random
+# part of each target block, about a fifth at a batch of 128 on this grid, is not predicted.
 #
 # ## 5. Where do masks fall?
 #

@@ -84,8 +84,9 @@ assert torch.allclose(by_hand, fused, atol=1e-5) and torch.allclose(by_hand, tor
 #
 # ## 2. A pre-norm block, and an encoder that takes token indices
 #
-# A block is `x + attn(norm(x))` then `x + mlp(norm(x))` (pre-norm: stable without warm-up
-# tricks). The encoder embeds patches, adds positions, runs the blocks and a final norm, and
+# A block is `x + attn(norm(x))` then `x + mlp(norm(x))` (pre-norm: much more stable early in
+# training than the original post-norm block, which needs a learning-rate warm-up to train well; the course's engine still warms up for a few steps, as I-JEPA does, because it is
+# cheap insurance at large learning rates). The encoder embeds patches, adds positions, runs the blocks and a final norm, and
 # returns **one feature per patch** — no CLS token, as in I-JEPA. Given indices `idx`, it
 # embeds all patches but runs the transformer **only on those tokens**.
 

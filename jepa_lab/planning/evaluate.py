@@ -104,10 +104,10 @@ def baseline_policies(preset, seed: int) -> dict[str, Callable]:
     return {"random policy": planners.random_policy(seed), "straight line": planners.greedy_policy(preset.max_step)}
 
 
-def timing(model: nn.Module | None, preset, repeats: int = 5, **options) -> float:
-    """Median seconds per MPC step (one episode, one plan) of the CEM planner on ``model``."""
-    start, goal = pairs(preset, preset.seed + 99)
-    return planners.time_per_step(planner_for(model, preset, **options), start, goal, repeats)
+def timing(model: nn.Module | None, preset, repeats: int = 5, episodes: int = 1, **options) -> float:
+    """Median seconds per MPC step per episode of the CEM planner on ``model`` (``episodes`` planned at once)."""
+    start, goal = pairs(preset.replace(pairs=max(preset.pairs, episodes)), preset.seed + 99)
+    return planners.time_per_step(planner_for(model, preset, **options), start, goal, repeats, episodes)
 
 
 def position_probe(model: WorldModel, preset, n: int = 2000) -> Callable[[torch.Tensor], torch.Tensor]:

@@ -144,13 +144,18 @@ def run_episodes(plan_fn: Callable, start: torch.Tensor, goal: torch.Tensor, *, 
     return mpc(lambda p, a: rooms.step(p, a * max_step, max_step, door), plan_fn, start, goal, budget, radius)
 
 
-def time_per_step(planner: CEMPlanner, start: torch.Tensor, goal: torch.Tensor, repeats: int = 5) -> float:
-    """Median wall-clock seconds of one MPC step's plan for ONE episode, over ``repeats`` start/goal pairs."""
+def time_per_step(planner: CEMPlanner, start: torch.Tensor, goal: torch.Tensor, repeats: int = 5,
+                  episodes: int = 1) -> float:
+    """Median wall-clock seconds of one MPC step's plan per episode, over ``repeats`` plans of ``episodes``
+    episodes planned at once (``episodes=1``: what one agent waits; more: the cost per episode when many
+    run together, as in ``run_episodes``)."""
+    if not 1 <= episodes <= len(start) or repeats < 1:
+        raise ValueError(f"need repeats >= 1 and 1 <= episodes <= {len(start)} (the pairs), got {repeats}, {episodes}")
     times = []
     for i in range(repeats):
-        j = i % len(start)
-        planner.reset(1)
+        j = (i * episodes) % (len(start) - episodes + 1)
+        planner.reset(episodes)
         t0 = time.perf_counter()
-        planner(start[j:j + 1], goal[j:j + 1])
-        times.append(time.perf_counter() - t0)
+        planner(start[j:j + episodes], goal[j:j + episodes])
+        times.append((time.perf_counter() - t0) / episodes)
     return sorted(times)[len(times) // 2]

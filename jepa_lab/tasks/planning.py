@@ -79,7 +79,7 @@ def planning_report(model: nn.Module, preset: config.PlanningPreset) -> dict:
     model.eval()
     seeds = evaluate.eval_seeds(preset)
     seeds = seeds if variant_of(preset) is None else seeds[:1]
-    if preset.model == "pixel":  # ten times slower: the first quarter of the pairs (interleaved, so still half across)
+    if preset.model == "pixel":  # ten times slower: a quarter as many pairs of the same seeds (still half across)
         preset = preset.replace(pairs=max(preset.pairs // 4, 1))
     runs = [evaluate.success(evaluate.planner_for(model, preset, seed=s), preset, s) for s in seeds]
     out = {"seeds": seeds, "runs": runs, "success": sum(r["success"] for r in runs) / len(runs),

@@ -297,4 +297,4 @@ checks.check_apply_rope(my_rope)
 # - Su et al., *RoFormer: Enhanced Transformer with Rotary Position Embedding*, 2021.
 # - Assran et al., *V-JEPA 2*, 2025 — 3-D axial RoPE.
 #
-# **Next:** 04 · Train I-JEPA — predict the features of hidden blocks from the context.
+# **Next:** [04 · Train I-JEPA](04_train_ijepa.ipynb) — predict the features of hidden blocks from the context.

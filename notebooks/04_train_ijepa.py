@@ -427,4 +427,4 @@ checks.check_block_loss(my_block_loss)
 # - Grill et al., *Bootstrap Your Own Latent* (BYOL, the EMA target), NeurIPS 2020, arXiv:2006.07733.
 # - Caron et al., *Emerging Properties in Self-Supervised Vision Transformers* (DINO, PCA maps), ICCV 2021.
 #
-# **Next:** notebook 05 trains the same model on video, with tube masks.
+# **Next:** [notebook 05](05_train_vjepa.ipynb) trains the same model on video, with tube masks.

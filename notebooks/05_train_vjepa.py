@@ -362,4 +362,4 @@ checks.check_leaked_tokens(my_leaked_tokens)
 # - Tong et al., *VideoMAE*, NeurIPS 2022, arXiv:2203.12602 (tube masking against temporal leakage).
 # - Su et al., *RoFormer: Enhanced Transformer with Rotary Position Embedding*, 2021, arXiv:2104.09864.
 #
-# **Next:** notebook 06 makes JEPA collapse on purpose and compares the cures.
+# **Next:** [notebook 06](06_collapse_and_its_cures.ipynb) makes JEPA collapse on purpose and compares the cures.

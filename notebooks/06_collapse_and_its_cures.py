@@ -274,4 +274,4 @@ checks.check_covariance_term(my_covariance_term)
 # - Chen, He, *Exploring Simple Siamese Representation Learning* (stop-gradient), CVPR 2021.
 # - Garrido et al., *RankMe* (effective rank as a quality signal), ICML 2023.
 #
-# **Next:** notebook 07 uses these regularisers in a latent dynamics model.
+# **Next:** [notebook 07](07_lejepa_latent_dynamics.ipynb) uses these regularisers in a latent dynamics model.

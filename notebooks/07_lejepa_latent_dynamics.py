@@ -376,4 +376,4 @@ checks.check_r2(my_r2)
 # - Hafner et al., *Dream to Control* (latent dynamics, rollouts in latent space), ICLR 2020.
 # - Bardes, Ponce, LeCun, *VICReg*, ICLR 2022, arXiv:2105.04906.
 #
-# **Next:** notebook 08 learns a pendulum from frames, then adds Lagrangian and Hamiltonian structure.
+# **Next:** [notebook 08](08_pendulum_lnn_hnn.ipynb) learns a pendulum from frames, then adds Lagrangian and Hamiltonian structure.

@@ -363,4 +363,5 @@ checks.check_rk4_step(my_rk4_step)
 # - Cranmer et al., *Lagrangian Neural Networks*, ICLR 2020 workshop, arXiv:2003.04630.
 # - Bardes et al., *V-JEPA*, 2024, arXiv:2404.08471.
 #
-# **Next:** that is the course. The README lists what to run next on a GPU.
+# **Next:** [notebook 09](09_plan_with_a_world_model.ipynb) gives a JEPA world model actions and plans with it:
+# the latent rollouts of notebook 07, used to act.

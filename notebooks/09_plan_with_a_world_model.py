@@ -435,5 +435,5 @@ checks.check_mpc(my_mpc)
 # - Hafner et al., *Learning Latent Dynamics for Planning from Pixels* (PlaNet), ICML 2019.
 # - Bardes, Ponce, LeCun, *VICReg*, ICLR 2022, arXiv:2105.04906.
 #
-# **Next:** this is the last notebook of the course. Go back to notebook 07 and give its latent dynamics
-# actions, or to the Going further list above.
+# **Next:** [notebook 10](10_the_jepa_family.ipynb) runs the same recipe on sounds, questions about pictures
+# and gene knock-downs: a new tokeniser, mask and condition each, nothing else.

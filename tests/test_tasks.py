@@ -27,11 +27,12 @@ def test_the_table_names_every_shipped_file_and_no_file_is_parsed_for_its_task()
                and not (p.suffix == ".json" and p.with_suffix(".pt").is_file())}
     variants = {"dynamics": list(tasks.dynamics.VARIANTS), "field": ["MLP", "HNN", "LNN"],
                 "field_probed": ["MLP", "HNN", "LNN"], "ijepa": [None, "nopred"], "vjepa": [None, "perframe", "rope"],
-                "pendulum": [None], "collapse": [None]}
+                "pendulum": [None], "collapse": [None], "planning": list(tasks.planning.VARIANTS),
+                "ajepa": [None], "vljepa": [None], "vl_decoder": [None], "biojepa": [None, "film"]}
     named = {t.path("cpu", v) for t in tasks.TASKS.values() for v in variants.get(t.name, [None])}
     assert shipped <= named, shipped - named  # every shipped file is some task's artifact: no name is parsed
     missing = {tasks.get(t).path("cpu", v) for t, vs in variants.items() for v in vs} - shipped
-    assert not missing  # and the files notebooks 04-08 load are there
+    assert not missing  # and the files notebooks 04-10 load are there
     with pytest.raises(ValueError, match="unknown task 'mae'; choose one of ijepa"):
         tasks.get("mae")
     assert {"dynamics", "ijepa", "pendulum", "vjepa"} <= set(TRAINABLE) and "collapse" not in TRAINABLE

@@ -130,7 +130,7 @@ class ThreadGovernor:
     each training loop (``train.fit``, ``physics.fit_field``).
     """
 
-    def __init__(self, max_threads: int | None = None, interval: float = 1.0) -> None:
+    def __init__(self, max_threads: int | None = None, interval: float = 0.5) -> None:
         self.max_threads = max_threads or usable_cores()
         self.interval = interval
         self.active = True

@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterator
 
 import torch
+from threadpoolctl import threadpool_limits
 
 import jepa_lab
 
@@ -115,8 +116,15 @@ _TORCH_DEFAULT_THREADS = torch.get_num_threads()  # what torch chose before any 
 _policy_threads: list[int] = []  # the last count the policy set (empty: none yet)
 
 
-def _set_threads(n: int) -> None:
+def limit_threads(n: int) -> None:
+    """``n`` threads for torch and for every other thread pool loaded now: numpy's and scikit-learn's
+    BLAS and OpenMP runtimes (through threadpoolctl), whose waiting threads spin just like torch's."""
     torch.set_num_threads(n)
+    threadpool_limits(limits=n)
+
+
+def _set_threads(n: int) -> None:
+    limit_threads(n)
     _policy_threads[:] = [n]
 
 
@@ -193,7 +201,7 @@ def training_threads() -> Iterator[ThreadGovernor | None]:
     try:
         yield thread_governor() if setting == "auto" else None
     finally:
-        torch.set_num_threads(before)
+        limit_threads(before)
 
 
 def apply_thread_policy(window: float = 0.1) -> str:

@@ -167,3 +167,20 @@ def test_the_command_line_applies_a_pin_and_records_it(monkeypatch, tmp_path, ca
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["threads"] == 2 and "JEPA_LAB_THREADS=2" in card["thread_policy"]
     assert "threads: 2 (pinned" in capsys.readouterr().out
+
+
+def test_the_policy_limits_numpy_and_scikit_learn_pools_too(monkeypatch):
+    import numpy  # noqa: F401  (its BLAS is loaded)
+    from threadpoolctl import threadpool_info
+
+    before = torch.get_num_threads()
+    monkeypatch.setenv("JEPA_LAB_THREADS", "1")
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    try:
+        threads.limit_threads(2)
+        with threads.training_threads():
+            assert torch.get_num_threads() == 1
+            assert all(pool["num_threads"] == 1 for pool in threadpool_info())
+        assert torch.get_num_threads() == 2
+    finally:
+        threads.limit_threads(before)

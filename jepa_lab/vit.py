@@ -276,13 +276,15 @@ class Predictor(nn.Module):
         embed_dim: the encoder's width D (input and output).
         predictor_dim, depth, num_heads: the predictor's own (narrower) transformer.
         pos: ``sincos``, ``learned`` or ``rope`` positions over the same grid.
-    Forward: ``z_ctx [B, Nc, D]``, ``ctx_idx [B, Nc]``, ``tgt_idx [B, Nt]`` -> ``z_pred [B, Nt, D]``.
+        out_dim: width of the output (default ``embed_dim``: target features; MAE's decoder, ``jepa_lab.mae``,
+            sets it to a patch's pixel count).
+    Forward: ``z_ctx [B, Nc, D]``, ``ctx_idx [B, Nc]``, ``tgt_idx [B, Nt]`` -> ``z_pred [B, Nt, out_dim]``.
 
     Introduced in notebook 03.
     """
 
     def __init__(self, *, grid: tuple[int, ...], embed_dim: int, predictor_dim: int = 96, depth: int = 4,
-                 num_heads: int = 4, mlp_ratio: float = 4.0, pos: str = "sincos") -> None:
+                 num_heads: int = 4, mlp_ratio: float = 4.0, pos: str = "sincos", out_dim: int | None = None) -> None:
         super().__init__()
         check_heads(predictor_dim, num_heads, "predictor_dim")
         self.grid = tuple(grid)
@@ -292,7 +294,7 @@ class Predictor(nn.Module):
         self.pos = _Positions(pos, self.grid, predictor_dim, predictor_dim // num_heads)
         self.blocks = nn.ModuleList(Block(predictor_dim, num_heads, mlp_ratio) for _ in range(depth))
         self.norm = nn.LayerNorm(predictor_dim, eps=1e-6)
-        self.proj = nn.Linear(predictor_dim, embed_dim)
+        self.proj = nn.Linear(predictor_dim, embed_dim if out_dim is None else out_dim)
         self.apply(init_weights)
         nn.init.trunc_normal_(self.mask_token, std=0.02)
 
@@ -317,4 +319,4 @@ class Predictor(nn.Module):
         rope = self.pos.rope(idx, b)
         for blk in self.blocks:
             z = blk(z, rope)
-        return self.proj(self.norm(z[:, nc:]))  # [B, Nt, D]
+        return self.proj(self.norm(z[:, nc:]))  # [B, Nt, out_dim]

@@ -77,3 +77,12 @@ def test_busy_bench_runs_every_scenario_and_reports_ratios(capsys):
     out = capsys.readouterr().out
     assert "busy/idle" in out and "2 at once/idle" in out and "one thread" in out
     assert busy.report({"a": {"idle": 2.0, "busy": float("inf"), "crowd": 5.0}}, 2, reference="a").count("x") >= 2
+
+
+def test_bench_mae_times_both_steps_on_one_batch(capsys):
+    r = bench.bench_mae("fast", repeats=1)
+    assert r["ijepa_s"] > 0 and r["mae_s"] > 0 and r["ratio"] == r["mae_s"] / r["ijepa_s"]
+    assert 0 < r["context_tokens"] < r["tokens"] and r["targets"] >= 1
+    assert bench.main(["mae", "--mode", "fast", "--repeats", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "ms/step" in out and "ratio MAE step time / I-JEPA step time" in out

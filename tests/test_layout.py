@@ -2,7 +2,7 @@
 
 Data flows one way (design.md, section 3):
 
-    config, runtime, artifacts, datasets, posembed -> tokens, masks -> vit -> jepa, losses
+    config, runtime, artifacts, datasets, posembed -> tokens, masks -> vit -> jepa, losses, mae
     -> evaluate, dynamics, physics, family, planning -> train (engine) -> tasks -> plots -> widgets
     -> checks, bench, CLIs
 
@@ -29,7 +29,7 @@ LAYERS = [
     {"__init__", "config", "threads", "runtime", "artifacts", "datasets", "posembed"},
     {"tokens", "masks"},
     {"vit"},
-    {"jepa", "losses"},
+    {"jepa", "losses", "mae"},
     {"evaluate", "dynamics", "physics", "family", "planning"},
     {"train"},
     {"tasks"},

@@ -33,8 +33,8 @@ def test_the_table_names_every_shipped_file_and_no_file_is_parsed_for_its_task()
     assert shipped <= named, shipped - named  # every shipped file is some task's artifact: no name is parsed
     missing = {tasks.get(t).path("cpu", v) for t, vs in variants.items() for v in vs} - shipped
     assert not missing  # and the files notebooks 04-10 load are there
-    with pytest.raises(ValueError, match="unknown task 'mae'; choose one of ijepa"):
-        tasks.get("mae")
+    with pytest.raises(ValueError, match="unknown task 'nosuchtask'; choose one of ijepa"):
+        tasks.get("nosuchtask")
     assert {"dynamics", "ijepa", "pendulum", "vjepa"} <= set(TRAINABLE) and "collapse" not in TRAINABLE
 
 

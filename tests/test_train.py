@@ -121,8 +121,8 @@ def test_command_line_and_fit_or_load(tmp_path, capsys):
     _, fresh = tasks.fit_or_load("ijepa", other, directory=tmp_path, progress=False)
     assert "not using ijepa_shapes_fast.pt" in capsys.readouterr().out
     assert fresh["step"] == 2 and fresh["history"]["step"][-1] == 1 and "command" not in fresh
-    with pytest.raises(ValueError, match="unknown task 'mae'"):
-        tasks.fit_or_load("mae", preset)
+    with pytest.raises(ValueError, match="unknown task 'nosuchtask'"):
+        tasks.fit_or_load("nosuchtask", preset)
 
 
 @pytest.mark.slow

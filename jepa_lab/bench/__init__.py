@@ -14,6 +14,8 @@
 - ``ijepa``: training images/s of one I-JEPA step (EMA target on all tokens, context encoder on
   the context only, predictor per target block, backward, EMA update) next to the same encoder's
   forward+backward on all tokens, for the notebook-04 preset of ``--mode``.
+- ``mae``: ms per training step of MAE (``tasks.mae``: the same encoder and batch, a decoder the size of
+  I-JEPA's predictor, pixel targets, no EMA) against I-JEPA's step, timed interleaved in the same run.
 
 Reports the thread count and machine load, since both change the figures.
 
@@ -24,6 +26,7 @@ from jepa_lab.bench.cli import main
 from jepa_lab.bench.throughput import (
     bench_encoder,
     bench_ijepa,
+    bench_mae,
     bench_masks,
     bench_vjepa,
     block_flops,
@@ -31,5 +34,5 @@ from jepa_lab.bench.throughput import (
     reference_stack,
 )
 
-__all__ = ["bench_encoder", "bench_ijepa", "bench_masks", "bench_vjepa", "block_flops", "main", "matmul_peak",
-           "reference_stack"]
+__all__ = ["bench_encoder", "bench_ijepa", "bench_mae", "bench_masks", "bench_vjepa", "block_flops", "main",
+           "matmul_peak", "reference_stack"]

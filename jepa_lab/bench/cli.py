@@ -30,15 +30,15 @@ def busy_main(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Benchmarks with a reference measured in the same run.")
-    parser.add_argument("name", choices=["masks", "encoder", "ijepa", "vjepa", "busy", "busy-worker"])
-    parser.add_argument("--mode", default="cpu", choices=["fast", "cpu", "full"], help="preset (ijepa, vjepa)")
+    parser.add_argument("name", choices=["masks", "encoder", "ijepa", "mae", "vjepa", "busy", "busy-worker"])
+    parser.add_argument("--mode", default="cpu", choices=["fast", "cpu", "full"], help="preset (ijepa, mae, vjepa)")
     parser.add_argument("--size", default="tiny", choices=list(vit.SIZES), help="encoder size (encoder)")
     parser.add_argument("--batch", type=int, default=32, help="batch size (encoder)")
-    parser.add_argument("--device", default="cpu", help="cpu or cuda (encoder, ijepa, vjepa)")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (encoder, ijepa, mae, vjepa)")
     parser.add_argument("--bf16", action="store_true", help="bf16 autocast (CUDA only)")
     parser.add_argument("--compile", action="store_true", help="torch.compile every model")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
-    parser.add_argument("--repeats", type=int, default=3, help="timed repeats, the best kept (ijepa, vjepa)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed repeats, the best kept (ijepa, mae, vjepa)")
     parser.add_argument("-n", type=int, default=4096, help="masks per run (masks)")
     parser.add_argument("--steps", type=int, default=60, help="training steps per timed run (busy)")
     parser.add_argument("--notebook", help="time this notebook under nbval instead of a training run (busy)")
@@ -76,6 +76,16 @@ def main(argv: list[str] | None = None) -> int:
             ratio = r["vjepa_s"] / r["frame_s"]
             print(f"  ratio clip step / frame step: {ratio:.2f} (target <= T/2 = {half}): "
                   + ("within" if ratio <= half else "OVER") + " the target")
+        elif args.name == "mae":
+            r = throughput.bench_mae(args.mode, device=args.device, bf16=args.bf16, compile=args.compile,
+                                     repeats=args.repeats)
+            print(f"notebook-04 '{args.mode}' preset, batch {r['batch']}, the same batch for both "
+                  f"({r['context_tokens']} of {r['tokens']} tokens in context, {r['targets']} target blocks), "
+                  f"steps timed interleaved, best of {args.repeats} each:")
+            print(f"  I-JEPA training step (reference): {1e3 * r['ijepa_s']:.1f} ms/step")
+            print(f"  MAE training step (same encoder, decoder sized as the predictor): "
+                  f"{1e3 * r['mae_s']:.1f} ms/step")
+            print(f"  ratio MAE step time / I-JEPA step time: {r['ratio']:.2f}")
         elif args.name == "ijepa":
             r = throughput.bench_ijepa(args.mode, device=args.device, bf16=args.bf16, compile=args.compile,
                             repeats=args.repeats)

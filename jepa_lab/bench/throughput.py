@@ -95,9 +95,10 @@ def bench_encoder(tokens: tuple[int, ...] = (64, 256), size: str = "tiny", batch
     return rows
 
 
-def _step_time(model, x, ctx_idx, tgt_idx, repeats: int, bf16: bool = False, compile: bool = False) -> float:
-    """Seconds per full JEPA training step (loss, backward, AdamW, EMA update) on one fixed batch, as
-    ``train.fit`` runs it (``bf16``: autocast on CUDA; ``compile``: ``torch.compile`` of the forward)."""
+def _train_step(model, x, ctx_idx, tgt_idx, bf16: bool = False, compile: bool = False):
+    """One full training step (loss, backward, AdamW, and the EMA update of a model that has one) on one
+    fixed batch, as ``train.fit`` runs it (``bf16``: autocast on CUDA; ``compile``: ``torch.compile`` of the
+    forward), as a function of no arguments."""
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-3)
     net = torch.compile(model) if compile else model
 
@@ -107,8 +108,15 @@ def _step_time(model, x, ctx_idx, tgt_idx, repeats: int, bf16: bool = False, com
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        model.ema_update(0.996)
+        if hasattr(model, "ema_update"):
+            model.ema_update(0.996)
 
+    return step
+
+
+def _step_time(model, x, ctx_idx, tgt_idx, repeats: int, bf16: bool = False, compile: bool = False) -> float:
+    """Seconds per full training step (``_train_step``) on one fixed batch, the best of ``repeats``."""
+    step = _train_step(model, x, ctx_idx, tgt_idx, bf16=bf16, compile=compile)
     return runtime.time_call(step, repeats=repeats, warmup=3 if compile else 1)
 
 
@@ -133,6 +141,36 @@ def bench_ijepa(mode: str = "cpu", repeats: int = 3, device: str = "cpu", bf16: 
     enc = runtime.time_call(encoder_all_tokens, repeats=repeats, warmup=3 if compile else 1)
     return {"batch": preset.batch_size, "ijepa_s": step, "encoder_s": enc,
             "context_tokens": ctx_idx.shape[1], "tokens": model.context_encoder.num_patches}
+
+
+def bench_mae(mode: str = "cpu", repeats: int = 5, device: str = "cpu", bf16: bool = False,
+              compile: bool = False) -> dict[str, float]:
+    """Seconds per training step: MAE (``tasks.mae``: the same encoder, a decoder the size of I-JEPA's
+    predictor, pixel targets) against I-JEPA, for the notebook-04 preset of ``mode``, on the same batch.
+
+    The two steps are timed interleaved (I-JEPA then MAE, then MAE then I-JEPA, ...), so a change in the
+    machine's load reaches both; each figure is the best of its ``repeats`` after one (compiled: three)
+    warm-up steps."""
+    preset = config.for_notebook("04", mode=mode)
+    dev = torch.device(device)
+    ijepa, batch_fn, _ = tasks.TASKS["ijepa"].build(preset)
+    mae = tasks.TASKS["mae"].build(preset)[0]
+    x, ctx_idx, tgt_idx = batch_fn(0, torch.Generator().manual_seed(0))  # one batch, both models
+    x, ctx_idx, tgt_idx = x.to(dev), ctx_idx.to(dev), [t.to(dev) for t in tgt_idx]
+    steps = {name: _train_step(model.to(dev), x, ctx_idx, tgt_idx, bf16=bf16, compile=compile)
+             for name, model in (("ijepa", ijepa), ("mae", mae))}
+    for step in steps.values():
+        for _ in range(3 if compile else 1):
+            step()
+    best = dict.fromkeys(steps, float("inf"))
+    for r in range(repeats):
+        for name in (("ijepa", "mae") if r % 2 == 0 else ("mae", "ijepa")):
+            with runtime.Timer() as t:  # synchronises CUDA on entry and exit
+                steps[name]()
+            best[name] = min(best[name], t.seconds)
+    return {"batch": preset.batch_size, "ijepa_s": best["ijepa"], "mae_s": best["mae"],
+            "ratio": best["mae"] / best["ijepa"], "context_tokens": ctx_idx.shape[1],
+            "tokens": mae.context_encoder.num_patches, "targets": len(tgt_idx)}
 
 
 def bench_vjepa(mode: str = "cpu", repeats: int = 3, device: str = "cpu", bf16: bool = False,

@@ -14,11 +14,24 @@ from pathlib import Path
 from typing import Any
 
 from jepa_lab import artifacts
-from jepa_lab.tasks import ajepa, biojepa, collapse, dynamics, ijepa, pendulum, physics_fields, planning, vjepa, vljepa
+from jepa_lab.tasks import (
+    ajepa,
+    biojepa,
+    collapse,
+    dynamics,
+    ijepa,
+    mae,
+    pendulum,
+    physics_fields,
+    planning,
+    vjepa,
+    vljepa,
+)
 from jepa_lab.tasks.base import Task
 
 TASKS: dict[str, Task] = {t.name: t for t in (
     ijepa.TASK,
+    mae.TASK,  # notebook 04's pixel baseline
     vjepa.TASK,
     pendulum.TASK,
     dynamics.TASK,
@@ -49,6 +62,6 @@ def fit_or_load(name: str, preset: Any, variant: str | None = None, *, retrain: 
     return artifacts.fit_or_load(get(name), preset, variant, retrain=retrain, directory=directory, **fit_options)
 
 
-__all__ = ["TASKS", "Task", "collapse", "dynamics", "fit_or_load", "get", "ijepa", "pendulum", "physics_fields",
-           "planning", "vjepa"]
+__all__ = ["TASKS", "Task", "collapse", "dynamics", "fit_or_load", "get", "ijepa", "mae", "pendulum",
+           "physics_fields", "planning", "vjepa"]
 __all__ += ["ajepa", "biojepa", "vljepa"]  # notebook 10

@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from jepa_lab import artifacts, config, evaluate, jepa, masks, runtime, train, vit
+from jepa_lab import artifacts, config, evaluate, jepa, masks, probes, runtime, train, vit
 from jepa_lab.datasets import make_shapes
 from jepa_lab.tasks.base import Task
 
@@ -42,14 +42,14 @@ def jepa_model(preset: JEPAPreset, **model_options) -> jepa.JEPA:
     return jepa.JEPA(encoder=initial_encoder(preset), **{**options, **model_options})
 
 
-def build(preset: config.IJEPAPreset, **model_options):
-    """Model, batch function and ``TrainConfig`` of I-JEPA on shapes for an I-JEPA (or collapse) preset.
+def training_images(preset: config.IJEPAPreset) -> torch.Tensor:
+    """The training shapes of an I-JEPA preset (``n_train``, seed ``seed``): I-JEPA's and MAE's alike."""
+    return make_shapes(preset.n_train, preset.image_size, seed=preset.seed, colour=preset.colour)[0]
 
-    ``model_options`` override ``jepa.JEPA``'s arguments (notebook 06's ablations: ``target``,
-    ``stop_grad``, ``sigreg_weight``, ``predictor_dim``, ``var_weight``...)."""
-    images, _ = make_shapes(preset.n_train, preset.image_size, seed=preset.seed, colour=preset.colour)
-    model = jepa_model(preset, **model_options)
-    grid = model.context_encoder.grid
+
+def multiblock_batches(preset: config.IJEPAPreset, images: torch.Tensor, grid: tuple[int, int]):
+    """``train.fit``'s batch function over ``images``: ``(step, generator) -> (images [B, C, H, W],
+    ctx_idx [B, Nc], tgt_idx)``, I-JEPA's multi-block masks on ``grid`` (I-JEPA's and MAE's batches)."""
     if preset.batch_size > len(images):
         raise ValueError(f"batch_size {preset.batch_size} is larger than the {len(images)} training images")
 
@@ -59,9 +59,23 @@ def build(preset: config.IJEPAPreset, **model_options):
                                 min_context=preset.min_context)
         return images[idx], mb.ctx_idx, mb.tgt_idx
 
-    cfg = train.TrainConfig(steps=preset.steps, lr=preset.lr, warmup_steps=min(preset.warmup_steps, preset.steps),
-                            momentum=(preset.ema_start, 1.0), seed=preset.seed)
-    return model, batch_fn, cfg
+    return batch_fn
+
+
+def train_config(preset: config.IJEPAPreset) -> train.TrainConfig:
+    """The ``TrainConfig`` of an I-JEPA preset (the momentum schedule is used only by a model with ``ema_update``)."""
+    return train.TrainConfig(steps=preset.steps, lr=preset.lr, warmup_steps=min(preset.warmup_steps, preset.steps),
+                             momentum=(preset.ema_start, 1.0), seed=preset.seed)
+
+
+def build(preset: config.IJEPAPreset, **model_options):
+    """Model, batch function and ``TrainConfig`` of I-JEPA on shapes for an I-JEPA (or collapse) preset.
+
+    ``model_options`` override ``jepa.JEPA``'s arguments (notebook 06's ablations: ``target``,
+    ``stop_grad``, ``sigreg_weight``, ``predictor_dim``, ``var_weight``...)."""
+    images = training_images(preset)
+    model = jepa_model(preset, **model_options)
+    return model, multiblock_batches(preset, images, model.context_encoder.grid), train_config(preset)
 
 
 def load(path: Path, preset: JEPAPreset, variant: str | None = None) -> tuple[jepa.JEPA, dict]:
@@ -98,6 +112,19 @@ def probe_report(model: nn.Module, preset: config.IJEPAPreset,
     fresh = initial_encoder(preset).to(next(model.parameters()).device)
     encoders = {"context encoder": model.context_encoder, "target encoder": model.target_encoder, **(others or {})}
     return evaluate.probe_with_baselines(encoders, fresh, *probe_data(preset))
+
+
+def protocol_report(encoders: dict[str, nn.Module], preset: config.IJEPAPreset, *, baselines: bool = True,
+                    draws: int = 3) -> dict[str, dict[str, float]]:
+    """``probes.encoder_protocol`` of ``encoders`` on the held-out pool of ``probe_data`` (both splits
+    together, redrawn ``draws`` times into fit and test sets): linear with ``C`` chosen on a validation split,
+    and kNN, mean and spread. ``baselines`` adds the random-init encoder (built as training built it) and raw
+    pixels, measured the same way."""
+    train_x, train_y, test_x, test_y = probe_data(preset)
+    device = next(next(iter(encoders.values())).parameters()).device if encoders else runtime.get_device()
+    others = {"random init": initial_encoder(preset).to(device)} if baselines else {}
+    return probes.encoder_protocol({**encoders, **others}, torch.cat([train_x, test_x]), torch.cat([train_y, test_y]),
+                                   pixels=baselines, draws=draws, seed=preset.seed)
 
 
 def format_probe(results: dict[str, dict[str, float]]) -> str:

@@ -40,9 +40,9 @@
 import matplotlib.pyplot as plt
 import torch
 
-from jepa_lab import checks, config, masks, plots, runtime, tasks, widgets
+from jepa_lab import checks, config, masks, plots, probes, runtime, tasks, widgets
 from jepa_lab.datasets import audio
-from jepa_lab.family import ajepa, biojepa, probes, vljepa
+from jepa_lab.family import ajepa, biojepa, vljepa
 
 preset = config.for_notebook("10")
 expect = config.expectations("10", preset.mode)  # the floors and margins this notebook's asserts use

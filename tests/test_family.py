@@ -6,9 +6,9 @@ import dataclasses
 import pytest
 import torch
 
-from jepa_lab import config, masks, tasks, train, widgets
+from jepa_lab import config, masks, probes, tasks, train, widgets
 from jepa_lab.datasets import audio, captions, genes
-from jepa_lab.family import ConditionedPredictor, CrossAttention, FiLM, film, probes, vljepa
+from jepa_lab.family import ConditionedPredictor, CrossAttention, FiLM, film, vljepa
 from jepa_lab.family.biojepa import expression_changes, perturbation_errors, world_of
 
 # ------------------------------------------------------------------ datasets

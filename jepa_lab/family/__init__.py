@@ -1,7 +1,6 @@
 """The JEPA family in miniature (notebook 10): the same recipe with another tokeniser, mask and condition.
 
 - ``conditioning``: cross-attention (with a null token) and FiLM, a conditioned predictor block.
-- ``probes``: one probe protocol for encoders and baselines (validated C, several draws, kNN beside linear).
 - ``ajepa``: A-JEPA on log-mel spectrograms of synthetic sounds.
 - ``vljepa``: VL-JEPA, predict the answer's text embedding from image tokens and a question; a token decoder to compare.
 - ``biojepa``: Bio-JEPA, predict a knocked-down cell's embedding from the baseline cell and the perturbation.
@@ -9,7 +8,7 @@
 Introduced in notebook 10.
 """
 
-from jepa_lab.family import ajepa, biojepa, conditioning, probes, vljepa
+from jepa_lab.family import ajepa, biojepa, conditioning, vljepa
 from jepa_lab.family.conditioning import (
            CONDITIONING,
            ConditionedBlock,
@@ -20,4 +19,4 @@ from jepa_lab.family.conditioning import (
 )
 
 __all__ = ["CONDITIONING", "ConditionedBlock", "ConditionedPredictor", "CrossAttention", "FiLM", "ajepa", "biojepa",
-           "conditioning", "film", "probes", "vljepa"]
+           "conditioning", "film", "vljepa"]

@@ -12,7 +12,7 @@ from torch import nn
 
 from jepa_lab import evaluate, jepa, masks, vit
 from jepa_lab.datasets.audio import make_sounds
-from jepa_lab.family.probes import probe_protocol
+from jepa_lab.probes import probe_protocol
 
 
 def initial_encoder(preset) -> vit.Encoder:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from jepa_lab import artifacts, config, jepa, train
 from jepa_lab.family import ajepa
-from jepa_lab.family.probes import format_protocol
+from jepa_lab.probes import format_protocol
 from jepa_lab.tasks.base import Task
 from jepa_lab.tasks.ijepa import fitter
 

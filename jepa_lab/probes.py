@@ -1,7 +1,7 @@
 """One probe protocol for every encoder and baseline alike: several fit/test draws of a labelled pool, the
 linear probe's regularisation chosen on a validation split of each fit set, and a kNN vote beside it.
 
-Introduced in notebook 10.
+Introduced in notebook 04 (and used by every notebook that compares encoders with baselines).
 """
 
 from __future__ import annotations
@@ -41,8 +41,6 @@ def probe_protocol(features: dict[str, torch.Tensor], labels: torch.Tensor, *, d
     Returns:
         name -> ``{"linear", "linear_std", "knn", "knn_std", "c"}`` (means and spreads over the draws; ``c``
         the median chosen C).
-
-    Introduced in notebook 10.
     """
     n = len(labels)
     if draws < 1 or not 0 < test_fraction < 1:
@@ -64,6 +62,17 @@ def probe_protocol(features: dict[str, torch.Tensor], labels: torch.Tensor, *, d
         out[name] = {"linear": float(np.mean(lin)), "linear_std": float(np.std(lin)), "knn": float(np.mean(knn)),
                      "knn_std": float(np.std(knn)), "c": float(np.median(chosen))}
     return out
+
+
+def encoder_protocol(encoders: dict[str, torch.nn.Module], images: torch.Tensor, labels: torch.Tensor, *,
+                     pixels: bool = True, **options) -> dict[str, dict[str, float]]:
+    """``probe_protocol`` on the mean-pooled frozen features of each encoder over one labelled pool of
+    ``images`` (never the training images), with the raw pixels beside them (``pixels=False`` leaves them
+    out). ``options`` go to ``probe_protocol`` (``draws``, ``test_fraction``, ``cs``, ``k``, ``seed``)."""
+    features = {name: evaluate.extract_features(enc, images) for name, enc in encoders.items()}
+    if pixels:
+        features["raw pixels"] = images.flatten(1)
+    return probe_protocol(features, labels, **options)
 
 
 def format_protocol(results: dict[str, dict[str, float]]) -> str:

@@ -26,7 +26,10 @@ def test_the_table_names_every_shipped_file_and_no_file_is_parsed_for_its_task()
     shipped = {p for folder in artifacts.SHIPPED_FOLDERS for p in folder.iterdir() if p.suffix in (".pt", ".json")
                and not (p.suffix == ".json" and p.with_suffix(".pt").is_file())}
     variants = {"dynamics": list(tasks.dynamics.VARIANTS), "field": ["MLP", "HNN", "LNN"],
-                "field_probed": ["MLP", "HNN", "LNN"], "ijepa": [None, "nopred"], "vjepa": [None, "perframe", "rope"],
+                "field_probed": ["MLP", "HNN", "LNN"],
+                "ijepa": [tasks.ijepa.seed_run(config.for_notebook("04", mode="cpu"), seed, predict)[1]
+                          for seed in tasks.ijepa.SEEDS for predict in (True, False)],
+                "mae": [None, "equal_time"], "mae_raw": [None, "equal_time"], "vjepa": [None, "perframe", "rope"],
                 "pendulum": [None], "collapse": [None], "planning": list(tasks.planning.VARIANTS),
                 "ajepa": [None], "vljepa": [None], "vl_decoder": [None], "biojepa": [None, "film"]}
     named = {t.path("cpu", v) for t in tasks.TASKS.values() for v in variants.get(t.name, [None])}

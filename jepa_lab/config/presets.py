@@ -278,7 +278,7 @@ PRESETS: dict[str, dict[str, Preset]] = {
                         ema_start=0.98, probe_train=600, probe_test=400),
         "cpu": IJEPAPreset(mode="cpu", seed=0, image_size=32, patch_size=4, n_train=4000, colour="white",
                        embed_dim=128, depth=4, num_heads=4, predictor_dim=64, predictor_depth=2, predictor_heads=4,
-                       num_targets=4, min_context=8, batch_size=128, steps=200, lr=2e-3, warmup_steps=20,
+                       num_targets=4, min_context=8, batch_size=128, steps=2000, lr=2e-3, warmup_steps=20,
                        var_weight=1.0, cov_weight=0.04, pred_weight=1.0,
                        ema_start=0.98, probe_train=2000, probe_test=1000),
         "full": IJEPAPreset(mode="full", seed=0, image_size=64, patch_size=8, n_train=20000, colour="white",

@@ -31,7 +31,7 @@ from jepa_lab.tasks.base import Task
 
 TASKS: dict[str, Task] = {t.name: t for t in (
     ijepa.TASK,
-    mae.TASK,  # notebook 04's pixel baseline
+    mae.TASK, mae.RAW,  # notebook 04's pixel baselines (per-patch normalised and raw pixel targets)
     vjepa.TASK,
     pendulum.TASK,
     dynamics.TASK,

@@ -114,6 +114,18 @@ def probe_report(model: nn.Module, preset: config.IJEPAPreset,
     return evaluate.probe_with_baselines(encoders, fresh, *probe_data(preset))
 
 
+SEEDS = (0, 1, 2)  # the training seeds notebook 04 compares prediction over (each shipped in cpu mode)
+
+
+def seed_run(preset: config.IJEPAPreset, seed: int, predict: bool = True) -> tuple[config.IJEPAPreset, str | None]:
+    """The preset and file tag of one of notebook 04's runs: ``seed``, with prediction or without
+    (``pred_weight=0``). Seed 0 keeps the plain names (``None`` and ``"nopred"``); other seeds are tagged
+    ``"seed1"``, ``"seed1_nopred"``..."""
+    run = preset.replace(seed=seed, pred_weight=preset.pred_weight if predict else 0.0)
+    tag = "_".join(([f"seed{seed}"] if seed != preset.seed else []) + ([] if predict else ["nopred"]))
+    return run, tag or None
+
+
 def protocol_report(encoders: dict[str, nn.Module], preset: config.IJEPAPreset, *, baselines: bool = True,
                     draws: int = 3) -> dict[str, dict[str, float]]:
     """``probes.encoder_protocol`` of ``encoders`` on the held-out pool of ``probe_data`` (both splits

@@ -244,14 +244,22 @@ def probed_trajectories(encoder: nn.Module, decode, frames: torch.Tensor, clip: 
     """States read from frames: every ``clip``-frame window of ``frames [N, 3, T, S, S]`` through ``encoder``
     (mean-pooled features, or with ``pool=False`` every token's features concatenated) and the probe
     ``decode`` (-> cos, sin, omega), as ``[N, T - clip + 1, 2]`` (theta = atan2(sin, cos), omega) for the
-    window's last frame. One trajectory at a time (all windows at once would copy every frame ``clip`` times)."""
+    window's last frame (``read_windows`` with the encoder's features)."""
+    return read_windows(lambda windows: extract_features(encoder, windows, pool=pool).flatten(1), decode, frames, clip)
+
+
+def read_windows(features, decode, frames: torch.Tensor, clip: int) -> torch.Tensor:
+    """States read from frames by any reader: every ``clip``-frame window of ``frames [N, 3, T, S, S]``
+    through ``features`` (``[W, 3, clip, S, S] -> [W, F]``) and the probe ``decode`` (-> cos, sin, omega),
+    as ``[N, T - clip + 1, 2]`` (theta = atan2(sin, cos), omega) for the window's last frame. One trajectory
+    at a time (all windows at once would copy every frame ``clip`` times)."""
     n, _, t, _, _ = frames.shape
     if t < clip:
         raise ValueError(f"need at least {clip} frames per trajectory, got {t}")
     out = []
     for clip_frames in frames:
         windows = clip_frames.unfold(1, clip, 1).permute(1, 0, 4, 2, 3)  # [W, 3, clip, S, S]
-        csw = decode(extract_features(encoder, windows, pool=pool).flatten(1))
+        csw = decode(features(windows))
         out.append(torch.stack([torch.atan2(csw[:, 1], csw[:, 0]), csw[:, 2]], dim=-1))
     return torch.stack(out)
 

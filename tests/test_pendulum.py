@@ -152,3 +152,27 @@ def test_held_out_starts_are_not_the_fitting_trajectories():
     starts = tasks.physics_fields.held_out_starts(preset, n=8)
     fitted = tasks.physics_fields.field_data(preset)[0]
     assert starts.shape == (8, 2) and not any((fitted == s).all(1).any() for s in starts)
+
+
+def test_read_states_takes_three_readers_through_one_code_path():
+    from jepa_lab import config, tasks
+    from jepa_lab.tasks import ijepa
+
+    fields = tasks.physics_fields
+    preset = config.for_notebook("08", mode="fast").replace(frame_trajectories=2, frame_length=5, probe_train=40,
+                                                             probe_test=8)
+    model = ijepa.jepa_model(preset)  # untrained: its context encoder is the random init, weight for weight
+    windows = torch.rand(3, 3, preset.frames, preset.image_size, preset.image_size)
+    feats = {reader: fields.window_features(preset, reader, model)(windows) for reader in fields.READERS}
+    tokens = (preset.image_size // preset.patch_size) ** 2 * preset.frames // preset.tubelet
+    assert feats["V-JEPA"].shape == feats["random init"].shape == (3, tokens * preset.embed_dim)
+    assert feats["pixels"].shape == (3, 3 * preset.frames * (preset.image_size // fields.PIXEL_POOL) ** 2)
+    assert torch.allclose(feats["V-JEPA"], feats["random init"])  # built with the preset's seed, as training is
+    assert torch.allclose(feats["pixels"][0, :3], windows[0, 0, 0, :2, :6].reshape(2, 3, 2).mean((0, 2)))
+    for reader in fields.READERS:
+        read, true = fields.read_states(preset, model, reader=reader)
+        assert read.shape == true.shape == (2, 5, 2) and torch.isfinite(read).all(), reader
+        errors = fields.reading_errors(read, true)
+        assert set(errors) == {"angle", "omega"} and 0 <= errors["angle"] <= math.pi, reader
+    with pytest.raises(ValueError, match="unknown reader 'CNN'; choose one of 'V-JEPA', 'random init', 'pixels'"):
+        fields.read_states(preset, model, reader="CNN")

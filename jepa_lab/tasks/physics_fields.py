@@ -26,11 +26,11 @@ from jepa_lab.physics import (
     energy_mse,
     finite_difference,
     fit_field,
-    probed_trajectories,
+    read_windows,
     relative_drift,
     rollout,
 )
-from jepa_lab.tasks import pendulum
+from jepa_lab.tasks import ijepa, pendulum
 from jepa_lab.tasks.base import Task
 
 FIT_KEYS = ("seed", "dt", "field_trajectories", "field_hidden", "field_steps")  # what a fitted field depends on
@@ -72,20 +72,51 @@ def fit_settings(preset: config.PendulumPreset | dict) -> dict:
     return {k: values[k] for k in FIT_KEYS}
 
 
-def read_states(preset: config.PendulumPreset, model: nn.Module | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+READERS = ("V-JEPA", "random init", "pixels")  # what reads the states from frames (``read_states``)
+PIXEL_POOL = 2  # the pixels reader averages 2 x 2 pixel blocks: a 32 x 32 window becomes 3 x 8 x 16 x 16 = 6,144
+# numbers, as many as the V-JEPA's token features (64 tokens x 96), and the ridge stays fast
+
+
+def window_features(preset: config.PendulumPreset, reader: str = "V-JEPA", model: nn.Module | None = None):
+    """The features one of ``READERS`` gives a batch of windows ``[W, 3, frames, S, S] -> [W, F]``:
+    ``"V-JEPA"`` every token's features of the trained context encoder (``model``, default the shipped
+    ``pendulum_vjepa_<mode>``), ``"random init"`` the same of the same encoder before training (built with the
+    preset's seed, as training built it; ``model`` only gives the device), ``"pixels"`` the window's frames
+    averaged over ``PIXEL_POOL`` x ``PIXEL_POOL`` blocks, flattened."""
+    if reader not in READERS:
+        raise ValueError(f"unknown reader {reader!r}; choose one of {', '.join(map(repr, READERS))}")
+    if reader == "pixels":
+        return lambda windows: nn.functional.avg_pool3d(windows, (1, PIXEL_POOL, PIXEL_POOL)).flatten(1)
+    if reader == "V-JEPA":
+        encoder = (model if model is not None else artifacts.fit_or_load(pendulum.TASK, preset)[0]).context_encoder
+    else:
+        device = next(model.parameters()).device if model is not None else torch.device("cpu")
+        encoder = ijepa.initial_encoder(preset).to(device)
+    encoder = encoder.eval()
+    return lambda windows: evaluate.extract_features(encoder, windows, pool=False).flatten(1)
+
+
+def read_states(preset: config.PendulumPreset, model: nn.Module | None = None,
+                reader: str = "V-JEPA") -> tuple[torch.Tensor, torch.Tensor]:
     """Notebook 08's states read from frames: ``frame_trajectories`` held-out trajectories (seed + 3) of
-    ``frame_length`` states, rendered, and read back by the V-JEPA context encoder (``model``, default the
-    shipped ``pendulum_vjepa_<mode>``) and a ridge probe on all its token features, fitted on the probe clips
-    (``pendulum.probe_data``). Returns ``(read, true)``, both ``[N, frame_length, 2]``."""
-    if model is None:
-        model = artifacts.fit_or_load(pendulum.TASK, preset)[0]
-    encoder = model.context_encoder.eval()
+    ``frame_length`` states, rendered, and every ``frames``-frame window read back by ``reader``'s features
+    (``window_features``: the V-JEPA context encoder ``model``, default the shipped ``pendulum_vjepa_<mode>``,
+    the same encoder at random init, or pixels) and a ridge probe fitted on simulator labels: the
+    ``probe_train`` labelled clips of ``pendulum.probe_data`` (seed + 2), the same for every reader.
+    Returns ``(read, true)``, both ``[N, frame_length, 2]``."""
+    features = window_features(preset, reader, model)
     fit_x, fit_y = pendulum.probe_data(preset)[:2]
-    decode = evaluate.fit_ridge(evaluate.extract_features(encoder, fit_x, pool=False), fit_y["state"])
+    decode = evaluate.fit_ridge(features(fit_x), fit_y["state"])
     held = make_pendulum(preset.frame_trajectories, preset.frame_length + preset.frames - 1, preset.dt,
                          image_size=preset.image_size, seed=preset.seed + 3)
-    read = probed_trajectories(encoder, decode, held["frames"], preset.frames, pool=False)
+    read = read_windows(features, decode, held["frames"], preset.frames)
     return read, held["states"][:, preset.frames - 1:]
+
+
+def reading_errors(read: torch.Tensor, true: torch.Tensor) -> dict[str, float]:
+    """Mean absolute angle error (rad, wrapped) and ω error (rad/s) of read trajectories against true ones."""
+    return {"angle": angle_error(read, true).abs().mean().item(),
+            "omega": (read[..., 1] - true[..., 1]).abs().mean().item()}
 
 
 def probed_field_data(preset: config.PendulumPreset, model: nn.Module | None = None) -> tuple[torch.Tensor, ...]:
@@ -148,8 +179,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.states == "probed":
         x, dx, read, true = probed_field_data(preset)
         data, starts = (x, dx), read[:, 0]
-        print(f"states read from frames: angle error {angle_error(read, true).abs().mean():.3f} rad, "
-              f"omega error {(read[..., 1] - true[..., 1]).abs().mean():.3f} rad/s")
+        errors = reading_errors(read, true)
+        print(f"states read from frames: angle error {errors['angle']:.3f} rad, "
+              f"omega error {errors['omega']:.3f} rad/s")
     else:
         data, starts = field_data(preset), held_out_starts(preset)
     floor = relative_drift(rollout(Exact(), starts, preset.rollout_steps, preset.rollout_dt, preset.rollout_substeps))

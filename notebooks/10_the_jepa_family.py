@@ -175,7 +175,8 @@ for name, r in (("VL-JEPA", vl), ("token decoder", dec)):
           f"{r['passes']:.1f} forward passes per batch, {r['params']:,} parameters")
 speedup = dec["seconds_per_answer"] / vl["seconds_per_answer"]
 print(f"the decoder takes {speedup:.1f}x as long per answer")
-assert vl["accuracy"] >= expect.vl_accuracy and vl["accuracy"] - dec["accuracy"] >= expect.vl_vs_decoder
+print(f"VL-JEPA minus the decoder: {vl['accuracy'] - dec['accuracy']:+.3f} (which is ahead changes with the seed: see below)")
+assert vl["accuracy"] >= expect.vl_accuracy
 assert speedup >= expect.vl_speedup
 
 # %%
@@ -197,8 +198,9 @@ plt.show()
 # 1,500 steps (seed 0) it was 72 % against 58 %. Over seeds 0 and 1, VL-JEPA answers 75 ± 3 %, the decoder
 # 79 ± 22 %: the decoder's accuracy swings with the seed (shape 0.94 with seed 0, 0.53 with seed 1),
 # VL-JEPA's much less. What does hold is the cost: one pass instead of one per word. We aimed for 90 % with
-# VL-JEPA and reached 73–77 %; the asserts ask for 70 % and for VL-JEPA to be within 25 points of the
-# decoder. A key-value cache would narrow the cost gap, not close it.
+# VL-JEPA and reached 73–77 %; the asserts ask for 70 % and for the cost lesson (the decoder at least 1.5
+# times as slow per answer), not for a winner on accuracy, which the seeds do not settle. A key-value
+# cache would narrow the cost gap, not close it.
 
 # %% [markdown]
 # ## 4. Bio-JEPA: predict the effect of a knock-down nobody measured

@@ -77,5 +77,5 @@ def encoder_protocol(encoders: dict[str, torch.nn.Module], images: torch.Tensor,
 
 def format_protocol(results: dict[str, dict[str, float]]) -> str:
     """One line per row of ``probe_protocol``: linear and kNN accuracy, mean ± spread."""
-    return "\n".join(f"{name:>22}: linear {r['linear']:.3f} ± {r['linear_std']:.3f} (C {r['c']:g}), "
+    return "\n".join(f"{name:>23}: linear {r['linear']:.3f} ± {r['linear_std']:.3f} (C {r['c']:g}), "
                      f"kNN {r['knn']:.3f} ± {r['knn_std']:.3f}" for name, r in results.items())

@@ -31,12 +31,12 @@
 #
 # **What you'll learn:** what each part of I-JEPA does, why the target is a slow (EMA) copy, how to
 # tell learned features from a random network's, why a falling loss proves little on its own, what
-# prediction adds (and how long a run must be to see it), and why predicting features beats
-# reconstructing pixels here.
+# prediction adds (and how long a run must be to see it), and how predicting features compares with
+# reconstructing pixels.
 #
-# **What you need:** notebooks 01–03. No GPU. Measured run time, top to bottom: about 4 min in `cpu` mode
-# on a 2-core laptop CPU with the shipped checkpoints (`make course`; `RETRAIN = True` trains all eleven
-# models yourself, about 17 min each with one thread), about 1 min in `fast` mode (CI).
+# **What you need:** notebooks 01–03. No GPU. Measured run time, top to bottom: about 5.3 min in `cpu` mode
+# on a 2-core laptop CPU with the shipped checkpoints (`make course`; `RETRAIN = True` trains all ten
+# models yourself, 9–25 min each with one thread), about 0.6 min in `fast` mode (CI).
 
 # %%
 import math
@@ -270,8 +270,8 @@ assert min(gains[("context", "linear")] + gains[("target", "linear")]) >= expect
 # | seed | context, linear | target, linear | context, kNN | target, kNN |
 # |---|---|---|---|---|
 # | 0 | 0.657 vs 0.559 (+0.097) | 0.654 vs 0.591 (+0.063) | 0.525 vs 0.485 (+0.040) | 0.527 vs 0.494 (+0.033) |
-# | 1 | 0.670 vs 0.550 (+0.120) | 0.666 vs 0.548 (+0.118) | 0.502 vs 0.501 (+0.001) | 0.499 vs 0.520 (−0.021) |
-# | 2 | 0.658 vs 0.549 (+0.109) | 0.645 vs 0.560 (+0.085) | 0.462 vs 0.502 (−0.040) | 0.473 vs 0.519 (−0.046) |
+# | 1 | 0.671 vs 0.550 (+0.121) | 0.666 vs 0.548 (+0.118) | 0.502 vs 0.501 (+0.001) | 0.499 vs 0.520 (−0.021) |
+# | 2 | 0.658 vs 0.549 (+0.109) | 0.643 vs 0.560 (+0.083) | 0.462 vs 0.502 (−0.040) | 0.473 vs 0.519 (−0.046) |
 #
 # **On the linear probe prediction pays on every seed**: 11 ± 1 points for the context encoder and 9 ± 3
 # for the target encoder (mean ± spread over the three seeds). That is the lesson, and the `assert` holds
@@ -341,18 +341,38 @@ print("training time (s, one thread, from the cards): "
 mae_results = tasks.ijepa.protocol_report({"I-JEPA target": model.target_encoder,
                                            **{k: m.context_encoder for k, m in maes.items()}}, preset, baselines=False)
 print(probes.format_protocol(mae_results))
-best_mae = max(mae_results[k]["linear"] for k in ("MAE, normalised pixels", "MAE, raw pixels"))
-print(f"I-JEPA over the better MAE at equal time: {mae_results['I-JEPA target']['linear'] - best_mae:+.3f} (linear)")
-assert mae_results["I-JEPA target"]["linear"] - best_mae >= expect.over_mae
+at_equal_time = ("MAE, normalised pixels", "MAE, raw pixels")
+for key in ("linear", "knn"):
+    best = max(mae_results[k][key] for k in at_equal_time)
+    print(f"I-JEPA minus the better MAE at equal time, {key}: {mae_results['I-JEPA target'][key] - best:+.3f}")
+# the neighbour vote: predicting features arranges the space by shape far better than reconstructing pixels
+assert mae_results["I-JEPA target"]["knn"] - max(mae_results[k]["knn"] for k in at_equal_time) >= expect.over_mae_knn
 
 # %% [markdown]
+# What the numbers say (shipped `cpu` runs, seed 0, one thread each beside another run; the MAEs at equal
+# time ran 3,571 steps in 21 min, I-JEPA 2,000 steps in 24 min):
+# - With MAE's usual target, per-patch normalised pixels, it probes 0.478 linear and 0.344 on the
+#   neighbour vote: most patches here are flat background, and normalising each one turns it into noise
+#   that nothing can predict, so much of the training signal is noise.
+# - With raw pixel targets MAE **ties I-JEPA on the linear probe** (0.650 against 0.654), but its
+#   neighbour vote is **15 points lower** (0.379 against 0.527), hardly above raw pixels' own (0.365): the
+#   class is somewhere in its features, yet its space is still arranged by what the pixels look like.
+#   I-JEPA's loss never asks for pixels, and its space is arranged by shape (the `assert` holds this).
+# - At I-JEPA's step count (2,000 steps, 9 min) both MAEs probe at the random network's level (0.327 and
+#   0.298 linear): at this budget pixel reconstruction needs far more steps before its features say much.
+#
+# So at this scale "predict features, not pixels" shows in how the feature space is arranged and in how
+# fast useful features appear, not in the best linear probe, and the pixel baseline needs its target
+# chosen for the data. On natural images at scale I-JEPA's paper reports it ahead of MAE on linear probes
+# too, at a fraction of the training.
+#
 # What MAE spends its capacity on: the better MAE's reconstructions (top: test images; middle: the hidden
 # blocks greyed out; bottom: the decoder's pixels in their place). Every pixel of the background noise
 # counts in its loss as much as the shape's outline; I-JEPA's loss only asks for the hidden blocks'
 # *features*, and the target encoder is free to leave the noise out of them.
 
 # %%
-best_name = max(("MAE, normalised pixels", "MAE, raw pixels"), key=lambda k: mae_results[k]["linear"])
+best_name = max(at_equal_time, key=lambda k: mae_results[k]["linear"])
 shown = test_x[:8]
 mb = masks.sample_batch("multiblock", model.context_encoder.grid, len(shown), torch.Generator().manual_seed(preset.seed),
                         num_targets=preset.num_targets, min_context=preset.min_context)
@@ -506,7 +526,9 @@ explorer
 #   pixels by more than 35 points, and prediction earns its place: without the prediction loss the same
 #   recipe probes 6–12 points lower on the linear probe on every seed (not on the neighbour vote), and it
 #   falls further behind the longer it trains; at 200 steps it was level.
-# - Predicting features beats reconstructing pixels here at the same training time (MAE, section 3).
+# - At the same training time an MAE (pixel reconstruction) ties I-JEPA on the linear probe only with raw
+#   pixel targets, and trails it by 15 points on the neighbour vote; at the same step count it has barely
+#   started (section 3).
 #
 # ## Exercises
 #

@@ -224,7 +224,16 @@ def test_ddp_a_nan_on_one_rank_stops_every_rank_with_the_same_message(tmp_path):
 
     ctx = mp.spawn(_ddp_nan_worker, args=(2, str(tmp_path / "store"), str(tmp_path)), nprocs=2, join=False)
     deadline = time.time() + 150
-    while not ctx.join(timeout=5):
+    while True:
+        try:
+            if ctx.join(timeout=5):
+                break
+        except mp.ProcessExitedException:
+            # gloo can abort a rank at interpreter exit, after its work is written ("terminate called without an
+            # active exception"): that teardown is not what this test is about; the ranks' files are
+            if all((tmp_path / f"rank{r}.txt").exists() for r in range(2)):
+                break
+            raise
         if time.time() > deadline:
             for p in ctx.processes:
                 p.kill()

@@ -29,7 +29,6 @@ from torch import nn
 
 from jepa_lab import threads
 from jepa_lab.datasets.pendulum import G, energy
-from jepa_lab.evaluate import extract_features
 
 MAX_ROLLOUT = 20_000
 LNN_MAX_HIDDEN = 128  # measured: a width-256 LNN blew up at its first steps and stalled (loss 57); 128 trains
@@ -238,14 +237,6 @@ def relative_drift(traj: torch.Tensor, g: float = G) -> torch.Tensor:
     e = energy(traj[..., 0].double(), traj[..., 1].double(), g)
     drift = ((e - e[:, :1]).abs() / e[:, :1]).amax(dim=1)
     return torch.where(torch.isfinite(drift), drift, torch.full_like(drift, math.inf)).float()
-
-
-def probed_trajectories(encoder: nn.Module, decode, frames: torch.Tensor, clip: int, pool: bool = True) -> torch.Tensor:
-    """States read from frames: every ``clip``-frame window of ``frames [N, 3, T, S, S]`` through ``encoder``
-    (mean-pooled features, or with ``pool=False`` every token's features concatenated) and the probe
-    ``decode`` (-> cos, sin, omega), as ``[N, T - clip + 1, 2]`` (theta = atan2(sin, cos), omega) for the
-    window's last frame (``read_windows`` with the encoder's features)."""
-    return read_windows(lambda windows: extract_features(encoder, windows, pool=pool).flatten(1), decode, frames, clip)
 
 
 def read_windows(features, decode, frames: torch.Tensor, clip: int) -> torch.Tensor:

@@ -1,7 +1,7 @@
 """One probe protocol for every encoder and baseline alike: several fit/test draws of a labelled pool, the
 linear probe's regularisation chosen on a validation split of each fit set, and a kNN vote beside it.
 
-Introduced in notebook 04 (and used by every notebook that compares encoders with baselines).
+Introduced in notebook 04 (notebook 10 uses it too).
 """
 
 from __future__ import annotations

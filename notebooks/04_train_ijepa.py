@@ -338,8 +338,8 @@ for name, (task_name, run_preset, tag) in mae_runs.items():
 print(f"MAE steps at equal time: {equal_time.steps} (I-JEPA: {preset.steps})")
 print("training time (s, one thread, from the cards): "
       + ", ".join(f"{k} {v:.0f}" for k, v in walls.items() if v is not None))
-mae_results = tasks.ijepa.protocol_report({"I-JEPA target": model.target_encoder,
-                                           **{k: m.context_encoder for k, m in maes.items()}}, preset, baselines=False)
+mae_results = {"I-JEPA target": results["target encoder"],  # section 3's figures: the same pool and splits
+               **tasks.ijepa.protocol_report({k: m.context_encoder for k, m in maes.items()}, preset, baselines=False)}
 print(probes.format_protocol(mae_results))
 at_equal_time = ("MAE, normalised pixels", "MAE, raw pixels")
 for key in ("linear", "knn"):

@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from jepa_lab import physics
+from jepa_lab import evaluate, physics
 from jepa_lab.datasets import pendulum as P
 
 
@@ -98,7 +98,7 @@ def test_angle_error_wraps_and_finite_difference_unwraps():
     assert x.shape == (8, 2) and torch.allclose(dx[:, 0], torch.full((8,), 2.0), atol=1e-4)
 
 
-def test_probed_trajectories_reads_every_window_of_each_trajectory():
+def test_read_windows_reads_every_window_of_each_trajectory():
     class LastFrameMean(torch.nn.Module):  # "features": the last frame's mean brightness per pixel row
         def __init__(self):
             super().__init__()
@@ -114,12 +114,15 @@ def test_probed_trajectories_reads_every_window_of_each_trajectory():
         seen.append(feats.shape)
         return torch.stack([torch.ones(len(feats)), torch.zeros(len(feats)), feats[:, 0]], dim=1)
 
-    out = physics.probed_trajectories(LastFrameMean(), decode, frames, clip=4, pool=False)
+    def features(windows):  # every token's features of the encoder, as the pendulum readers take them
+        return evaluate.extract_features(LastFrameMean(), windows, pool=False).flatten(1)
+
+    out = physics.read_windows(features, decode, frames, clip=4)
     assert out.shape == (3, 9, 2) and len(seen) == 3 and seen[0] == (9, 16)
     assert torch.allclose(out[..., 0], torch.zeros(3, 9))  # atan2(0, 1)
     assert torch.allclose(out[1, 0, 1], frames[1, :, 3, 0].mean())  # window 0 ends at frame 3
     with pytest.raises(ValueError, match="at least 4 frames"):
-        physics.probed_trajectories(LastFrameMean(), decode, frames[:, :, :3], clip=4)
+        physics.read_windows(features, decode, frames[:, :, :3], clip=4)
 
 
 def test_field_checkpoints_depend_on_fitting_settings_only(tmp_path, capsys):

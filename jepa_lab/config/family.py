@@ -58,6 +58,7 @@ class VLJEPAPreset(Preset):
     text_depth: int  # VL-JEPA's text encoder
     text_dim: int  # text-embedding width
     temperature: float  # InfoNCE temperature
+    negatives: str  # InfoNCE negatives: "bank" (every possible answer) or "batch" (the batch's answers)
     decoder_depth: int  # the token decoder's depth (sized to match VL-JEPA's parameters)
     batch_size: int
     steps: int
@@ -119,7 +120,7 @@ def _audio(mode: str, small: bool, steps: int, n_train: int, probe_n: int) -> AJ
 def _vl(mode: str, small: bool, steps: int, n_train: int, n_test: int) -> VLJEPAPreset:
     return VLJEPAPreset(mode=mode, seed=0, image_size=32, patch_size=4, n_train=n_train, n_test=n_test,
                         embed_dim=32 if small else 64, depth=1 if small else 2, num_heads=4, predictor_depth=2,
-                        text_depth=1, text_dim=32 if small else 64, temperature=0.1, decoder_depth=3,
+                        text_depth=1, text_dim=32 if small else 64, temperature=0.1, negatives="bank", decoder_depth=3,
                         batch_size=64 if small else 128, steps=steps, lr=2e-3, warmup_steps=steps // 10)
 
 

@@ -18,6 +18,7 @@ from jepa_lab.datasets import captions
 from jepa_lab.family.conditioning import ConditionedPredictor
 
 QUESTION_LEN, ANSWER_LEN = 6, 7  # words; answers hold at most 6 words and the end token
+NEGATIVES = ("bank", "batch")  # what VL-JEPA's InfoNCE contrasts each answer with (see ``VLJEPA``)
 
 
 class TextEncoder(nn.Module):
@@ -50,7 +51,9 @@ class VLJEPA(nn.Module):
     tokens; the pooled result is mapped to the text-embedding space.
 
     Forward ``(images [B, 3, S, S], questions [B, Lq], answers [B, La])`` -> InfoNCE loss of the predicted
-    embeddings against the text encoder's embeddings of the distinct answers in the batch.
+    embeddings against the text encoder's embeddings of the negatives ``preset.negatives`` names: every
+    candidate answer (``"bank"``, the 951 of ``captions.answer_candidates``) or only the distinct answers in
+    the batch (``"batch"``, as CLIP-style training does when the answers cannot be listed).
     """
 
     def __init__(self, preset) -> None:
@@ -66,6 +69,11 @@ class VLJEPA(nn.Module):
         self.text_encoder = TextEncoder(dim=d, out_dim=preset.text_dim, depth=preset.text_depth,
                                         num_heads=preset.num_heads)
         self.temperature = preset.temperature
+        if preset.negatives not in NEGATIVES:
+            raise ValueError(f"negatives must be one of {NEGATIVES}, got {preset.negatives!r}")
+        self.negatives = preset.negatives
+        bank = captions.encode(captions.answer_candidates(), ANSWER_LEN)
+        self.register_buffer("candidates", bank, persistent=False)  # [A, La] word ids; not saved
 
     def predict(self, images: torch.Tensor, questions: torch.Tensor) -> torch.Tensor:
         """Unit-norm predicted answer embeddings ``[B, E]`` (one forward pass, whatever the answer's length)."""
@@ -75,8 +83,15 @@ class VLJEPA(nn.Module):
         return F.normalize(self.head((h * keep).sum(1) / keep.sum(1).clamp(min=1)), dim=-1)
 
     def forward(self, images: torch.Tensor, questions: torch.Tensor, answers: torch.Tensor) -> torch.Tensor:
-        unique, which = torch.unique(answers, dim=0, return_inverse=True)  # repeated answers are one class
-        logits = self.predict(images, questions) @ self.text_encoder(unique).T / self.temperature
+        if self.negatives == "batch":
+            texts, which = torch.unique(answers, dim=0, return_inverse=True)  # repeated answers are one class
+        else:
+            padded = F.pad(answers, (0, self.candidates.shape[1] - answers.shape[1]))
+            match = (padded[:, None] == self.candidates[None]).all(-1)  # [B, A]
+            if not bool(match.any(1).all()):
+                raise ValueError("an answer is not among captions.answer_candidates(); use negatives='batch'")
+            texts, which = self.candidates, match.float().argmax(1)
+        logits = self.predict(images, questions) @ self.text_encoder(texts).T / self.temperature
         return F.cross_entropy(logits, which)
 
     @torch.no_grad()

@@ -72,7 +72,7 @@ for i in range(6):
     axes[0].plot(positions[i, :, 0], positions[i, :, 1], lw=0.8)
 axes[0].set_title("six training trajectories", fontsize=9)
 for ax, t in zip(axes[1:], (0, 8, 16), strict=True):
-    ax.imshow(plots.to_numpy_image(rooms.render(positions[0, t], preset.image_size, preset.door)))
+    ax.imshow(plots.to_numpy_image(planning.frames_of(preset, positions[0, t])))
     ax.set(xticks=[], yticks=[], title=f"what the model sees, t = {t}")
 plt.show()
 assert (crossed > 0).float().mean() > 0.3 and not rooms.blocked(positions, preset.door).any()
@@ -148,7 +148,7 @@ assert r2 >= expect.probe_r2
 # %%
 held = rooms.make_rooms(64, preset.horizon, max_step=preset.max_step, door=preset.door, seed=preset.seed + 55)
 with torch.no_grad():
-    z0 = model.encode(rooms.render(held["positions"][:, 0], preset.image_size, preset.door))
+    z0 = model.encode(planning.frames_of(preset, held["positions"][:, 0]))
     imagined = probe(model.rollout(z0, held["actions"] / preset.max_step))  # [64, H, 2]
 truth = held["positions"][:, 1:]
 error = (imagined - truth).norm(dim=-1).mean(0)
@@ -190,7 +190,7 @@ planner = planning.planner_for(model, preset, seed=0)
 planner.reset(1)
 plan = planner(start[:1], goal[:1], keep=True)
 with torch.no_grad():
-    z0 = model.encode(rooms.render(start[:1], preset.image_size, preset.door))
+    z0 = model.encode(planning.frames_of(preset, start[:1]))
     cand = planner.last["candidates"][-1, 0, :48]
     seen = probe(model.rollout(z0.expand(len(cand) + 1, -1), torch.cat([plan, cand])))
 episode = planning.run_episodes(planning.planner_for(model, preset, seed=0), start[:1], goal[:1], budget=preset.budget,
@@ -248,7 +248,7 @@ shift = left + torch.tensor([0.0, 1.0]) * (mirror - left).norm(dim=-1, keepdim=T
     left[:, 1:] < 0.5, 1.0, -1.0)  # as far away, but along the wall, in the same room
 keep = ((shift > rooms.MARGIN) & (shift < 1 - rooms.MARGIN)).all(1)
 with torch.no_grad():
-    z_left, z_mirror, z_shift = (model.encode(rooms.render(p, preset.image_size, preset.door), "target")
+    z_left, z_mirror, z_shift = (model.encode(planning.frames_of(preset, p), "target")
                                  for p in (left, mirror, shift))
 print(f"embedding distance to the mirror image in the other room: {(z_left - z_mirror).norm(dim=-1).mean():.2f}; "
       f"to a point as far away in the same room: {(z_left - z_shift)[keep].norm(dim=-1).mean():.2f}")
@@ -271,8 +271,8 @@ rows = {}
 for name in list(VARIANTS)[:5]:
     r = tasks.planning.results(models[name], cards[name], presets[name])["runs"][0]
     with torch.no_grad():
-        z = models[name].encode(rooms.render(rooms.sample_free(512, torch.Generator().manual_seed(3)),
-                                             preset.image_size, preset.door), "target")
+        z = models[name].encode(planning.frames_of(preset, rooms.sample_free(512, torch.Generator().manual_seed(3))),
+                                "target")
     rows[name] = {"success": r["success"], "probe": planning.probe_r2(models[name], preset), "std": z.std(0).mean().item()}
     print(f"{name:>30}: success {r['success']:.3f}, position probe R² {rows[name]['probe']:.3f}, "
           f"embedding std {rows[name]['std']:.4f}")

@@ -66,6 +66,55 @@ def test_pairs_mix_rooms_and_render_shapes():
     assert rooms.render(start[:3].reshape(3, 1, 2), 16).shape == (3, 1, 3, 16, 16)
 
 
+def test_tinted_floors_tell_the_rooms_apart():
+    left = rooms.sample_free(50, torch.Generator().manual_seed(1), side=torch.zeros(50, dtype=torch.long))
+    mirror = torch.stack([1 - left[:, 0], left[:, 1]], 1)  # the same spot reflected into the other room
+    row, col = (left[:, 1] * 4).long(), (left[:, 0] * 4).long()  # the 8x8 patch (token) that holds the spot
+
+    def spot_patches(images, cols):  # [n, 3, 8, 8]
+        pairs = zip(images, row, cols, strict=True)
+        return torch.stack([im[:, 8 * r:8 * r + 8, 8 * c:8 * c + 8] for im, r, c in pairs])
+
+    plain_l, plain_m = rooms.render(left, 32, tint=0.0), rooms.render(mirror, 32, tint=0.0)
+    assert torch.allclose(plain_l, plain_m.flip(-1), atol=1e-5)  # black floors: mirror images, pixel for pixel
+    assert torch.allclose(spot_patches(plain_l, col), spot_patches(plain_m, 3 - col).flip(-1), atol=1e-5)
+    tint_l, tint_m = rooms.render(left, 32, tint=0.2), rooms.render(mirror, 32, tint=0.2)
+    differ = (spot_patches(tint_l, col) - spot_patches(tint_m, 3 - col).flip(-1)).abs().flatten(1).amax(1)
+    assert (differ >= 0.15).all()  # tinted: the token that holds the agent tells the rooms apart, in every pair
+    assert torch.equal(tint_l[:, 0], plain_l[:, 0])  # the red spot and the walls are unchanged
+    img = rooms.render(torch.tensor([0.2, 0.2]), 32, tint=0.2)  # [3, 32, 32], the spot at pixel (6, 6)
+    assert img[:, 24, 8].tolist() == pytest.approx([0.0, 0.0, 0.2])  # the left room's floor: blue
+    assert img[:, 24, 24].tolist() == pytest.approx([0.0, 0.2, 0.0])  # the right room's: green
+    assert img[:, 2, 16].tolist() == pytest.approx([0.5, 0.5, 0.5])  # the wall stays grey
+    assert img[0, 6, 6] > 0.9 and img[2, 6, 6] < 0.02  # the spot covers the floor
+    with pytest.raises(ValueError, match="tint"):
+        rooms.render(left, 32, tint=0.8)
+
+
+def test_every_image_of_the_planning_world_uses_the_presets_tint(preset, monkeypatch):
+    """Training frames, both planners' costs, the probe and the explorer draw the world as the preset says."""
+    assert all(p.floor_tint > 0 for p in config.PRESETS["09"].values())
+    seen = []
+    real = rooms.render
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("tint", rooms.FLOOR_TINT))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(rooms, "render", spy)
+    tinted = preset.replace(floor_tint=0.3)
+    planning_task.build(tinted)[1](0, torch.Generator().manual_seed(0))
+    for variant in (None, "pixel"):
+        model = planning.build_model(planning_task.variant_preset(tinted, variant)).eval()
+        planning.success(planning.planner_for(model, tinted), tinted, seed=0)
+    model = planning.build_model(tinted).eval()
+    planning.probe_r2(model, tinted)
+    widgets.plan_explorer(model, tinted)
+    assert len(seen) >= 6 and set(seen) == {0.3}
+    frames = planning.frames_of(tinted, torch.tensor([[0.2, 0.2], [0.8, 0.8]]))
+    assert frames[0, 2, 24, 8] == pytest.approx(0.3) and frames[1, 1, 8, 24] == pytest.approx(0.3)
+
+
 @pytest.mark.parametrize("kwargs, match", [({"max_step": 0.0}, "max_step"), ({"max_step": 0.4}, "too large"),
                                            ({"door": 1.0}, "door"), ({"persistence": 2.0}, "persistence")])
 def test_bad_world_settings_are_clear_errors(kwargs, match):

@@ -203,6 +203,7 @@ class PlanningPreset(Preset):
     patch_size: int
     max_step: float  # the longest move per axis (the arena is 1 wide)
     door: float  # door width
+    floor_tint: float  # floors' colour, left blue, right green (0: black, the rooms mirror images; rooms.render)
     n_train: int  # offline trajectories (seed)
     length: int  # moves per trajectory
     door_share: float  # share of trajectories that head for the door (the rest walk at random)
@@ -331,16 +332,16 @@ PRESETS: dict[str, dict[str, Preset]] = {
                                              ("full", 4096, 256, 10000))
     },
     "09": {
-        mode: PlanningPreset(mode=mode, seed=0, image_size=32, patch_size=8, max_step=0.15, door=0.2, n_train=n_train,
-                         length=32, door_share=0.5, model="latent", embed_dim=64, depth=2, num_heads=4, latent_dim=16,
-                         predictor_dim=64, predictor_depth=2, predictor_heads=4, horizon=8, tf_weight=10.0,
-                         rollout_weight=10.0, var_weight=1.0, cov_weight=0.04, freeze_encoder=False, ema_start=0.99,
-                         batch_size=batch, steps=steps, lr=1e-3, warmup_steps=steps // 10, pairs=pairs, cross_share=0.5,
-                         eval_seeds=seeds, budget=budget, radius=0.08, samples=samples, elites=samples // 8,
-                         iterations=iterations, step_price=0.02)
+        mode: PlanningPreset(mode=mode, seed=0, image_size=32, patch_size=8, max_step=0.15, door=0.2, floor_tint=0.5,
+                         n_train=n_train, length=32, door_share=0.5, model="latent", embed_dim=64, depth=2,
+                         num_heads=4, latent_dim=16, predictor_dim=64, predictor_depth=2, predictor_heads=4, horizon=8,
+                         tf_weight=10.0, rollout_weight=10.0, var_weight=1.0, cov_weight=0.04, freeze_encoder=False,
+                         ema_start=0.99, batch_size=batch, steps=steps, lr=1e-3, warmup_steps=steps // 10, pairs=pairs,
+                         cross_share=0.5, eval_seeds=seeds, budget=budget, radius=0.08, samples=samples,
+                         elites=samples // 8, iterations=iterations, step_price=0.02)
         for mode, n_train, batch, steps, pairs, seeds, budget, samples, iterations in (
             ("fast", 64, 16, 30, 12, 1, 12, 32, 2),
-            ("cpu", 2000, 32, 1000, 200, 3, 30, 64, 3),
+            ("cpu", 2000, 32, 3000, 200, 3, 30, 64, 3),
             ("full", 8000, 256, 6000, 500, 3, 30, 128, 4))
     },
 }

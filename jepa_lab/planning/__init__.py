@@ -11,6 +11,7 @@ from jepa_lab.planning.evaluate import (
     baseline_policies,
     build_model,
     eval_seeds,
+    frames_of,
     pairs,
     planner_for,
     position_probe,
@@ -23,5 +24,5 @@ from jepa_lab.planning.pixel import PixelModel
 from jepa_lab.planning.planners import CEMPlanner, greedy_policy, random_policy, run_episodes
 
 __all__ = ["ActionPredictor", "CEMPlanner", "PixelModel", "PooledEncoder", "WorldModel", "baseline_policies",
-           "block_causal_mask", "build_model", "cem", "cem_update", "eval_seeds", "greedy_policy", "mpc", "pairs",
-           "planner_for", "position_probe", "probe_r2", "random_policy", "run_episodes", "success", "timing"]
+           "block_causal_mask", "build_model", "cem", "cem_update", "eval_seeds", "frames_of", "greedy_policy", "mpc",
+           "pairs", "planner_for", "position_probe", "probe_r2", "random_policy", "run_episodes", "success", "timing"]

@@ -35,6 +35,12 @@ def build_model(preset) -> nn.Module:
                       freeze_encoder=preset.freeze_encoder, **common)
 
 
+def frames_of(preset, p: torch.Tensor) -> torch.Tensor:
+    """What the agent sees at positions ``p [..., 2]`` in a preset's world: ``rooms.render`` with the preset's
+    image size, door and floor tint -> ``[..., 3, S, S]``. Every image of a model is drawn by this."""
+    return rooms.render(p, preset.image_size, preset.door, tint=preset.floor_tint)
+
+
 def data(preset) -> dict[str, torch.Tensor]:
     """The offline trajectories of a preset (``rooms.make_rooms``, seed ``preset.seed``)."""
     return rooms.make_rooms(preset.n_train, preset.length, max_step=preset.max_step, door=preset.door,
@@ -53,7 +59,7 @@ def batches(preset, trajectories: dict[str, torch.Tensor]) -> Callable:
     def batch_fn(step: int, g: torch.Generator):
         i = torch.randint(len(pos), (preset.batch_size, 1), generator=g)
         t = torch.randint(t_max + 1, (preset.batch_size, 1), generator=g) + offsets
-        frames = rooms.render(pos[i, t], preset.image_size, preset.door)
+        frames = frames_of(preset, pos[i, t])
         return frames, act[i, t[:, :-1]] / preset.max_step
 
     return batch_fn
@@ -65,8 +71,8 @@ def cost_of(model: nn.Module, preset) -> planners.Cost:
     if model is None:
         return planners.simulator_cost(preset.max_step, preset.door, preset.step_price)
     if isinstance(model, PixelModel):
-        return planners.pixel_cost(model, preset.image_size, preset.door, preset.step_price)
-    return planners.latent_cost(model, preset.image_size, preset.door, preset.step_price)
+        return planners.pixel_cost(model, preset.image_size, preset.door, preset.step_price, preset.floor_tint)
+    return planners.latent_cost(model, preset.image_size, preset.door, preset.step_price, preset.floor_tint)
 
 
 def planner_for(model: nn.Module | None, preset, seed: int = 0, **options) -> planners.CEMPlanner:
@@ -116,7 +122,7 @@ def position_probe(model: WorldModel, preset, n: int = 2000) -> Callable[[torch.
     g = torch.Generator().manual_seed(preset.seed + 7)
     p = rooms.sample_free(n, g, door=preset.door)
     with torch.no_grad():
-        z = model.encode(rooms.render(p, preset.image_size, preset.door), "target")
+        z = model.encode(frames_of(preset, p), "target")
     fit = evaluate.fit_ridge(z, p)
     return lambda z: fit(z.reshape(-1, z.shape[-1])).reshape(*z.shape[:-1], 2)
 
@@ -127,6 +133,6 @@ def probe_r2(model: WorldModel, preset, n: int = 1000) -> float:
     g = torch.Generator().manual_seed(preset.seed + 8)
     p = rooms.sample_free(n, g, door=preset.door)
     with torch.no_grad():
-        pred = probe(model.encode(rooms.render(p, preset.image_size, preset.door), "target"))
+        pred = probe(model.encode(frames_of(preset, p), "target"))
     r2 = 1 - (pred - p).pow(2).sum(0) / (p - p.mean(0)).pow(2).sum(0)
     return float(r2.min())

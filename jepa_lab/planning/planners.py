@@ -39,15 +39,16 @@ def trajectory_cost(states: torch.Tensor, goal: torch.Tensor, now: torch.Tensor,
     return (d + price * t).min(-1).values
 
 
-def latent_cost(model, image_size: int, door: float, price: float = 0.05) -> Cost:
+def latent_cost(model, image_size: int, door: float, price: float = 0.05, tint: float = rooms.FLOOR_TINT) -> Cost:
     """Cost of candidate actions imagined by a ``WorldModel``: embeddings of the imagined states against
-    the target encoder's embedding of the goal image."""
+    the target encoder's embedding of the goal image (images drawn with the floors' ``tint``)."""
 
     @torch.no_grad()
     def make(p: torch.Tensor, goal: torch.Tensor):
-        z0 = model.encode(rooms.render(p, image_size, door))  # [n, D]
-        z_goal = model.encode(rooms.render(goal, image_size, door), "target")
-        now = (model.encode(rooms.render(p, image_size, door), "target") - z_goal).norm(dim=-1)
+        x0 = rooms.render(p, image_size, door, tint=tint)
+        z0 = model.encode(x0)  # [n, D]
+        z_goal = model.encode(rooms.render(goal, image_size, door, tint=tint), "target")
+        now = (model.encode(x0, "target") - z_goal).norm(dim=-1)
 
         def cost(cand: torch.Tensor) -> torch.Tensor:
             n, m = cand.shape[:2]
@@ -59,14 +60,14 @@ def latent_cost(model, image_size: int, door: float, price: float = 0.05) -> Cos
     return make
 
 
-def pixel_cost(model, image_size: int, door: float, price: float = 0.05) -> Cost:
+def pixel_cost(model, image_size: int, door: float, price: float = 0.05, tint: float = rooms.FLOOR_TINT) -> Cost:
     """Cost of candidate actions imagined by a ``PixelModel``: imagined frames against the goal image
-    (Euclidean distance of all pixels)."""
+    (Euclidean distance of all pixels; images drawn with the floors' ``tint``)."""
 
     @torch.no_grad()
     def make(p: torch.Tensor, goal: torch.Tensor):
-        x0 = rooms.render(p, image_size, door)
-        x_goal = model.to_tokens(rooms.render(goal, image_size, door)).flatten(1)  # [n, N_patches * P]
+        x0 = rooms.render(p, image_size, door, tint=tint)
+        x_goal = model.to_tokens(rooms.render(goal, image_size, door, tint=tint)).flatten(1)  # [n, N_patches * P]
         now = (model.to_tokens(x0).flatten(1) - x_goal).norm(dim=-1)
 
         def cost(cand: torch.Tensor) -> torch.Tensor:

@@ -51,7 +51,7 @@ def episode(model, preset, start: torch.Tensor, goal: torch.Tensor, samples: int
                     states.append(q)
                 imagined = torch.stack(states, 1)
             else:
-                z0 = model.encode(rooms.render(p, preset.image_size, preset.door))
+                z0 = model.encode(evaluate.frames_of(preset, p))
                 imagined = decode(model.rollout(z0.expand(len(actions), -1), actions))
         shown.append((imagined[0], imagined[1:]))
         p = rooms.step(p, plan[:, 0] * preset.max_step, preset.max_step, preset.door)
@@ -90,7 +90,7 @@ def plan_explorer(model, preset, decode: Callable[[torch.Tensor], torch.Tensor] 
         imagined, cand = run["shown"][k] if run["shown"] else (None, None)
         plots.plot_plan(start, goal, run["path"][:k + 1], imagined, cand, ax=left, door=preset.door,
                         radius=preset.radius, title=f"step {k}: candidates, plan, path so far")
-        frames = rooms.render(torch.stack([run["path"][k], goal]), preset.image_size, preset.door)
+        frames = evaluate.frames_of(preset, torch.stack([run["path"][k], goal]))
         right.imshow(plots.to_numpy_image(plots.montage(frames, 2, pad=2)))
         right.set(xticks=[], yticks=[], title="what the agent sees: now | goal")
         ms = 1000 * sum(run["seconds"]) / max(len(run["seconds"]), 1)

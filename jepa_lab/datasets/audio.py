@@ -1,6 +1,9 @@
 """Synthetic sounds a listener would recognise, and their log-mel spectrograms (computed with ``torch.stft``).
 
-Seven classes (``SOUND_CLASSES``) with a random pitch, onset, length and loudness over a faint noise floor.
+Nine classes (``SOUND_CLASSES``) with a random pitch, onset, length and loudness over a faint noise floor.
+Four of them differ only in how the pitch *moves* (a steady tone, chirps up and down, a vibrato that wobbles
+a few times a second, a siren that rises and falls): which frequencies sound is not enough to tell them
+apart, their shape over time is.
 Spectrograms are ``[n, 1, n_mels, frames]``: one channel, frequency bands as rows (low first), time as
 columns, so the course's patch embedding cuts them into time-frequency patches.
 
@@ -16,7 +19,8 @@ import math
 
 import torch
 
-SOUND_CLASSES = ("tone", "chirp up", "chirp down", "harmonic stack", "clicks", "noise burst", "beeps")
+SOUND_CLASSES = ("tone", "chirp up", "chirp down", "harmonic stack", "clicks", "noise burst", "beeps", "vibrato",
+                 "siren")
 SAMPLE_RATE = 8000
 N_FFT = 256
 LOG_MEAN, LOG_STD = -8.0, 2.8  # log-mel level of this dataset, to standardise spectrograms to about N(0, 1)
@@ -96,6 +100,13 @@ def synthesise(label: torch.Tensor, n_samples: int, g: torch.Generator,
     gap = length / 3
     beeps = _envelope(t, onset, gap) + _envelope(t, onset + 2 * gap, gap)
     put(6, torch.sin(2 * math.pi * f0[:, None] * tau + phase0) * beeps)
+    wobbles = 4 + 4 * torch.rand(n, 1, generator=g)  # vibrato: f0 * (1 + depth * sin(2 pi wobbles tau))
+    depth = 0.15 + 0.1 * torch.rand(n, 1, generator=g)
+    turn = 2 * math.pi * wobbles
+    put(7, torch.sin(2 * math.pi * f0[:, None] * (tau - depth / turn * (torch.cos(turn * tau) - 1)) + phase0) * env)
+    up = (tau / length[:, None]).clamp(0, 1)  # siren: log f rises to ratio * f0 mid-event and falls back
+    pitch = f0[:, None] * torch.exp(torch.log(ratio)[:, None] * (1 - (2 * up - 1).abs()))
+    put(8, torch.sin(2 * math.pi * torch.cumsum(pitch, 1) / sample_rate + phase0) * env)
     return out
 
 

@@ -167,6 +167,27 @@ def test_vljepa_answers_from_the_candidates_and_the_decoder_generates():
     assert model(*batch_fn(0, torch.Generator().manual_seed(0))).ndim == 0
 
 
+def test_vljepa_negatives_bank_contrasts_with_every_candidate_and_batch_only_with_the_batch():
+    preset = config.for_notebook("10-vl", mode="fast")
+    model, batch_fn, _ = tasks.vljepa.builder("vljepa")(preset)
+    images, questions, answers = batch_fn(0, torch.Generator().manual_seed(0))
+    seen = {}
+    model.text_encoder.register_forward_hook(lambda m, i, o: seen.update(n=len(i[0])))
+    bank = model(images, questions, answers)
+    assert seen["n"] == len(captions.answer_candidates())  # every possible answer is a negative
+    model.negatives = "batch"
+    batch = model(images, questions, answers)
+    assert seen["n"] == len(torch.unique(answers, dim=0)) < len(captions.answer_candidates())
+    assert bank > batch  # more negatives, a harder classification at initialisation
+    model.negatives = "bank"
+    wrong = answers.clone()
+    wrong[0] = captions.encode(["red red red"], answers.shape[1])[0]  # no question has this answer
+    with pytest.raises(ValueError, match="answer_candidates"):
+        model(images, questions, wrong)
+    with pytest.raises(ValueError, match="negatives must be one of"):
+        vljepa.VLJEPA(preset.replace(negatives="all"))
+
+
 def test_biojepa_trains_only_on_seen_perturbations_and_reports_both_baselines():
     preset = config.for_notebook("10-bio", mode="fast")
     model, batch_fn, _ = tasks.biojepa.build(preset)

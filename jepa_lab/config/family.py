@@ -103,7 +103,8 @@ class FamilyExpect(Expectations):
 
     audio_margin: float  # A-JEPA's linear probe over the better of random init and the raw spectrogram
     vl_accuracy: float  # VL-JEPA's exact-answer accuracy on held-out scenes and questions
-    vl_speedup: float  # the decoder's seconds per answer over VL-JEPA's, at least this
+    vl_speedup: float  # the decoder's seconds per answer over VL-JEPA's, at least this (every seed)
+    vl_over_decoder: float  # VL-JEPA's accuracy minus the decoder's, at least this on every seed
     bio_vs_no_change: float  # "no change"'s error over Bio-JEPA's, held-out perturbations
     bio_vs_mean_shift: float  # "mean shift"'s error over Bio-JEPA's, held-out perturbations
 
@@ -133,7 +134,7 @@ def _bio(mode: str, small: bool, steps: int) -> BioJEPAPreset:
 
 _MEMBERS = {
     "fast": (_audio("fast", True, 40, 512, 600), _vl("fast", True, 60, 2000, 250), _bio("fast", True, 60)),
-    "cpu": (_audio("cpu", False, 600, 4000, 3000), _vl("cpu", False, 2000, 20000, 1000), _bio("cpu", False, 600)),
+    "cpu": (_audio("cpu", False, 600, 4000, 3000), _vl("cpu", False, 4000, 20000, 1000), _bio("cpu", False, 600)),
     "full": (_audio("full", False, 1500, 20000, 3000), _vl("full", False, 6000, 50000, 2000),
              _bio("full", False, 3000)),
 }
@@ -150,11 +151,11 @@ FAMILY_PRESETS: dict[str, dict[str, Preset]] = {
 # (seed 1: 0.77 against 0.64; at 1,500 steps, seed 0: 0.72 against 0.58); Bio-JEPA 10x / 5.5x lower effect
 # error than no change / mean shift.
 # The aims were +0.15 and 0.90 for VL-JEPA (notebook 10 says what was reached).
-_TRAINED = {"audio_margin": 0.12, "vl_accuracy": 0.70, "vl_speedup": 1.5,
+_TRAINED = {"audio_margin": 0.12, "vl_accuracy": 0.70, "vl_speedup": 1.5, "vl_over_decoder": -1.0,
             "bio_vs_no_change": 2.0, "bio_vs_mean_shift": 1.0}
 FAMILY_EXPECTATIONS: dict[str, dict[str, Expectations]] = {
     "10": {  # fast: a few real steps, held to "runs and is measured against its baselines"
-        "fast": FamilyExpect(mode="fast", audio_margin=-1.0, vl_accuracy=0.0, vl_speedup=1.0,
+        "fast": FamilyExpect(mode="fast", audio_margin=-1.0, vl_accuracy=0.0, vl_speedup=1.0, vl_over_decoder=-1.0,
                              bio_vs_no_change=0.0, bio_vs_mean_shift=0.0),
         "cpu": FamilyExpect(mode="cpu", **_TRAINED),
         "full": FamilyExpect(mode="full", **_TRAINED),

@@ -52,3 +52,11 @@ class Task:
         if callable(self.stem):
             return folder / f"{artifacts.artifact_name(self.stem(variant), mode)}{self.suffix}"
         return folder / f"{artifacts.artifact_name(self.stem, mode, variant)}{self.suffix}"
+
+
+def seed_variant(preset: Any, seed: int, *tags: str) -> tuple[Any, str | None]:
+    """The preset of training seed ``seed`` and its file tag for ``fit_or_load``: the preset's own seed keeps
+    the plain name (``None``, or just ``tags`` joined), other seeds are tagged ``"seed1"``, ``"seed1_nopred"``...
+    """
+    tag = "_".join(([f"seed{seed}"] if seed != preset.seed else []) + list(tags))
+    return preset.replace(seed=seed), tag or None

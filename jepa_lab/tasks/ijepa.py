@@ -13,7 +13,7 @@ from torch import nn
 
 from jepa_lab import artifacts, config, evaluate, jepa, masks, probes, runtime, train, vit
 from jepa_lab.datasets import make_shapes
-from jepa_lab.tasks.base import Task
+from jepa_lab.tasks.base import Task, seed_variant
 
 JEPAPreset = config.IJEPAPreset | config.VJEPAPreset
 
@@ -121,9 +121,8 @@ def seed_run(preset: config.IJEPAPreset, seed: int, predict: bool = True) -> tup
     """The preset and file tag of one of notebook 04's runs: ``seed``, with prediction or without
     (``pred_weight=0``). Seed 0 keeps the plain names (``None`` and ``"nopred"``); other seeds are tagged
     ``"seed1"``, ``"seed1_nopred"``..."""
-    run = preset.replace(seed=seed, pred_weight=preset.pred_weight if predict else 0.0)
-    tag = "_".join(([f"seed{seed}"] if seed != preset.seed else []) + ([] if predict else ["nopred"]))
-    return run, tag or None
+    return seed_variant(preset.replace(pred_weight=preset.pred_weight if predict else 0.0), seed,
+                        *([] if predict else ["nopred"]))
 
 
 def protocol_report(encoders: dict[str, nn.Module], preset: config.IJEPAPreset, *, baselines: bool = True,

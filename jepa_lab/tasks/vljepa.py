@@ -13,10 +13,16 @@ from torch import nn
 from jepa_lab import artifacts, config, train
 from jepa_lab.datasets.captions import make_vqa
 from jepa_lab.family import vljepa
-from jepa_lab.tasks.base import Task
+from jepa_lab.tasks.base import Task, seed_variant
 from jepa_lab.tasks.ijepa import fitter
 
 MODELS = {"vljepa": vljepa.VLJEPA, "vl_decoder": vljepa.TokenDecoder}
+SEEDS = (0, 1, 2)  # the training seeds notebook 10 compares the two models over (each shipped in cpu mode)
+
+
+def seed_run(preset: config.VLJEPAPreset, seed: int) -> tuple[config.VLJEPAPreset, str | None]:
+    """The preset and file tag of training seed ``seed`` (the preset's own seed keeps the plain name)."""
+    return seed_variant(preset, seed)
 
 
 def held_out(preset: config.VLJEPAPreset) -> dict:

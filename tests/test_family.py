@@ -14,11 +14,26 @@ from jepa_lab.family.biojepa import expression_changes, perturbation_errors, wor
 # ------------------------------------------------------------------ datasets
 
 def test_sounds_are_seeded_balanced_and_shaped():
-    spec, label, wave = audio.make_sounds(14, seed=3, waves=True)
-    assert spec.shape == (14, 1, 32, 32) and wave.shape == (14, audio.num_samples(32, 125))
+    spec, label, wave = audio.make_sounds(18, seed=3, waves=True)
+    assert spec.shape == (18, 1, 32, 32) and wave.shape == (18, audio.num_samples(32, 125))
     assert torch.bincount(label).tolist() == [2] * len(audio.SOUND_CLASSES)
-    assert torch.equal(spec, audio.make_sounds(14, seed=3)[0]) and not torch.equal(spec, audio.make_sounds(14, 4)[0])
+    assert torch.equal(spec, audio.make_sounds(18, seed=3)[0]) and not torch.equal(spec, audio.make_sounds(18, 4)[0])
     assert spec.isfinite().all() and -4 < spec.mean() < 4
+
+
+def test_a_tone_holds_its_pitch_a_vibrato_wobbles_and_a_siren_rises_then_falls():
+    spec, label = audio.make_sounds(90, seed=0, loudness_db=(0.0, 0.0))
+
+    def peaks(kind):  # the loudest band at each frame where the sound is on, per sound
+        s = spec[label == audio.SOUND_CLASSES.index(kind)][:, 0]  # [n, F, T]
+        on = s.amax(1) > s.median() + 2
+        return [p[o].float() for p, o in zip(s.argmax(1), on, strict=True)]
+
+    assert all(p.max() == p.min() for p in peaks("tone"))
+    wobble = [p.max() - p.min() for p in peaks("vibrato")]
+    assert min(wobble) >= 1 and max(wobble) <= 5  # moves, by less than a chirp's octave
+    for p in peaks("siren"):  # highest in the middle, lower at both ends
+        assert p[len(p) // 2] > p[0] + 2 and p[len(p) // 2] > p[-1] + 2
 
 
 def test_a_tone_lights_one_band_and_a_noise_burst_many():

@@ -32,9 +32,9 @@
 # to perturbations held out of training; and how to tell a result from a baseline in each case.
 #
 # **What you need:** notebooks 01–06. No GPU. Measured run time, top to bottom:
-# about 1.5 min in `cpu` mode with the shipped checkpoints (nbval, one thread of a 2-core CPU while another
-# job ran; `RETRAIN = True` trains all five models here, about 25 min with one thread), about 0.6 min in
-# `fast` mode (CI, where all five are trained for a few steps).
+# about 2 min in `cpu` mode with the shipped checkpoints (one thread of a 2-core CPU; `RETRAIN = True`
+# trains all nine models here, about 95 min with one thread), about 1 min in `fast` mode (CI, where all
+# nine are trained for a few steps).
 
 # %%
 import matplotlib.pyplot as plt
@@ -211,11 +211,11 @@ plt.show()
 
 # %% [markdown]
 # With the shipped `cpu` checkpoints (4,000 steps each, seeds 0, 1 and 2, each judged on its own 1,000
-# held-out questions), VL-JEPA answers ⟨VL⟩ of the questions exactly, and the token decoder of similar size
-# (308,000 parameters against VL-JEPA's 300,000, same data, same steps) ⟨DEC⟩. Even "describe the
+# held-out questions), VL-JEPA answers 0.997, 0.996 and 0.995 of the questions exactly, and the token decoder of similar size
+# (308,000 parameters against VL-JEPA's 300,000, same data, same steps) 0.987, 0.989 and 0.989. Even "describe the
 # picture", where a caption is right only when all four of its words are, is answered by picking one
 # embedding among 951. And VL-JEPA does it in one forward pass: the decoder needs one pass per word (seven
-# for a caption and its end token), ⟨SPEED⟩ as long per answer on one thread when this was written.
+# for a caption and its end token), 3.2 to 3.4 times as long per answer on one thread when this was written.
 #
 # **What made it work: the negatives.** InfoNCE pulls the prediction towards its answer and pushes it away
 # from the others it is shown. Shown only the other answers *in the batch* (`--set negatives=batch`, as

@@ -31,7 +31,9 @@ def test_the_table_names_every_shipped_file_and_no_file_is_parsed_for_its_task()
                           for seed in tasks.ijepa.SEEDS for predict in (True, False)],
                 "mae": [None, "equal_time"], "mae_raw": [None, "equal_time"], "vjepa": [None, "perframe", "rope"],
                 "pendulum": [None], "collapse": [None], "planning": list(tasks.planning.VARIANTS),
-                "ajepa": [None], "vljepa": [None], "vl_decoder": [None], "biojepa": [None, "film"]}
+                "ajepa": [None], "biojepa": [None, "film"],
+                **{name: [tasks.vljepa.seed_run(config.for_notebook("10-vl", mode="cpu"), seed)[1]
+                          for seed in tasks.vljepa.SEEDS] for name in ("vljepa", "vl_decoder")}}
     named = {t.path("cpu", v) for t in tasks.TASKS.values() for v in variants.get(t.name, [None])}
     assert shipped <= named, shipped - named  # every shipped file is some task's artifact: no name is parsed
     missing = {tasks.get(t).path("cpu", v) for t, vs in variants.items() for v in vs} - shipped

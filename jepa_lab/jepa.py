@@ -91,6 +91,8 @@ class JEPA(nn.Module):
             too (the "no stop-gradient" ablation; LeJEPA's set-up with ``sigreg_weight > 0``).
         sigreg_weight: weight of SIGReg (LeJEPA) on the context features (random directions drawn from
             torch's global generator, so a run is reproducible from its seed).
+        predictor_pos: the predictor's positions, ``"sincos"`` or ``"rope"`` (default: RoPE if the encoder
+            uses RoPE, else sin-cos).
 
     Introduced in notebook 04.
     """
@@ -98,7 +100,8 @@ class JEPA(nn.Module):
     def __init__(self, *, encoder: Encoder, predictor_dim: int = 96, predictor_depth: int = 4,
                  predictor_heads: int = 4, loss: str = "smooth_l1", target_norm: bool = True,
                  var_weight: float = 0.0, cov_weight: float = 0.0, pred_weight: float = 1.0,
-                 target: Target = "ema", stop_grad: bool = True, sigreg_weight: float = 0.0) -> None:
+                 target: Target = "ema", stop_grad: bool = True, sigreg_weight: float = 0.0,
+                 predictor_pos: str | None = None) -> None:
         super().__init__()
         check_target(target, stop_grad)
         self.target_kind, self.stop_grad, self.sigreg_weight = target, stop_grad, sigreg_weight
@@ -108,7 +111,7 @@ class JEPA(nn.Module):
         self.target_encoder = copy.deepcopy(encoder).requires_grad_(False)
         self.predictor = Predictor(grid=encoder.grid, embed_dim=encoder.embed_dim, predictor_dim=predictor_dim,
                                    depth=predictor_depth, num_heads=predictor_heads,
-                                   pos="rope" if encoder.config["pos"] == "rope" else "sincos")
+                                   pos=predictor_pos or ("rope" if encoder.config["pos"] == "rope" else "sincos"))
         self.loss_kind, self.target_norm = loss, target_norm
         self.var_weight, self.cov_weight, self.pred_weight = var_weight, cov_weight, pred_weight
 

@@ -81,9 +81,23 @@ def test_moving_shapes_move_in_their_direction():
     assert err.abs().max() < 0.5
 
 
+@pytest.mark.parametrize("background", ["contrast", "contrast_texture", "clutter"])
+def test_moving_shapes_on_harder_backgrounds_keep_labels_and_a_still_background(background):
+    plain, labels = datasets.make_moving_shapes(16, frames=6, image_size=32, seed=3, noise=0.0)
+    clips, other = datasets.make_moving_shapes(16, frames=6, image_size=32, seed=3, noise=0.0, background=background)
+    assert clips.shape == plain.shape and all(torch.equal(labels[k], other[k]) for k in labels)
+    assert 0 <= clips.min() and clips.max() <= 1
+    changed = (clips[:, :, 1:] != clips[:, :, :-1]).any(1).any(1)  # [n, S, S]: pixels that ever change
+    assert changed.float().mean() < 0.5  # only where the shape passes: the background stands still
+    if background != "clutter":  # any brightness, so the shape may be darker or lighter than its background
+        assert clips.mean(dim=(1, 2, 3, 4)).std() > 2 * plain.mean(dim=(1, 2, 3, 4)).std()
+
+
 def test_moving_shapes_bad_args():
     with pytest.raises(ValueError, match="leave"):
         datasets.make_moving_shapes(4, frames=40, image_size=32, speeds=(3.0,))
+    with pytest.raises(ValueError, match="background must be one of"):
+        datasets.make_moving_shapes(4, background="forest")
     with pytest.raises(ValueError, match="target"):
         datasets.MovingShapesVideo(4, target="colour")
     ds = datasets.MovingShapesVideo(4, frames=4, target="speed")

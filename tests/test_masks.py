@@ -182,10 +182,26 @@ def test_leaked_tokens_and_video_masks():
     want[:, 1:] |= c[:, :-1]
     want[:, :-1] |= c[:, 1:]
     assert torch.equal(leak, (want & ~c).flatten(1))
-    with pytest.raises(ValueError, match="tube, per_frame"):
+    with pytest.raises(ValueError, match="tube, per_frame, multiblock3d"):
         masks.sample_video_batch("multiblock", grid, 2, g)
     with pytest.raises(ValueError, match="keep_ratio"):
         masks.sample_video_batch("tube", grid, 2, g, keep_ratio=1.0)
+
+
+def test_multiblock3d_video_masks_hide_most_of_the_clip_in_blocks_through_time():
+    g = torch.Generator().manual_seed(0)
+    grid = (4, 4, 4)
+    tube = masks.sample_video_batch("tube", grid, 16, g, keep_ratio=0.25)
+    for _ in range(4):  # either of V-JEPA's two settings may be drawn
+        mb = masks.sample_video_batch("multiblock3d", grid, 16, g)
+        ctx = torch.zeros(16, 64, dtype=torch.bool).scatter_(1, mb.ctx_idx, True)
+        tgt = torch.zeros(16, 64, dtype=torch.bool).scatter_(1, mb.tgt_idx[0], True)
+        assert len(mb.tgt_idx) == 1 and not (ctx & tgt).any()
+        assert 1 <= mb.ctx_idx.shape[1] < tube.ctx_idx.shape[1]  # less context than a 25 % tube
+    setting = masks.MULTIBLOCK3D[0]
+    ctx, blocks = masks.masks_multiblock3d(grid, 8, g, **setting)
+    per_step = blocks.any(1).view(8, 4, 16)
+    assert (per_step == per_step[:, :1]).all()  # before the collator cuts, a block hides the same places at every step
 
 
 def test_named_samplers_take_grid_then_generator_and_old_names_still_work():

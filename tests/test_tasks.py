@@ -71,7 +71,21 @@ def test_vjepa_masks_probe_report_and_command_line(tmp_path):
     assert all(s == tube[0] for s in tube)  # a tube is the same spatial mask in every time step
     with pytest.raises(ValueError, match="tube, per_frame"):
         tasks.vjepa.build(preset.replace(mask="random"))
+    _, mb_fn, _ = tasks.vjepa.build(preset.replace(mask="multiblock3d", background="contrast"))
+    mclips, mctx, _ = mb_fn(0, torch.Generator().manual_seed(0))
+    assert mclips.shape == clips.shape and mctx.shape[1] < ctx.shape[1]  # V-JEPA's blocks hide more than a 25 % tube
     image = tasks.ijepa.build(config.for_notebook("04", mode="fast"))[0]
+    readers = tasks.vjepa.motion_readers(model, preset, clips, frame_encoder=image.context_encoder)
+    d = image.context_encoder.embed_dim
+    assert readers["V-JEPA, in time order"].shape == (8, 4, model.context_encoder.embed_dim)  # 4 tubelet steps
+    assert readers["frame-wise encoder, in time order"].shape == (8, 8, d)
+    assert readers["pixels 8x8, in time order"].shape == (8, 8 * 64)
+    # backwards clips: pooled frame features do not change, the ordered ones do
+    back = tasks.vjepa.motion_readers(model, preset, clips.flip(2), frame_encoder=image.context_encoder)
+    assert torch.allclose(back["frame-wise encoder, pooled"], readers["frame-wise encoder, pooled"], atol=1e-5)
+    assert not torch.allclose(back["frame-wise encoder, in time order"], readers["frame-wise encoder, in time order"])
+    assert torch.equal(back["pixels 8x8, in time order"].view(8, 8, 64).flip(1),
+                       readers["pixels 8x8, in time order"].view(8, 8, 64))
     report = tasks.vjepa.vjepa_probe_report(model, preset, frame_encoder=image.context_encoder)
     assert set(report) == {"context encoder", "target encoder", "random init", "frame-wise image encoder"}
     assert all(set(r) == {"direction", "speed", "shape"} for r in report.values())

@@ -41,8 +41,9 @@ class VJEPAExpect(Expectations):
     """Notebook 05: V-JEPA's motion and appearance probes, and the per-frame-mask comparison."""
 
     direction_x_chance: float  # direction probe at least this many times chance (8 directions)
-    direction_over_random: float  # direction probe over the same encoder at random init
-    direction_over_framewise: float  # direction probe over notebook 04's encoder applied frame by frame
+    direction_over_random: float  # direction probe in time order over the same encoder at random init
+    direction_over_framewise: float  # pooled direction probe over notebook 04's encoder frame by frame, pooled
+    order_gain: float  # the frame-wise encoder's direction probe in time order over the same pooled
     shape_over_random: float  # shape probe of V-JEPA and of the frame-wise encoder over random init
     copy_over_predict: float  # copying the previous step's target errs at least this share of predicting
 
@@ -93,7 +94,10 @@ class PlanningExpect(Expectations):
 
 _IJEPA_TRAINED = {"baselines": ("random init", "raw pixels"), "pred_gain_linear": 0.05,
                   "over_mae_knn": 0.08, "context_use": 0.1}
+# measured on the shipped cpu V-JEPA (seed 0, 3 fit/test draws of 2,500 held-out clips), direction: V-JEPA in time
+# order 0.583, pooled 0.451; random init in order 0.242; frame-wise encoder pooled 0.209, in order 0.649; pixels 0.900
 _VJEPA_TRAINED = {"direction_x_chance": 2.5, "direction_over_random": 0.10, "direction_over_framewise": 0.20,
+                  "order_gain": 0.3,
                   "shape_over_random": 0.10, "copy_over_predict": 0.95}
 _DYNAMICS_TRAINED = {"probe_r2": 0.95, "rank_share": 0.5, "decoded_r2": 0.9, "copy_ratio": 0.1,
                      "copy_beaten_from": 1}
@@ -121,7 +125,7 @@ EXPECTATIONS: dict[str, dict[str, Expectations]] = {
     },
     "05": {  # fast: 80 steps read motion above chance and the random network, yet predict worse than copying
         "fast": VJEPAExpect(mode="fast", direction_x_chance=1.5, direction_over_random=0.04,
-                            direction_over_framewise=0.0, shape_over_random=0.0, copy_over_predict=0.0),
+                            direction_over_framewise=0.0, order_gain=0.1, shape_over_random=0.0, copy_over_predict=0.0),
         "cpu": VJEPAExpect(mode="cpu", **_VJEPA_TRAINED),
         "full": VJEPAExpect(mode="full", **_VJEPA_TRAINED),
     },

@@ -119,6 +119,7 @@ class VJEPAPreset(Preset):
     patch_size: int
     frames: int  # frames T per clip
     speeds: tuple[float, ...]  # pixels per frame, one speed class each
+    background: str  # "plain", "contrast", "contrast_texture" or "clutter" (datasets.video.BACKGROUNDS)
     tubelet: int  # frames per tubelet token (2, as in V-JEPA)
     n_train: int  # training clips (seed 0)
     embed_dim: int
@@ -288,7 +289,8 @@ PRESETS: dict[str, dict[str, Preset]] = {
                         ema_start=0.996, probe_train=2000, probe_test=1000),
     },
     "05": {
-        mode: VJEPAPreset(mode=mode, seed=0, image_size=32, patch_size=8, frames=8, speeds=(1.0, 2.0), tubelet=2,
+        mode: VJEPAPreset(mode=mode, seed=0, image_size=32, patch_size=8, frames=8, speeds=(1.0, 2.0),
+                      background="plain", tubelet=2,
                       n_train=n_train, embed_dim=96, depth=depth, num_heads=4, pos="sincos", predictor_dim=48,
                       predictor_depth=2, predictor_heads=4, mask="tube", keep_ratio=0.25, batch_size=batch,
                       steps=steps, lr=2e-3, warmup_steps=steps // 10, var_weight=1.0, cov_weight=0.04, ema_start=0.98,
@@ -309,7 +311,8 @@ PRESETS: dict[str, dict[str, Preset]] = {
                                           ("full", 1000, (2000, 1000), (0.0, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)))
     },
     "08": {
-        mode: PendulumPreset(mode=mode, seed=0, image_size=32, patch_size=8, frames=8, speeds=(1.0,), tubelet=2,
+        mode: PendulumPreset(mode=mode, seed=0, image_size=32, patch_size=8, frames=8, speeds=(1.0,),
+                         background="plain", tubelet=2,
                          n_train=n_train, embed_dim=96, depth=depth, num_heads=4, pos="sincos", predictor_dim=48,
                          predictor_depth=2, predictor_heads=4, mask="tube", keep_ratio=0.25, batch_size=batch,
                          steps=steps, lr=2e-3, warmup_steps=steps // 10, var_weight=1.0, cov_weight=0.04,

@@ -9,12 +9,45 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch.utils.data import Dataset
 
-from jepa_lab.datasets.shapes import SHAPE_CLASSES, hsv_to_rgb, render_shapes
+from jepa_lab.datasets.shapes import SHAPE_CLASSES, hsv_to_rgb, render_shapes, shape_mask
 
 DIRECTIONS = ("right", "down-right", "down", "down-left", "left", "up-left", "up", "up-right")
 LABELS = ("shape", "direction", "speed")
+BACKGROUNDS = ("plain", "contrast", "contrast_texture", "clutter")
+
+
+def _paint(canvas: torch.Tensor, label: torch.Tensor, centre: torch.Tensor, radius: torch.Tensor,
+           colour: torch.Tensor) -> torch.Tensor:
+    """Shapes drawn over per-image canvases ``[B, 3, S, S]``."""
+    s = canvas.shape[-1]
+    coords = (torch.arange(s, dtype=torch.float32) + 0.5) / s * 2 - 1
+    y, x = torch.meshgrid(coords, coords, indexing="ij")
+    inside = shape_mask(label, (x[None] - centre[:, 0, None, None]) / radius[:, None, None],
+                        (y[None] - centre[:, 1, None, None]) / radius[:, None, None])[:, None].float()
+    return inside * colour[:, :, None, None] + (1 - inside) * canvas
+
+
+def backgrounds(kind: str, n: int, image_size: int, g: torch.Generator) -> torch.Tensor:
+    """Static backgrounds ``[n, 3, S, S]`` that are harder on a pixel reader than a dark plain one:
+    ``contrast`` (one colour of any brightness, so the moving shape may be darker or lighter than it),
+    ``contrast_texture`` (the same plus a smooth random texture) or ``clutter`` (four still shapes of
+    random colours on a smooth texture)."""
+    s = image_size
+    smooth = F.interpolate(torch.rand(n, 3, 4, 4, generator=g), size=(s, s), mode="bilinear", align_corners=False)
+    if kind == "clutter":
+        canvas = 0.05 + 0.2 * torch.rand(n, 1, 1, 1, generator=g) + 0.4 * smooth
+        for _ in range(4):
+            label, centre = torch.randint(len(SHAPE_CLASSES), (n,), generator=g), torch.rand(n, 2, generator=g) * 2 - 1
+            radius = 0.15 + 0.25 * torch.rand(n, generator=g)
+            hue, sat, val = torch.rand(n, generator=g), torch.rand(n, generator=g), torch.rand(n, generator=g)
+            canvas = _paint(canvas, label, centre, radius, hsv_to_rgb(hue, 0.3 + 0.7 * sat, 0.3 + 0.7 * val))
+        return canvas
+    colour = hsv_to_rgb(torch.rand(n, generator=g), torch.rand(n, generator=g), torch.rand(n, generator=g))
+    canvas = colour[:, :, None, None].expand(n, 3, s, s)
+    return canvas + 0.4 * smooth if kind == "contrast_texture" else canvas
 
 
 def make_moving_shapes(
@@ -27,6 +60,7 @@ def make_moving_shapes(
     speeds: tuple[float, ...] = (1.0, 2.0),
     noise: float = 0.05,
     scale: tuple[float, float] = (0.25, 0.4),
+    background: str = "plain",
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Generate ``n`` clips of one shape moving in a straight line, inside the frame throughout.
 
@@ -39,6 +73,8 @@ def make_moving_shapes(
         speeds: speeds in pixels per frame, one class each.
         noise: std of per-frame Gaussian pixel noise.
         scale: range of the shape radius as a fraction of the half frame side.
+        background: ``plain`` (one dark grey per clip) or one of ``backgrounds``' harder kinds; the
+            background stays still while the shape moves.
     Returns:
         clips ``[n, 3, T, S, S]`` in [0, 1]; labels ``{"shape", "direction", "speed"}``, each
         ``[n]`` int64 (direction indexes ``DIRECTIONS``, speed indexes ``speeds``).
@@ -47,6 +83,8 @@ def make_moving_shapes(
     """
     if frames < 1 or n < 1:
         raise ValueError(f"n and frames must be at least 1, got n={n}, frames={frames}")
+    if background not in BACKGROUNDS:
+        raise ValueError(f"background must be one of {', '.join(BACKGROUNDS)}, got {background!r}")
     if not speeds or min(speeds) <= 0:
         raise ValueError(f"speeds must be positive pixel-per-frame values, got {speeds}")
     g = torch.Generator().manual_seed(seed)
@@ -71,11 +109,15 @@ def make_moving_shapes(
         torch.rand(n, generator=g), 0.55 + 0.45 * torch.rand(n, generator=g),
         0.75 + 0.25 * torch.rand(n, generator=g),
     )
-    background = (0.05 + 0.2 * torch.rand(n, 1, generator=g)).expand(n, 3)
-    clips = torch.stack(
-        [render_shapes(shape, start + t * vel, radius, colour, background, image_size) for t in range(frames)],
-        dim=2,
-    )  # [n, 3, T, S, S]
+    grey = (0.05 + 0.2 * torch.rand(n, 1, generator=g)).expand(n, 3)
+    if background == "plain":
+        clips = torch.stack(
+            [render_shapes(shape, start + t * vel, radius, colour, grey, image_size) for t in range(frames)],
+            dim=2,
+        )  # [n, 3, T, S, S]
+    else:
+        canvas = backgrounds(background, n, image_size, g)
+        clips = torch.stack([_paint(canvas, shape, start + t * vel, radius, colour) for t in range(frames)], dim=2)
     clips = clips + noise * torch.randn(clips.shape, generator=g)
     return clips.clamp(0, 1), {"shape": shape, "direction": direction, "speed": speed}
 

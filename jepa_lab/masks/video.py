@@ -10,8 +10,8 @@ import math
 
 import torch
 
-from jepa_lab.masks.core import Grid, check_grid
-from jepa_lab.masks.indices import MaskBatch, MaskSample, sample_batch
+from jepa_lab.masks.core import Grid, check_grid, masks_multiblock3d
+from jepa_lab.masks.indices import MaskBatch, MaskSample, collate, sample_batch
 
 
 def tube_indices(spatial_idx: torch.Tensor, steps: int, per_step: int) -> torch.Tensor:
@@ -53,18 +53,26 @@ def neighbour_leak(m: MaskSample) -> float:
     return float(leaked.sum() / tgt.sum().clamp(min=1))
 
 
-VIDEO_MASKS = ("tube", "per_frame")
+VIDEO_MASKS = ("tube", "per_frame", "multiblock3d")
+# V-JEPA's two multi-block settings, each block spanning every time step: 8 small blocks (short range) or
+# 2 large ones (long range); one of the two is drawn per batch, as V-JEPA alternates its mask generators
+MULTIBLOCK3D = ({"num_targets": 8, "spatial_scale": (0.15, 0.15)}, {"num_targets": 2, "spatial_scale": (0.7, 0.7)})
 
 
 def sample_video_batch(kind: str, grid: Grid, batch: int, generator: torch.Generator,
                        keep_ratio: float = 0.25) -> MaskBatch:
-    """Notebook 05's two video masks at the same context share ``keep_ratio`` per frame: ``tube`` (one
-    random spatial mask repeated over time, V-JEPA's choice) or ``per_frame`` (a fresh one per time step);
-    the target is every hidden token.
+    """Notebook 05's video masks; the target is every hidden token. ``tube``: one random spatial mask
+    repeated over time, with a ``keep_ratio`` share of each frame visible; ``per_frame``: a fresh one per
+    time step, same share; ``multiblock3d``: V-JEPA's own masks (``MULTIBLOCK3D``), blocks that span every
+    time step and hide most of the clip (``keep_ratio`` does not apply: the blocks set the context).
 
     Introduced in notebook 05.
     """
     if kind not in VIDEO_MASKS:
         raise ValueError(f"video mask must be one of {', '.join(VIDEO_MASKS)}, got {kind!r}")
+    if kind == "multiblock3d":
+        setting = MULTIBLOCK3D[int(torch.randint(len(MULTIBLOCK3D), (), generator=generator))]
+        ctx, tgt = masks_multiblock3d(tuple(grid), batch, generator, **setting)
+        return collate(ctx, tgt.any(1, keepdim=True), generator, grid)
     spatial = {"spatial": "random"} if kind == "tube" else {}
     return sample_batch(kind, grid, batch, generator, keep_ratio=keep_ratio, **spatial)

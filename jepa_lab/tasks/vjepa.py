@@ -12,7 +12,9 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from jepa_lab import artifacts, config, evaluate, masks, train
+import torch.nn.functional as F
+
+from jepa_lab import artifacts, config, evaluate, masks, probes, train
 from jepa_lab.datasets.video import make_moving_shapes
 from jepa_lab.tasks import ijepa
 from jepa_lab.tasks.base import Task
@@ -22,7 +24,8 @@ Clips = Callable[[config.VJEPAPreset, int, int], tuple[torch.Tensor, dict]]  # (
 
 def video_clips(preset: config.VJEPAPreset, n: int, seed: int) -> tuple[torch.Tensor, dict]:
     """``n`` clips of moving shapes and their labels (``shape``, ``direction``, ``speed``)."""
-    return make_moving_shapes(n, preset.frames, preset.image_size, seed=seed, speeds=preset.speeds)
+    return make_moving_shapes(n, preset.frames, preset.image_size, seed=seed, speeds=preset.speeds,
+                              background=preset.background)
 
 
 def build_on(preset: config.VJEPAPreset, clips_fn: Clips, **model_options):
@@ -63,12 +66,62 @@ def video_probe_data(preset: config.VJEPAPreset) -> tuple[torch.Tensor, dict, to
 
 
 @torch.no_grad()
-def framewise_features(encoder: nn.Module, clips: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
-    """An image encoder applied to every frame of ``clips [N, C, T, S, S]``, pooled over tokens and frames:
-    the "no time" baseline of notebook 05. Returns ``[N, D]``."""
+def framewise_features(encoder: nn.Module, clips: torch.Tensor, batch_size: int = 256,
+                       ordered: bool = False) -> torch.Tensor:
+    """An image encoder applied to every frame of ``clips [N, C, T, S, S]``, pooled over tokens; then pooled
+    over frames too (``[N, D]``: the "no time" baseline of notebook 05) or, with ``ordered``, kept in time
+    order (``[N, T, D]``: a baseline that can see motion)."""
     n, c, t, s, _ = clips.shape
     frames = clips.permute(0, 2, 1, 3, 4).reshape(n * t, c, s, s)
-    return evaluate.extract_features(encoder, frames, batch_size=batch_size).reshape(n, t, -1).mean(1)
+    z = evaluate.extract_features(encoder, frames, batch_size=batch_size).reshape(n, t, -1)
+    return z if ordered else z.mean(1)
+
+
+@torch.no_grad()
+def time_ordered_features(encoder: nn.Module, clips: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+    """A video encoder's token features pooled over space, one vector per tubelet time step, kept in time
+    order: ``[N, T / tubelet, D]``."""
+    z = evaluate.extract_features(encoder, clips, batch_size=batch_size, pool=False)  # [N, T' * h * w, D]
+    steps = encoder.grid[0]
+    return z.reshape(z.shape[0], steps, -1, z.shape[-1]).mean(2)
+
+
+def pixels_in_order(clips: torch.Tensor, size: int = 8) -> torch.Tensor:
+    """Raw pixels of every frame, grey and averaged down to ``size x size``, in time order: ``[N, T * size²]``."""
+    n, _, t, s, _ = clips.shape
+    if not 1 <= size <= s:
+        raise ValueError(f"size must be between 1 and the frame side {s}, got {size}")
+    grey = clips.mean(1).reshape(n * t, 1, s, s)
+    return F.adaptive_avg_pool2d(grey, size).reshape(n, t * size * size)
+
+
+def motion_readers(model: nn.Module, preset: config.VJEPAPreset, clips: torch.Tensor,
+                   frame_encoder: nn.Module | None = None, pixel_sizes: tuple[int, ...] = (8, 16)) -> dict:
+    """Notebook 05's readers of one pool of clips, each a feature matrix: V-JEPA's context encoder pooled
+    and in time order, the same encoder at random init in time order, raw pixels in time order (one row
+    per size in ``pixel_sizes``) and, if given, an image encoder applied frame by frame, pooled and in order."""
+    fresh = ijepa.initial_encoder(preset).to(next(model.parameters()).device)
+    out = {"V-JEPA, pooled": evaluate.extract_features(model.context_encoder, clips),
+           "V-JEPA, in time order": time_ordered_features(model.context_encoder, clips),
+           "random init, in time order": time_ordered_features(fresh, clips)}
+    if frame_encoder is not None:
+        frames = framewise_features(frame_encoder, clips, ordered=True)
+        out["frame-wise encoder, pooled"] = frames.mean(1)
+        out["frame-wise encoder, in time order"] = frames
+    for size in pixel_sizes:
+        out[f"pixels {size}x{size}, in time order"] = pixels_in_order(clips, size)
+    return out
+
+
+def motion_protocol(model: nn.Module, preset: config.VJEPAPreset, frame_encoder: nn.Module | None = None,
+                    labels: tuple[str, ...] = ("direction", "speed", "shape"), draws: int = 3) -> dict:
+    """``probes.probe_protocol`` (validated C, ``draws`` fit/test splits, kNN beside linear) of every
+    ``motion_readers`` row on the pooled held-out clips (seeds + 1 and + 2): label -> reader -> scores."""
+    train_x, train_y, test_x, test_y = video_probe_data(preset)
+    clips = torch.cat([train_x, test_x])
+    feats = motion_readers(model, preset, clips, frame_encoder)
+    return {label: probes.probe_protocol(feats, torch.cat([train_y[label], test_y[label]]), draws=draws,
+                                         seed=preset.seed) for label in labels}
 
 
 def encoder_features(model: nn.Module, preset: config.VJEPAPreset, train_x: torch.Tensor,
@@ -106,8 +159,10 @@ def longer_clips_report(model: nn.Module, preset: config.VJEPAPreset, frames: tu
     out = {}
     for t in frames:
         m = model.for_frames(t).eval()
-        train_x, train_y = make_moving_shapes(n[0], t, preset.image_size, seed=preset.seed + 2, speeds=(speed,))
-        test_x, test_y = make_moving_shapes(n[1], t, preset.image_size, seed=preset.seed + 1, speeds=(speed,))
+        train_x, train_y = make_moving_shapes(n[0], t, preset.image_size, seed=preset.seed + 2, speeds=(speed,),
+                                              background=preset.background)
+        test_x, test_y = make_moving_shapes(n[1], t, preset.image_size, seed=preset.seed + 1, speeds=(speed,),
+                                            background=preset.background)
         err = evaluate.video_prediction_error(m, test_x[:256], "tube", preset.keep_ratio, seed=preset.seed)
         probe = evaluate.linear_probe(evaluate.extract_features(m.context_encoder, train_x), train_y["direction"],
                                       evaluate.extract_features(m.context_encoder, test_x), test_y["direction"])
@@ -116,10 +171,11 @@ def longer_clips_report(model: nn.Module, preset: config.VJEPAPreset, frames: tu
 
 
 def report(model: nn.Module, preset: config.VJEPAPreset) -> tuple[dict, str]:
-    """The command line's ``--probe``: ``vjepa_probe_report`` with the shipped image encoder frame by frame."""
-    results = vjepa_probe_report(model, preset, frame_encoder=ijepa.shipped_image_encoder(preset.image_size))
-    text = "\n".join(f"probe {name:>15}: " + ", ".join(f"{k} {v:.3f}" for k, v in r.items())
-                     for name, r in results.items())
+    """The command line's ``--probe``: ``motion_protocol`` for direction and speed, with the shipped image
+    encoder frame by frame."""
+    results = motion_protocol(model, preset, frame_encoder=ijepa.shipped_image_encoder(preset.image_size),
+                              labels=("direction", "speed"))
+    text = "\n".join(f"probe {label}:\n" + probes.format_protocol(rows) for label, rows in results.items())
     return results, text
 
 

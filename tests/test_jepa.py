@@ -182,3 +182,14 @@ def test_sigreg_weight_adds_sigreg():
     torch.manual_seed(3)
     want = plain(x, mb.ctx_idx, mb.tgt_idx) + 0.5 * losses.sigreg(z)
     assert torch.allclose(got, want, atol=1e-5)
+
+
+def test_predictor_positions_follow_the_encoder_unless_chosen():
+    enc = vit.Encoder(image_size=16, patch_size=8, frames=4, tubelet=2, embed_dim=48, depth=1, num_heads=2, pos="rope")
+    assert jepa.JEPA(encoder=enc, predictor_dim=24, predictor_heads=2).predictor.pos.kind == "rope"
+    mixed = jepa.JEPA(encoder=enc, predictor_dim=24, predictor_heads=2, predictor_pos="sincos")
+    assert mixed.predictor.pos.kind == "sincos" and mixed.context_encoder.pos.kind == "rope"
+    ctx = torch.tensor([[0, 1, 2, 3]]).expand(2, -1)
+    tgt = [torch.tensor([[4, 5, 6, 7]]).expand(2, -1)]
+    assert mixed(torch.rand(2, 3, 4, 16, 16), ctx, tgt).isfinite()  # a RoPE encoder with a sin-cos predictor trains
+    assert mixed.for_frames(8).predictor.grid == (4, 2, 2)

@@ -68,7 +68,8 @@ def render_shapes(
 
     Args:
         label: ``[B]`` class indices; centre ``[B, 2]`` (x, y) in [-1, 1]; radius ``[B]`` in the
-            same units; colour ``[B, 3]`` and background ``[B, 3]`` RGB in [0, 1].
+            same units; colour ``[B, 3]`` RGB in [0, 1]; background ``[B, 3]`` (one colour per image)
+            or ``[B, 3, S, S]`` (an image per image to draw over).
     Returns:
         ``[B, 3, S, S]`` images in [0, 1].
     """
@@ -78,7 +79,7 @@ def render_shapes(
     u = (x[None] - centre[:, 0, None, None]) / radius[:, None, None]  # [B, S, S]
     v = (y[None] - centre[:, 1, None, None]) / radius[:, None, None]
     inside = shape_mask(label, u, v)[:, None].float()  # [B, 1, S, S]
-    img = background[:, :, None, None].expand(b, 3, image_size, image_size)
+    img = background if background.ndim == 4 else background[:, :, None, None].expand(b, 3, image_size, image_size)
     return inside * colour[:, :, None, None] + (1 - inside) * img
 
 

@@ -12,22 +12,11 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
-from jepa_lab.datasets.shapes import SHAPE_CLASSES, hsv_to_rgb, render_shapes, shape_mask
+from jepa_lab.datasets.shapes import SHAPE_CLASSES, hsv_to_rgb, render_shapes
 
 DIRECTIONS = ("right", "down-right", "down", "down-left", "left", "up-left", "up", "up-right")
 LABELS = ("shape", "direction", "speed")
 BACKGROUNDS = ("plain", "contrast", "contrast_texture", "clutter")
-
-
-def _paint(canvas: torch.Tensor, label: torch.Tensor, centre: torch.Tensor, radius: torch.Tensor,
-           colour: torch.Tensor) -> torch.Tensor:
-    """Shapes drawn over per-image canvases ``[B, 3, S, S]``."""
-    s = canvas.shape[-1]
-    coords = (torch.arange(s, dtype=torch.float32) + 0.5) / s * 2 - 1
-    y, x = torch.meshgrid(coords, coords, indexing="ij")
-    inside = shape_mask(label, (x[None] - centre[:, 0, None, None]) / radius[:, None, None],
-                        (y[None] - centre[:, 1, None, None]) / radius[:, None, None])[:, None].float()
-    return inside * colour[:, :, None, None] + (1 - inside) * canvas
 
 
 def backgrounds(kind: str, n: int, image_size: int, g: torch.Generator) -> torch.Tensor:
@@ -43,7 +32,7 @@ def backgrounds(kind: str, n: int, image_size: int, g: torch.Generator) -> torch
             label, centre = torch.randint(len(SHAPE_CLASSES), (n,), generator=g), torch.rand(n, 2, generator=g) * 2 - 1
             radius = 0.15 + 0.25 * torch.rand(n, generator=g)
             hue, sat, val = torch.rand(n, generator=g), torch.rand(n, generator=g), torch.rand(n, generator=g)
-            canvas = _paint(canvas, label, centre, radius, hsv_to_rgb(hue, 0.3 + 0.7 * sat, 0.3 + 0.7 * val))
+            canvas = render_shapes(label, centre, radius, hsv_to_rgb(hue, 0.3 + 0.7 * sat, 0.3 + 0.7 * val), canvas, s)
         return canvas
     colour = hsv_to_rgb(torch.rand(n, generator=g), torch.rand(n, generator=g), torch.rand(n, generator=g))
     canvas = colour[:, :, None, None].expand(n, 3, s, s)
@@ -109,15 +98,12 @@ def make_moving_shapes(
         torch.rand(n, generator=g), 0.55 + 0.45 * torch.rand(n, generator=g),
         0.75 + 0.25 * torch.rand(n, generator=g),
     )
-    grey = (0.05 + 0.2 * torch.rand(n, 1, generator=g)).expand(n, 3)
-    if background == "plain":
-        clips = torch.stack(
-            [render_shapes(shape, start + t * vel, radius, colour, grey, image_size) for t in range(frames)],
-            dim=2,
-        )  # [n, 3, T, S, S]
-    else:
+    canvas = (0.05 + 0.2 * torch.rand(n, 1, generator=g)).expand(n, 3)  # plain: one dark grey per clip
+    if background != "plain":
         canvas = backgrounds(background, n, image_size, g)
-        clips = torch.stack([_paint(canvas, shape, start + t * vel, radius, colour) for t in range(frames)], dim=2)
+    clips = torch.stack(
+        [render_shapes(shape, start + t * vel, radius, colour, canvas, image_size) for t in range(frames)], dim=2,
+    )  # [n, 3, T, S, S]
     clips = clips + noise * torch.randn(clips.shape, generator=g)
     return clips.clamp(0, 1), {"shape": shape, "direction": direction, "speed": speed}
 

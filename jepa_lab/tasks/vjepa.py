@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
-from torch import nn
-
 import torch.nn.functional as F
+from torch import nn
 
 from jepa_lab import artifacts, config, evaluate, masks, probes, train
 from jepa_lab.datasets.video import make_moving_shapes
@@ -101,8 +100,8 @@ def motion_readers(model: nn.Module, preset: config.VJEPAPreset, clips: torch.Te
     and in time order, the same encoder at random init in time order, raw pixels in time order (one row
     per size in ``pixel_sizes``) and, if given, an image encoder applied frame by frame, pooled and in order."""
     fresh = ijepa.initial_encoder(preset).to(next(model.parameters()).device)
-    out = {"V-JEPA, pooled": evaluate.extract_features(model.context_encoder, clips),
-           "V-JEPA, in time order": time_ordered_features(model.context_encoder, clips),
+    ordered = time_ordered_features(model.context_encoder, clips)  # every time step has h*w tokens, so its mean
+    out = {"V-JEPA, pooled": ordered.mean(1), "V-JEPA, in time order": ordered,  # is the mean over all tokens
            "random init, in time order": time_ordered_features(fresh, clips)}
     if frame_encoder is not None:
         frames = framewise_features(frame_encoder, clips, ordered=True)

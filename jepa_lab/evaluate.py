@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from sklearn.linear_model import LogisticRegression, RidgeCV
 from sklearn.metrics import r2_score
-from sklearn.neighbors import KNeighborsClassifier
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -83,6 +83,16 @@ def knn_probe(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor
     knn = KNeighborsClassifier(n_neighbors=min(k, len(train_x)), metric="cosine")
     knn.fit(np.asarray(train_x.flatten(1)), np.asarray(train_y))
     return float(knn.score(np.asarray(test_x.flatten(1)), np.asarray(test_y)))
+
+
+def knn_regression(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
+                   k: int = 20) -> list[float]:
+    """Held-out R² per target column of a cosine k-nearest-neighbour average on frozen features."""
+    _check_xy(train_x, train_y, test_x, test_y)
+    knn = KNeighborsRegressor(n_neighbors=min(k, len(train_x)), metric="cosine")
+    knn.fit(np.asarray(train_x.flatten(1)), np.asarray(train_y))
+    pred = knn.predict(np.asarray(test_x.flatten(1)))
+    return [float(v) for v in np.atleast_1d(r2_score(np.asarray(test_y), pred, multioutput="raw_values"))]
 
 
 def pca(z: torch.Tensor, k: int = 2) -> torch.Tensor:

@@ -1,7 +1,8 @@
 """One probe protocol for every encoder and baseline alike: several fit/test draws of a labelled pool, the
-linear probe's regularisation chosen on a validation split of each fit set, and a kNN vote beside it.
+linear probe's regularisation chosen on a validation split of each fit set, and a kNN vote beside it; for
+continuous targets the same with ridge and kNN regression (``regression_protocol``).
 
-Introduced in notebook 04 (notebook 10 uses it too).
+Introduced in notebook 04 (notebooks 05, 08 and 10 use it too).
 """
 
 from __future__ import annotations
@@ -61,6 +62,40 @@ def probe_protocol(features: dict[str, torch.Tensor], labels: torch.Tensor, *, d
             knn.append(evaluate.knn_probe(z[tr], labels[tr], z[te], labels[te], k=k))
         out[name] = {"linear": float(np.mean(lin)), "linear_std": float(np.std(lin)), "knn": float(np.mean(knn)),
                      "knn_std": float(np.std(knn)), "c": float(np.median(chosen))}
+    return out
+
+
+def regression_protocol(features: dict[str, torch.Tensor], targets: torch.Tensor, *, draws: int = 3,
+                        test_fraction: float = 0.4, n_fit: int | None = None, k: int = 20,
+                        seed: int = 0) -> dict[str, dict[str, list[float]]]:
+    """``probe_protocol`` for continuous targets ``[N, K]``: per feature set and target column, the held-out
+    R² of a standardised ridge regression (its penalty chosen by cross-validation on the fit set) and of a
+    kNN average beside it, over ``draws`` fit/test splits (the same for every feature set). ``n_fit`` keeps
+    only that many labelled items of each fit split (a low-label probe).
+
+    Returns:
+        name -> ``{"ridge", "ridge_std", "knn", "knn_std"}``, each a list of K values (mean or spread).
+    """
+    n = len(targets)
+    if draws < 1 or not 0 < test_fraction < 1:
+        raise ValueError(f"need draws >= 1 and 0 < test_fraction < 1, got {draws}, {test_fraction}")
+    if any(len(f) != n for f in features.values()):
+        raise ValueError("every feature set needs one row per target")
+    n_test = int(n * test_fraction)
+    if n_fit is not None and not 2 <= n_fit <= n - n_test:
+        raise ValueError(f"n_fit must be between 2 and the {n - n_test} items of a fit split, got {n_fit}")
+    splits = [torch.randperm(n, generator=torch.Generator().manual_seed(seed + d)) for d in range(draws)]
+    out = {}
+    for name, z in features.items():
+        z = z.flatten(1).float()
+        ridge, knn = [], []
+        for order in splits:
+            te, tr = order[:n_test], order[n_test:][:n_fit]
+            ridge.append(evaluate.ridge_probe(z[tr], targets[tr], z[te], targets[te]))
+            knn.append(evaluate.knn_regression(z[tr], targets[tr], z[te], targets[te], k=k))
+        r, kn = np.array(ridge), np.array(knn)
+        out[name] = {"ridge": r.mean(0).tolist(), "ridge_std": r.std(0).tolist(),
+                     "knn": kn.mean(0).tolist(), "knn_std": kn.std(0).tolist()}
     return out
 
 

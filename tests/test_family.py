@@ -161,6 +161,19 @@ def test_probe_protocol_gives_every_row_the_same_splits():
         probes.probe_protocol({"a": good[:10]}, y)
 
 
+def test_regression_protocol_reads_what_is_there_and_low_label_fits_use_fewer_items():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(300, 4, generator=g)
+    y = torch.stack([x[:, 0], x[:, 1] * x[:, 2]], 1)  # one linear target, one a linear probe cannot read
+    r = probes.regression_protocol({"x": x, "noise": torch.randn(300, 4, generator=g)}, y, draws=2)
+    assert r["x"]["ridge"][0] > 0.95 and r["x"]["ridge"][1] < 0.1 and r["noise"]["ridge"][0] < 0.1
+    assert set(r["x"]) == {"ridge", "ridge_std", "knn", "knn_std"} and len(r["x"]["knn"]) == 2
+    few = probes.regression_protocol({"x": x}, y, draws=2, n_fit=5)
+    assert few["x"]["ridge"][0] < r["x"]["ridge"][0]  # five labelled items fit worse than 180
+    with pytest.raises(ValueError, match="n_fit must be between 2 and the 180"):
+        probes.regression_protocol({"x": x}, y, n_fit=500)
+
+
 # ------------------------------------------------------------------ models: a few real steps
 
 @pytest.mark.parametrize("name", ["ajepa", "vljepa", "vl_decoder", "biojepa"])

@@ -26,8 +26,27 @@ def test_make_pendulum_outputs_and_bad_input():
     assert not torch.equal(d["frames"][:, :, 0], d["frames"][:, :, -1])  # it moves
     damped = P.make_pendulum(4, 200, image_size=None, damping=0.5)["energy"]
     assert (damped[:, -1] < damped[:, 0]).all()
+    with pytest.raises(ValueError, match="plain, camera"):
+        P.make_pendulum(2, 8, background="studio")
     with pytest.raises(ValueError, match="finite"):
         P.simulate(torch.tensor([float("nan")]), torch.tensor([0.0]), 10, 0.05)
+
+
+def test_camera_clips_vary_colour_and_flash_but_keep_the_pendulum():
+    plain = P.make_pendulum(64, 8, seed=3)
+    camera = P.make_pendulum(64, 8, seed=3, background="camera")
+    assert torch.equal(plain["states"], camera["states"])  # same motion, other pictures
+    assert torch.equal(camera["frames"], P.make_pendulum(64, 8, seed=3, background="camera")["frames"])
+    assert 0 <= camera["frames"].min() and camera["frames"].max() <= 1
+    corner = camera["frames"][:, :, 0, :3, :3].mean((2, 3))  # [N, 3]: the background colour, clip by clip
+    assert corner.std(0).min() > 0.1  # every clip its own background colour
+    # flashes come and go: the difference between frames, away from the pendulum, is far larger than noise
+    still = P.make_pendulum(64, 8, seed=3, background="camera", energy_range=(1e-6, 1e-6))["frames"]
+    change = (still[:, :, 1:] - still[:, :, :-1]).abs().amax(dim=(1, 3, 4))  # [N, T - 1]
+    assert (change > 0.5).float().mean() > 0.9
+    hidden = P.add_flashes(torch.zeros(2, 4, 3, 32, 32), 3, torch.Generator().manual_seed(0))
+    covered = (hidden.abs().sum(2) > 0).float().mean((2, 3))  # share of each frame under a flash
+    assert covered.min() > 0 and covered.max() < 0.4
     with pytest.raises(ValueError, match="too large"):
         P.simulate(torch.tensor([0.1]), torch.tensor([0.0]), 10, 1.0, substeps=1)
 

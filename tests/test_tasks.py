@@ -86,9 +86,12 @@ def test_vjepa_masks_probe_report_and_command_line(tmp_path):
     assert not torch.allclose(back["frame-wise encoder, in time order"], readers["frame-wise encoder, in time order"])
     assert torch.equal(back["pixels 8x8, in time order"].view(8, 8, 64).flip(1),
                        readers["pixels 8x8, in time order"].view(8, 8, 64))
-    report = tasks.vjepa.vjepa_probe_report(model, preset, frame_encoder=image.context_encoder)
-    assert set(report) == {"context encoder", "target encoder", "random init", "frame-wise image encoder"}
-    assert all(set(r) == {"direction", "speed", "shape"} for r in report.values())
+    other = tasks.ijepa.jepa_model(preset.replace(seed=1))
+    pair = tasks.vjepa.encoders_protocol({"a": model, "b": other}, preset, labels=("direction",), draws=1)
+    assert set(pair["direction"]) == {"a, in time order", "a, pooled", "b, in time order", "b, pooled"}
+    motion = tasks.vjepa.motion_protocol(model, preset, labels=("direction",), draws=1)
+    assert pair["direction"]["a, in time order"] == motion["direction"]["V-JEPA, in time order"]  # one protocol
+    assert pair["direction"]["a, pooled"] == motion["direction"]["V-JEPA, pooled"]
     out = tmp_path / "v.pt"
     assert main(["vjepa", "--mode", "fast", "--steps", "1", "--out", str(out)]) == 0
     assert json.loads(out.with_suffix(".json").read_text())["dataset"] == "moving_shapes"

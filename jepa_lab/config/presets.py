@@ -119,7 +119,7 @@ class VJEPAPreset(Preset):
     patch_size: int
     frames: int  # frames T per clip
     speeds: tuple[float, ...]  # pixels per frame, one speed class each
-    background: str  # "plain", "contrast", "contrast_texture" or "clutter" (datasets.video.BACKGROUNDS)
+    background: str  # clips: datasets.video.BACKGROUNDS; pendulum (notebook 08): datasets.pendulum.BACKGROUNDS
     tubelet: int  # frames per tubelet token (2, as in V-JEPA)
     n_train: int  # training clips (seed 0)
     embed_dim: int
@@ -166,6 +166,8 @@ class PendulumPreset(VJEPAPreset):
     rollout_substeps: int  # RK4 steps per rollout_dt (2 left the exact pendulum itself drifting 0.03 %: 4)
     frame_trajectories: int  # held-out trajectories whose states are read from frames (seed + 3)
     frame_length: int  # states read per trajectory
+    camera_steps: int  # training steps of the V-JEPA runs on "camera" clips (datasets.pendulum.make_pendulum)
+    camera_seeds: tuple[int, ...]  # their training seeds (one shipped checkpoint each in cpu mode)
 
 
 @dataclass(frozen=True)
@@ -319,11 +321,11 @@ PRESETS: dict[str, dict[str, Preset]] = {
                          ema_start=0.98, probe_train=probe[0], probe_test=probe[1], dt=0.05,
                          field_trajectories=fields[0], field_hidden=fields[1], field_steps=fields[2],
                          rollout_steps=fields[3], rollout_dt=0.1, rollout_substeps=4, frame_trajectories=fields[4],
-                         frame_length=fields[5])
-        for mode, n_train, depth, batch, steps, probe, fields in (
-            ("fast", 512, 2, 32, 80, (400, 300), (128, 64, 400, 300, 16, 60)),
-            ("cpu", 4000, 4, 64, 300, (1500, 1000), (512, 256, 10000, 1000, 64, 200)),
-            ("full", 20000, 6, 256, 3000, (2000, 1000), (1024, 256, 30000, 1000, 128, 200)))
+                         frame_length=fields[5], camera_steps=camera[0], camera_seeds=camera[1])
+        for mode, n_train, depth, batch, steps, probe, fields, camera in (
+            ("fast", 512, 2, 32, 80, (400, 300), (128, 64, 400, 300, 16, 60), (200, (0,))),
+            ("cpu", 4000, 4, 64, 300, (1500, 1000), (512, 256, 10000, 1000, 64, 200), (6000, (0, 1, 2))),
+            ("full", 20000, 6, 256, 3000, (2000, 1000), (1024, 256, 30000, 1000, 128, 200), (12000, (0, 1, 2))))
     },
     "07": {
         mode: DynamicsPreset(mode=mode, seed=0, n_train=n_train, n_test=256, length=64, dt=0.05, history=2,

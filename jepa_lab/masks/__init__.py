@@ -39,12 +39,20 @@ from jepa_lab.masks.indices import (
     sample_tube,
 )
 from jepa_lab.masks.spectrogram import SPECTROGRAM_MASKS, band_indices, masks_stripes, sample_spectrogram_batch
-from jepa_lab.masks.video import MULTIBLOCK3D, VIDEO_MASKS, leaked_tokens, neighbour_leak, sample_video_batch, tube_indices
+from jepa_lab.masks.video import (
+    MULTIBLOCK3D,
+    VIDEO_MASKS,
+    leaked_tokens,
+    neighbour_leak,
+    sample_video_batch,
+    tube_indices,
+)
 
 masks = boolean_masks  # old name, kept for one release
 
 __all__ = [
-    "FEATURE_MASKS", "MULTIBLOCK3D", "STRATEGIES", "VIDEO_MASKS", "Grid", "MaskBatch", "MaskSample", "apply_feature_mask",
+    "FEATURE_MASKS", "MULTIBLOCK3D", "STRATEGIES", "VIDEO_MASKS", "Grid", "MaskBatch", "MaskSample",
+    "apply_feature_mask",
     "block_indices", "boolean_masks", "check_grid", "collate", "collate_samples", "coverage", "leaked_tokens",
     "mask_stats", "masks", "masks_block", "masks_multiblock", "masks_multiblock3d", "masks_per_frame",
     "masks_random", "masks_tube", "neighbour_leak", "remove_targets", "sample", "sample_batch", "sample_block",

@@ -1,5 +1,6 @@
 """V-JEPA on pendulum clips (notebook 08): notebook 05's recipe on rendered pendulums, and a ridge probe
-from pooled features to the state ``(cos theta, sin theta, omega)`` at a clip's last frame.
+from pooled features to the state ``(cos theta, sin theta, omega)`` at a clip's last frame; the same on
+"camera" clips (``make_pendulum(background="camera")``), over three training seeds, against fair readers.
 
 Introduced in notebook 08.
 """
@@ -7,18 +8,20 @@ Introduced in notebook 08.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from jepa_lab import artifacts, config, evaluate
+from jepa_lab import artifacts, config, evaluate, probes
 from jepa_lab.datasets.pendulum import make_pendulum
 from jepa_lab.tasks import ijepa, vjepa
-from jepa_lab.tasks.base import Task
+from jepa_lab.tasks.base import Task, seed_variant
 
 
 def clips(preset: config.PendulumPreset, n: int, seed: int) -> tuple[torch.Tensor, dict]:
     """``n`` pendulum clips and their labels: ``state`` (``(cos theta, sin theta, omega)`` at the last
     frame) and ``energy``."""
-    d = make_pendulum(n, preset.frames, preset.dt, image_size=preset.image_size, seed=seed)
+    d = make_pendulum(n, preset.frames, preset.dt, image_size=preset.image_size, seed=seed,
+                      background=preset.background)
     theta, omega = d["states"][:, -1, 0], d["states"][:, -1, 1]
     return d["frames"], {"state": torch.stack([theta.cos(), theta.sin(), omega], dim=1),
                          "energy": d["energy"][:, -1]}
@@ -44,6 +47,46 @@ def state_probe_report(model: nn.Module, preset: config.PendulumPreset) -> dict[
     return {name: dict(zip(("cos", "sin", "omega"), evaluate.ridge_probe(a, train_y["state"], b, test_y["state"]),
                            strict=True))
             for name, (a, b) in feats.items()}
+
+
+def camera_run(preset: config.PendulumPreset, seed: int) -> tuple[config.PendulumPreset, str | None]:
+    """The preset and file tag of one of notebook 08's V-JEPA runs on "camera" clips: ``background="camera"``,
+    ``camera_steps`` steps, training seed ``seed`` (tags ``"camera"``, ``"seed1_camera"``, ...)."""
+    return seed_variant(preset.replace(background="camera", steps=preset.camera_steps), seed, "camera")
+
+
+def state_readers(models: dict[str, nn.Module], preset: config.PendulumPreset,
+                  clips: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Readers of one pool of pendulum clips ``[N, 3, T, S, S]``, each a feature matrix: every V-JEPA in
+    ``models`` (its context encoder) in time order (pooled over space, time steps kept in order) and pooled,
+    the same encoder at random init in time order, and the raw pixels of every frame, RGB, averaged down
+    to 16 x 16 (all the reader sees that V-JEPA sees) and of the last two frames at full size."""
+    device = next(next(iter(models.values())).parameters()).device
+    fresh = ijepa.initial_encoder(preset).to(device)
+    out = {}
+    for name, model in models.items():
+        ordered = vjepa.time_ordered_features(model.context_encoder, clips)
+        out.update({f"{name}, in time order": ordered, f"{name}, pooled": ordered.mean(1)})
+    out["random init, in time order"] = vjepa.time_ordered_features(fresh, clips)
+    out["pixels 16x16, every frame"] = F.avg_pool2d(clips.flatten(1, 2), 2)
+    out["pixels, last two frames"] = clips[:, :, -2:]
+    return out
+
+
+POOL_SEED = 100  # the labelled clips of state_protocol: a seed no training run uses
+
+
+def state_protocol(models: dict[str, nn.Module], preset: config.PendulumPreset,
+                   n_fits: tuple[int | None, ...] = (None, 100), draws: int = 3) -> dict:
+    """``probes.regression_protocol`` of every ``state_readers`` row on ``probe_train + probe_test`` clips of
+    seed ``POOL_SEED`` (held out from every training seed, so one pool serves models of several seeds),
+    ``draws`` fit/test splits, the state at the last frame as targets; once per labelled set size in
+    ``n_fits`` (``None``: the whole fit split). Returns ``n_fit -> reader -> scores``, each score a list over
+    ``(cos theta, sin theta, omega)``."""
+    x, y = clips(preset, preset.probe_train + preset.probe_test, POOL_SEED)
+    feats = state_readers(models, preset, x)
+    return {n_fit: probes.regression_protocol(feats, y["state"], draws=draws, n_fit=n_fit, seed=preset.seed)
+            for n_fit in n_fits}
 
 
 def report(model: nn.Module, preset: config.PendulumPreset) -> tuple[dict, str]:

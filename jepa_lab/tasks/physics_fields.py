@@ -108,7 +108,7 @@ def read_states(preset: config.PendulumPreset, model: nn.Module | None = None,
     fit_x, fit_y = pendulum.probe_data(preset)[:2]
     decode = evaluate.fit_ridge(features(fit_x), fit_y["state"])
     held = make_pendulum(preset.frame_trajectories, preset.frame_length + preset.frames - 1, preset.dt,
-                         image_size=preset.image_size, seed=preset.seed + 3)
+                         image_size=preset.image_size, seed=preset.seed + 3, background=preset.background)
     read = read_windows(features, decode, held["frames"], preset.frames)
     return read, held["states"][:, preset.frames - 1:]
 

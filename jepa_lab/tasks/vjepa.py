@@ -116,11 +116,28 @@ def motion_protocol(model: nn.Module, preset: config.VJEPAPreset, frame_encoder:
                     labels: tuple[str, ...] = ("direction", "speed", "shape"), draws: int = 3) -> dict:
     """``probes.probe_protocol`` (validated C, ``draws`` fit/test splits, kNN beside linear) of every
     ``motion_readers`` row on the pooled held-out clips (seeds + 1 and + 2): label -> reader -> scores."""
-    train_x, train_y, test_x, test_y = video_probe_data(preset)
-    clips = torch.cat([train_x, test_x])
+    clips, y = probe_pool(preset)
     feats = motion_readers(model, preset, clips, frame_encoder)
-    return {label: probes.probe_protocol(feats, torch.cat([train_y[label], test_y[label]]), draws=draws,
-                                         seed=preset.seed) for label in labels}
+    return {label: probes.probe_protocol(feats, y[label], draws=draws, seed=preset.seed) for label in labels}
+
+
+def probe_pool(preset: config.VJEPAPreset) -> tuple[torch.Tensor, dict]:
+    """``video_probe_data``'s two splits as one labelled pool, which the probe protocol redraws into fit/test."""
+    train_x, train_y, test_x, test_y = video_probe_data(preset)
+    return torch.cat([train_x, test_x]), {k: torch.cat([train_y[k], test_y[k]]) for k in train_y}
+
+
+def encoders_protocol(models: dict[str, nn.Module], preset: config.VJEPAPreset,
+                      labels: tuple[str, ...] = ("direction", "speed", "shape"), draws: int = 3) -> dict:
+    """The same protocol as ``motion_protocol`` (same pool, same draws) for several trained video JEPAs:
+    each context encoder in time order and pooled. label -> ``"<name>, in time order"`` / ``"<name>, pooled"``
+    -> scores."""
+    clips, y = probe_pool(preset)
+    feats = {}
+    for name, m in models.items():
+        ordered = time_ordered_features(m.context_encoder, clips)
+        feats.update({f"{name}, in time order": ordered, f"{name}, pooled": ordered.mean(1)})
+    return {label: probes.probe_protocol(feats, y[label], draws=draws, seed=preset.seed) for label in labels}
 
 
 def encoder_features(model: nn.Module, preset: config.VJEPAPreset, train_x: torch.Tensor,
@@ -130,20 +147,6 @@ def encoder_features(model: nn.Module, preset: config.VJEPAPreset, train_x: torc
     return {name: (evaluate.extract_features(enc, train_x), evaluate.extract_features(enc, test_x))
             for name, enc in (("context encoder", model.context_encoder), ("target encoder", model.target_encoder),
                               ("random init", fresh))}
-
-
-def vjepa_probe_report(model: nn.Module, preset: config.VJEPAPreset,
-                       frame_encoder: nn.Module | None = None) -> dict[str, dict[str, float]]:
-    """Held-out linear-probe accuracy for direction, speed and shape from pooled features of the V-JEPA
-    encoders, the same encoder at random init and (if given) an image encoder applied frame by frame."""
-    train_x, train_y, test_x, test_y = video_probe_data(preset)
-    feats = encoder_features(model, preset, train_x, test_x)
-    if frame_encoder is not None:
-        feats["frame-wise image encoder"] = (framewise_features(frame_encoder, train_x),
-                                             framewise_features(frame_encoder, test_x))
-    return {name: {label: evaluate.linear_probe(a, train_y[label], b, test_y[label])
-                   for label in ("direction", "speed", "shape")}
-            for name, (a, b) in feats.items()}
 
 
 def longer_clips_report(model: nn.Module, preset: config.VJEPAPreset, frames: tuple[int, ...] = (8, 16),

@@ -30,6 +30,19 @@ def validated_linear(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch
     return evaluate.linear_probe(train_x, train_y, test_x, test_y, c=best), best
 
 
+def draw_splits(features: dict[str, torch.Tensor], n: int, draws: int, test_fraction: float,
+                seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """``draws`` random ``(test, fit)`` index splits of ``n`` items (draw ``d`` seeded ``seed + d``), after
+    checking that every feature set has ``n`` rows."""
+    if draws < 1 or not 0 < test_fraction < 1:
+        raise ValueError(f"need draws >= 1 and 0 < test_fraction < 1, got {draws}, {test_fraction}")
+    if any(len(f) != n for f in features.values()):
+        raise ValueError("every feature set needs one row per label")
+    n_test = int(n * test_fraction)
+    orders = [torch.randperm(n, generator=torch.Generator().manual_seed(seed + d)) for d in range(draws)]
+    return [(order[:n_test], order[n_test:]) for order in orders]
+
+
 def probe_protocol(features: dict[str, torch.Tensor], labels: torch.Tensor, *, draws: int = 3,
                    test_fraction: float = 0.4, cs: tuple[float, ...] = C_GRID, k: int = 20,
                    seed: int = 0) -> dict[str, dict[str, float]]:
@@ -43,19 +56,12 @@ def probe_protocol(features: dict[str, torch.Tensor], labels: torch.Tensor, *, d
         name -> ``{"linear", "linear_std", "knn", "knn_std", "c"}`` (means and spreads over the draws; ``c``
         the median chosen C).
     """
-    n = len(labels)
-    if draws < 1 or not 0 < test_fraction < 1:
-        raise ValueError(f"need draws >= 1 and 0 < test_fraction < 1, got {draws}, {test_fraction}")
-    if any(len(f) != n for f in features.values()):
-        raise ValueError("every feature set needs one row per label")
-    n_test = int(n * test_fraction)
-    splits = [torch.randperm(n, generator=torch.Generator().manual_seed(seed + d)) for d in range(draws)]
+    splits = draw_splits(features, len(labels), draws, test_fraction, seed)
     out = {}
     for name, z in features.items():
         z = z.flatten(1).float()
         lin, knn, chosen = [], [], []
-        for d, order in enumerate(splits):
-            te, tr = order[:n_test], order[n_test:]
+        for d, (te, tr) in enumerate(splits):
             acc, c = validated_linear(z[tr], labels[tr], z[te], labels[te], cs, seed=seed + d)
             lin.append(acc)
             chosen.append(c)
@@ -76,21 +82,15 @@ def regression_protocol(features: dict[str, torch.Tensor], targets: torch.Tensor
     Returns:
         name -> ``{"ridge", "ridge_std", "knn", "knn_std"}``, each a list of K values (mean or spread).
     """
-    n = len(targets)
-    if draws < 1 or not 0 < test_fraction < 1:
-        raise ValueError(f"need draws >= 1 and 0 < test_fraction < 1, got {draws}, {test_fraction}")
-    if any(len(f) != n for f in features.values()):
-        raise ValueError("every feature set needs one row per target")
-    n_test = int(n * test_fraction)
-    if n_fit is not None and not 2 <= n_fit <= n - n_test:
-        raise ValueError(f"n_fit must be between 2 and the {n - n_test} items of a fit split, got {n_fit}")
-    splits = [torch.randperm(n, generator=torch.Generator().manual_seed(seed + d)) for d in range(draws)]
+    splits = draw_splits(features, len(targets), draws, test_fraction, seed)
+    if n_fit is not None and not 2 <= n_fit <= len(splits[0][1]):
+        raise ValueError(f"n_fit must be between 2 and the {len(splits[0][1])} items of a fit split, got {n_fit}")
     out = {}
     for name, z in features.items():
         z = z.flatten(1).float()
         ridge, knn = [], []
-        for order in splits:
-            te, tr = order[:n_test], order[n_test:][:n_fit]
+        for te, tr in splits:
+            tr = tr[:n_fit]
             ridge.append(evaluate.ridge_probe(z[tr], targets[tr], z[te], targets[te]))
             knn.append(evaluate.knn_regression(z[tr], targets[tr], z[te], targets[te], k=k))
         r, kn = np.array(ridge), np.array(knn)

@@ -30,7 +30,9 @@ def test_the_table_names_every_shipped_file_and_no_file_is_parsed_for_its_task()
                 "ijepa": [tasks.ijepa.seed_run(config.for_notebook("04", mode="cpu"), seed, predict)[1]
                           for seed in tasks.ijepa.SEEDS for predict in (True, False)],
                 "mae": [None, "equal_time"], "mae_raw": [None, "equal_time"], "vjepa": [None, "perframe", "rope"],
-                "pendulum": [None], "collapse": [None], "planning": list(tasks.planning.VARIANTS),
+                "pendulum": [None] + [tasks.pendulum.camera_run(config.for_notebook("08", mode="cpu"), seed)[1]
+                                      for seed in config.for_notebook("08", mode="cpu").camera_seeds],
+                "collapse": [None], "planning": list(tasks.planning.VARIANTS),
                 "ajepa": [None], "biojepa": [None, "film"],
                 **{name: [tasks.vljepa.seed_run(config.for_notebook("10-vl", mode="cpu"), seed)[1]
                           for seed in tasks.vljepa.SEEDS] for name in ("vljepa", "vl_decoder")}}

@@ -154,8 +154,7 @@ class CollapsePreset(IJEPAPreset):
 
 @dataclass(frozen=True)
 class PendulumPreset(VJEPAPreset):
-    """Notebook 08: V-JEPA on pendulum clips (the ``VJEPAPreset`` fields; ``speeds`` unused), then learned
-    vector fields (``jepa_lab.physics``) on true and on probed states."""
+    """Notebook 08: V-JEPA on pendulum clips (``VJEPAPreset``'s fields, ``speeds`` unused), then vector fields."""
 
     dt: float  # seconds between frames
     field_trajectories: int  # trajectories of true states to fit the vector fields (seed)
@@ -314,12 +313,11 @@ PRESETS: dict[str, dict[str, Preset]] = {
     },
     "08": {
         mode: PendulumPreset(mode=mode, seed=0, image_size=32, patch_size=8, frames=8, speeds=(1.0,),
-                         background="plain", tubelet=2,
-                         n_train=n_train, embed_dim=96, depth=depth, num_heads=4, pos="sincos", predictor_dim=48,
-                         predictor_depth=2, predictor_heads=4, mask="tube", keep_ratio=0.25, batch_size=batch,
-                         steps=steps, lr=2e-3, warmup_steps=steps // 10, var_weight=1.0, cov_weight=0.04,
-                         ema_start=0.98, probe_train=probe[0], probe_test=probe[1], dt=0.05,
-                         field_trajectories=fields[0], field_hidden=fields[1], field_steps=fields[2],
+                         background="plain", tubelet=2, n_train=n_train, embed_dim=96, depth=depth, num_heads=4,
+                         pos="sincos", predictor_dim=48, predictor_depth=2, predictor_heads=4, mask="tube",
+                         keep_ratio=0.25, batch_size=batch, steps=steps, lr=2e-3, warmup_steps=steps // 10,
+                         var_weight=1.0, cov_weight=0.04, ema_start=0.98, probe_train=probe[0], probe_test=probe[1],
+                         dt=0.05, field_trajectories=fields[0], field_hidden=fields[1], field_steps=fields[2],
                          rollout_steps=fields[3], rollout_dt=0.1, rollout_substeps=4, frame_trajectories=fields[4],
                          frame_length=fields[5], camera_steps=camera[0], camera_seeds=camera[1])
         for mode, n_train, depth, batch, steps, probe, fields, camera in (

@@ -33,7 +33,7 @@
 #
 # **What you need:** notebooks 01–05. No GPU. Run time, top to bottom: about 5 min in `cpu` mode with
 # the shipped checkpoints (nbval on one thread of a 2-core CPU, beside another job; 1.8 min on an idle
-# machine, where section 2's camera clips take 20 s and section 5's two baseline readers 35 s;
+# machine, where section 2's camera clips take 20 s and section 5's three readers 35 s;
 # `RETRAIN = True` retrains: V-JEPA about 2 min, each of the three camera V-JEPAs about 14 min, the six
 # fields 2.5–6.5 min each), about 45 s in `fast` mode (CI; measured the same way, beside two other jobs).
 
@@ -160,23 +160,23 @@ assert min(learned) >= best + expect.camera_margin  # on every seed, V-JEPA read
 
 # %% [markdown]
 # What the camera clips show (the shipped `cpu` runs; the printout above is live, and the same):
-# - **Only the trained encoders read the pendulum.** With every labelled clip, V-JEPA in time order reads
+# - **On the linear probe, only the trained encoders read the pendulum.** With every labelled clip, V-JEPA in time order reads
 #   `ω` at R² 0.196, 0.163 and 0.138 (seeds 0, 1, 2; mean 0.17 ± 0.02) and the angle at 0.26–0.41, while
 #   every baseline's ridge R² is at or below zero: the random encoder −0.01, the pixels of every frame
 #   −0.07. A ridge regression on pixels would have to find the pendulum by its colour, and here every clip
-#   has another colour, and flashes of every colour come and go. V-JEPA learned to find it anyway. Our
+#   has another colour, and flashes of every colour come and go. V-JEPA learned to find it, in part. Our
 #   reading: predicting the hidden part of a clip rewards following what moves smoothly from frame to
 #   frame, and the flashes never do.
 # - **Keep time in the reader.** Pooled over time, the same V-JEPA features read `ω` at only 0.07–0.10.
 # - **The neighbour average tells a different story, and you should know it.** Averaging the `ω` of the
 #   20 clips whose pixels look most alike reads 0.13, more than any V-JEPA's neighbours (0.01–0.03): among
-#   1,500 clips a few share colours closely enough for a nearest-neighbour match. V-JEPA's features hold
-#   the state along a few directions that a linear probe finds, but distances between whole feature
-#   vectors are still dominated by other things (colours, flashes), as in notebook 04.
+#   1,500 clips, likely, a few share colours closely enough for a nearest-neighbour match. V-JEPA's
+#   features hold the state along a few directions that a linear probe finds, but distances between whole
+#   feature vectors are likely dominated by other things (colours, flashes), as in notebook 04.
 # - **Read with care.** R² 0.17 is far from the 0.98 of clean renders: the state is only partly there, and
 #   from 100 labelled clips nobody reads anything (every R² at or below 0.05). Longer training helped
-#   (seed 0: 0.12 after 1,500 steps, 0.17 after 3,000, 0.20 after 6,000), so this is a budget, not a
-#   ceiling.
+#   (seed 0: 0.12 after 1,500 steps, 0.17 after 3,000, 0.20 after 6,000), so a longer run may well read
+#   more.
 #
 # ## 3. Three vector fields on true states, rolled out for 1,000 steps
 #
@@ -372,8 +372,8 @@ assert max(e["omega"] for e in reading.values()) <= expect.read_omega
 # probe with 1,500 labelled clips and 6,144 features of a clean, rendered pendulum needs nothing that
 # training taught: an untrained network's features, or the pixels themselves, already carry where the bob
 # is and how it moves across 8 frames. So what follows shows that structure pays on states read from
-# frames, not that V-JEPA was needed to read them. What would separate the readers is a harder rendering:
-# noisy frames, clutter, a moving camera, or far fewer labelled clips (see *Going further*).
+# frames, not that V-JEPA was needed to read them. What separates the readers is a harder rendering, as
+# section 2's camera clips showed (and *Going further* suggests this section on them).
 #
 # Now the fields, fitted on the V-JEPA-read states.
 
@@ -437,7 +437,7 @@ explorer
 # - Make the pictures harder and the trained encoder earns its place: on clips where every pendulum and
 #   background has its own colour and flashes come and go, V-JEPA's features in time order read `ω` at
 #   R² 0.14–0.20 over three training seeds, and the random encoder and the pixels read nothing on the same
-#   linear probe. Far from perfect, and only with enough labels, but it is what learning buys.
+#   linear probe. Far from perfect, and only with enough labels, but only the trained encoder reads it.
 # - Structure pays over long horizons: with the same data and budget, the HNN and LNN kept the true
 #   energy within 0.021 % and 0.061 % over 1,000 steps, the accurate MLP drifted 2.8 % (133x and 45x;
 #   with seeds 1 and 2 the MLP drifted 0.50 %, 15x and 19.6x the HNN); on states read from frames 17x

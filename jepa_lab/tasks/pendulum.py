@@ -59,8 +59,8 @@ def state_readers(models: dict[str, nn.Module], preset: config.PendulumPreset,
                   clips: torch.Tensor) -> dict[str, torch.Tensor]:
     """Readers of one pool of pendulum clips ``[N, 3, T, S, S]``, each a feature matrix: every V-JEPA in
     ``models`` (its context encoder) in time order (pooled over space, time steps kept in order) and pooled,
-    the same encoder at random init in time order, and the raw pixels of every frame, RGB, averaged down
-    to 16 x 16 (all the reader sees that V-JEPA sees) and of the last two frames at full size."""
+    the same encoder at random init in time order, and the raw pixels of every frame, RGB, averaged over
+    2 x 2 blocks (all that V-JEPA sees) and of the last two frames at full size."""
     device = next(next(iter(models.values())).parameters()).device
     fresh = ijepa.initial_encoder(preset).to(device)
     out = {}

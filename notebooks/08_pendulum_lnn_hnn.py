@@ -31,9 +31,9 @@
 # energy function) beats accuracy alone over long horizons, how an LNN can satisfy its equations with a
 # meaningless Lagrangian, and how to check.
 #
-# **What you need:** notebooks 01–05. No GPU. Run time, top to bottom: about 5 min in `cpu` mode with
-# the shipped checkpoints (nbval on one thread of a 2-core CPU, beside another job; 1.8 min on an idle
-# machine, where section 2's camera clips take 20 s and section 5's three readers 35 s;
+# **What you need:** notebooks 01–05. No GPU. Run time, top to bottom: about 2.2 min in `cpu` mode with
+# the shipped checkpoints (cell by cell on one thread of a 2-core CPU, beside the test suite; 1.8 min on
+# an idle machine, where section 2's camera clips take 20 s and section 5's three readers 35 s;
 # `RETRAIN = True` retrains: V-JEPA about 2 min, each of the three camera V-JEPAs about 14 min, the six
 # fields 2.5–6.5 min each), about 45 s in `fast` mode (CI; measured the same way, beside two other jobs).
 

@@ -138,8 +138,8 @@ EXPECTATIONS: dict[str, dict[str, Expectations]] = {
     },
     "08": {  # fast: 80 V-JEPA steps; 400 fitting steps at width 64 (on read states the HNN has barely begun to fit);
         # section 5's readers, fast (seed 0, 400 labelled clips, 16 trajectories): V-JEPA 0.0013 rad / 0.0070 rad/s,
-        # random init 0.0009 / 0.0065, pixels 0.0010 / 0.0097; camera clips (200 steps, seed 0): V-JEPA's ω R² in time
-        # order 0.027, the best baseline -0.014
+        # random init 0.0009 / 0.0065, pixels 0.0010 / 0.0097; camera clips (400 steps, seed 0): V-JEPA's ω R² in time
+        # order 0.058 on one thread, 0.032 on two (200 steps: 0.027), the best baseline -0.014
         "fast": PendulumExpect(mode="fast", probe_angle=0.5, probe_omega=0.3, pixels_r2=0.9, random_r2=0.8,
                                max_drift=0.2, drift_ratio=1.5, frame_ratio_hnn=0.0, frame_ratio_lnn=1.3,
                                read_angle=0.01, read_omega=0.05, camera_margin=0.0),

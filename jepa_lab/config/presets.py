@@ -321,7 +321,7 @@ PRESETS: dict[str, dict[str, Preset]] = {
                          rollout_steps=fields[3], rollout_dt=0.1, rollout_substeps=4, frame_trajectories=fields[4],
                          frame_length=fields[5], camera_steps=camera[0], camera_seeds=camera[1])
         for mode, n_train, depth, batch, steps, probe, fields, camera in (
-            ("fast", 512, 2, 32, 80, (400, 300), (128, 64, 400, 300, 16, 60), (200, (0,))),
+            ("fast", 512, 2, 32, 80, (400, 300), (128, 64, 400, 300, 16, 60), (400, (0,))),
             ("cpu", 4000, 4, 64, 300, (1500, 1000), (512, 256, 10000, 1000, 64, 200), (6000, (0, 1, 2))),
             ("full", 20000, 6, 256, 3000, (2000, 1000), (1024, 256, 30000, 1000, 128, 200), (12000, (0, 1, 2))))
     },

@@ -64,9 +64,8 @@ def state_readers(models: dict[str, nn.Module], preset: config.PendulumPreset,
     device = next(next(iter(models.values())).parameters()).device
     fresh = ijepa.initial_encoder(preset).to(device)
     out = {}
-    for name, model in models.items():
-        ordered = vjepa.time_ordered_features(model.context_encoder, clips)
-        out.update({f"{name}, in time order": ordered, f"{name}, pooled": ordered.mean(1)})
+    for name, m in models.items():
+        out.update(vjepa.ordered_and_pooled(name, m.context_encoder, clips))
     out["random init, in time order"] = vjepa.time_ordered_features(fresh, clips)
     out["pixels 16x16, every frame"] = F.avg_pool2d(clips.flatten(1, 2), 2)
     out["pixels, last two frames"] = clips[:, :, -2:]

@@ -85,6 +85,14 @@ def time_ordered_features(encoder: nn.Module, clips: torch.Tensor, batch_size: i
     return z.reshape(z.shape[0], steps, -1, z.shape[-1]).mean(2)
 
 
+def ordered_and_pooled(name: str, encoder: nn.Module, clips: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Two readers of one video encoder: ``"<name>, pooled"`` (tokens averaged over space and time) and
+    ``"<name>, in time order"`` (``time_ordered_features``). Encodes once: every time step has the same
+    number of tokens, so the mean of the ordered steps is the mean over all tokens."""
+    ordered = time_ordered_features(encoder, clips)
+    return {f"{name}, pooled": ordered.mean(1), f"{name}, in time order": ordered}
+
+
 def pixels_in_order(clips: torch.Tensor, size: int = 8) -> torch.Tensor:
     """Raw pixels of every frame, grey and averaged down to ``size x size``, in time order: ``[N, T * size²]``."""
     n, _, t, s, _ = clips.shape
@@ -100,8 +108,7 @@ def motion_readers(model: nn.Module, preset: config.VJEPAPreset, clips: torch.Te
     and in time order, the same encoder at random init in time order, raw pixels in time order (one row
     per size in ``pixel_sizes``) and, if given, an image encoder applied frame by frame, pooled and in order."""
     fresh = ijepa.initial_encoder(preset).to(next(model.parameters()).device)
-    ordered = time_ordered_features(model.context_encoder, clips)  # every time step has h*w tokens, so its mean
-    out = {"V-JEPA, pooled": ordered.mean(1), "V-JEPA, in time order": ordered,  # is the mean over all tokens
+    out = {**ordered_and_pooled("V-JEPA", model.context_encoder, clips),
            "random init, in time order": time_ordered_features(fresh, clips)}
     if frame_encoder is not None:
         frames = framewise_features(frame_encoder, clips, ordered=True)
@@ -135,8 +142,7 @@ def encoders_protocol(models: dict[str, nn.Module], preset: config.VJEPAPreset,
     clips, y = probe_pool(preset)
     feats = {}
     for name, m in models.items():
-        ordered = time_ordered_features(m.context_encoder, clips)
-        feats.update({f"{name}, in time order": ordered, f"{name}, pooled": ordered.mean(1)})
+        feats.update(ordered_and_pooled(name, m.context_encoder, clips))
     return {label: probes.probe_protocol(feats, y[label], draws=draws, seed=preset.seed) for label in labels}
 
 

@@ -239,6 +239,16 @@ def relative_drift(traj: torch.Tensor, g: float = G) -> torch.Tensor:
     return torch.where(torch.isfinite(drift), drift, torch.full_like(drift, math.inf)).float()
 
 
+def acceleration_error(model: nn.Module, states: torch.Tensor, g: float = G) -> tuple[float, float]:
+    """How far a field's acceleration ``dv/dt`` is from the true pendulum's on states ``[N, 2]``: the mean
+    absolute error, and the mean absolute true acceleration beside it for scale (both rad/s²)."""
+    _check_state(states)
+    true = Exact(g)(states)[:, 1]
+    with torch.no_grad():
+        got = model(states)[:, 1].detach()
+    return (got - true).abs().mean().item(), true.abs().mean().item()
+
+
 def read_windows(features, decode, frames: torch.Tensor, clip: int) -> torch.Tensor:
     """States read from frames by any reader: every ``clip``-frame window of ``frames [N, 3, T, S, S]``
     through ``features`` (``[W, 3, clip, S, S] -> [W, F]``) and the probe ``decode`` (-> cos, sin, omega),

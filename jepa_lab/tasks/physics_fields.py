@@ -22,6 +22,7 @@ from jepa_lab.physics import (
     LNN_MAX_HIDDEN,
     MODELS,
     Exact,
+    acceleration_error,
     angle_error,
     energy_mse,
     finite_difference,
@@ -75,6 +76,9 @@ def fit_settings(preset: config.PendulumPreset | dict) -> dict:
 READERS = ("V-JEPA", "random init", "pixels")  # what reads the states from frames (``read_states``)
 PIXEL_POOL = 2  # the pixels reader averages 2 x 2 pixel blocks: a 32 x 32 window becomes 3 x 8 x 16 x 16 = 6,144
 # numbers, as many as the V-JEPA's token features (64 tokens x 96), and the ridge stays fast
+READ_ALPHAS = tuple(10.0 ** k for k in range(-1, 6))  # the state probe's ridge penalties, chosen by cross-validation.
+# Up to 1e5: on "camera" clips the random encoder's 6,144 features overfit 1,500 clips at 1e3 (held-out R² of
+# omega -0.23, below the mean's 0); on clean renders the reads are the same as with penalties up to 1e3
 
 
 def window_features(preset: config.PendulumPreset, reader: str = "V-JEPA", model: nn.Module | None = None):
@@ -106,7 +110,7 @@ def read_states(preset: config.PendulumPreset, model: nn.Module | None = None,
     Returns ``(read, true)``, both ``[N, frame_length, 2]``."""
     features = window_features(preset, reader, model)
     fit_x, fit_y = pendulum.probe_data(preset)[:2]
-    decode = evaluate.fit_ridge(features(fit_x), fit_y["state"])
+    decode = evaluate.fit_ridge(features(fit_x), fit_y["state"], alphas=READ_ALPHAS)
     held = make_pendulum(preset.frame_trajectories, preset.frame_length + preset.frames - 1, preset.dt,
                          image_size=preset.image_size, seed=preset.seed + 3, background=preset.background)
     read = read_windows(features, decode, held["frames"], preset.frames)
@@ -119,10 +123,11 @@ def reading_errors(read: torch.Tensor, true: torch.Tensor) -> dict[str, float]:
             "omega": (read[..., 1] - true[..., 1]).abs().mean().item()}
 
 
-def probed_field_data(preset: config.PendulumPreset, model: nn.Module | None = None) -> tuple[torch.Tensor, ...]:
-    """(state, derivative) pairs from states read from frames (``read_states``; central differences),
-    then the read and true trajectories: ``(x, dx, read, true)``."""
-    read, true = read_states(preset, model)
+def probed_field_data(preset: config.PendulumPreset, model: nn.Module | None = None,
+                      reader: str = "V-JEPA") -> tuple[torch.Tensor, ...]:
+    """(state, derivative) pairs from states read from frames (``read_states`` with ``reader``; central
+    differences), then the read and true trajectories: ``(x, dx, read, true)``."""
+    read, true = read_states(preset, model, reader)
     return (*finite_difference(read, preset.dt), read, true)
 
 
@@ -158,9 +163,34 @@ def _fitter(probed: bool):
     return fit
 
 
+def frames_setting(preset: config.PendulumPreset, background: str, reader: str,
+                   seed: int | None) -> tuple[config.PendulumPreset, nn.Module | None, str, str]:
+    """What ``--states probed`` reads from: the preset (seed ``seed``; on ``"camera"`` clips, notebook 08's
+    camera run of that seed), the V-JEPA model (``None``: the shipped one of the preset), the file suffix and
+    the command-line flags that name it."""
+    if background not in ("plain", "camera"):
+        raise ValueError(f"unknown background {background!r}; choose 'plain' or 'camera'")
+    if reader not in READERS:
+        raise ValueError(f"unknown reader {reader!r}; choose one of {', '.join(map(repr, READERS))}")
+    seed = preset.seed if seed is None else seed
+    suffix, flags, model = "_probed", " --states probed", None
+    if background == "camera":
+        preset, tag = pendulum.camera_run(preset, seed)
+        model = artifacts.fit_or_load(pendulum.TASK, preset, tag)[0] if reader == "V-JEPA" else None
+        suffix, flags = f"{suffix}_camera", f"{flags} --background camera"
+    else:
+        preset = preset.replace(seed=seed)
+    if reader != "V-JEPA":
+        suffix, flags = f"{suffix}_{reader.replace(' ', '_')}", f"{flags} --reader '{reader}'"
+    if seed != config.for_notebook("08", mode=preset.mode).seed:
+        suffix, flags = f"{suffix}_seed{seed}", f"{flags} --seed {seed}"
+    return preset, model, suffix, flags
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m jepa_lab.physics --mode MODE [--states probed]``: fit MLP, HNN and LNN on true states (or
-    on states read from frames), roll them out from held-out starts, write them with their figures."""
+    """``python -m jepa_lab.physics --mode MODE [--states probed [--background camera] [--reader R]]``: fit
+    MLP, HNN and LNN on true states (or on states read from frames by one of ``READERS``), roll them out from
+    held-out starts, write them with their figures."""
     parser = argparse.ArgumentParser(description="Fit notebook 08's vector fields on pendulum states.")
     parser.add_argument("--mode", choices=config.MODES)
     parser.add_argument("--out-dir", type=Path, default=artifacts.PHYSICS)
@@ -169,21 +199,33 @@ def main(argv: list[str] | None = None) -> int:
                         help="fit on true states, or on states read from frames through the shipped V-JEPA")
     parser.add_argument("--seed", type=int, help="another seed (data, initialisation, batches and test starts; "
                                                   "files get a _seedN suffix)")
+    parser.add_argument("--background", choices=["plain", "camera"], default="plain",
+                        help="with --states probed: read clean renders, or 'camera' clips through the V-JEPA "
+                             "trained on them (notebook 08's camera run of the seed)")
+    parser.add_argument("--reader", choices=list(READERS), default="V-JEPA",
+                        help="with --states probed: what reads the states from frames")
     args = parser.parse_args(argv)
     preset = config.for_notebook("08", mode=args.mode)
-    suffix, flags = ("_probed", " --states probed") if args.states == "probed" else ("", "")
-    if args.seed is not None and args.seed != preset.seed:
-        preset = preset.replace(seed=args.seed)
-        suffix, flags = f"{suffix}_seed{args.seed}", f"{flags} --seed {args.seed}"
-    commit = artifacts.commit()
+    if args.states != "probed" and (args.background != "plain" or args.reader != "V-JEPA"):
+        parser.error("--background and --reader read states from frames: add --states probed")
     if args.states == "probed":
-        x, dx, read, true = probed_field_data(preset)
-        data, starts = (x, dx), read[:, 0]
-        errors = reading_errors(read, true)
-        print(f"states read from frames: angle error {errors['angle']:.3f} rad, "
-              f"omega error {errors['omega']:.3f} rad/s")
+        preset, vjepa_model, suffix, flags = frames_setting(preset, args.background, args.reader, args.seed)
+    else:
+        suffix, flags = "", ""
+        if args.seed is not None and args.seed != preset.seed:
+            preset = preset.replace(seed=args.seed)
+            suffix, flags = f"_seed{args.seed}", f" --seed {args.seed}"
+    commit = artifacts.commit()
+    extra = {}
+    if args.states == "probed":
+        x, dx, read, true = probed_field_data(preset, vjepa_model, args.reader)
+        data, starts, judged = (x, dx), read[:, 0], true.reshape(-1, 2)
+        extra = {"reader": args.reader, "background": args.background, "reading_errors": reading_errors(read, true)}
+        print(f"states read from frames by {args.reader} ({args.background} clips): angle error "
+              f"{extra['reading_errors']['angle']:.3f} rad, omega error {extra['reading_errors']['omega']:.3f} rad/s")
     else:
         data, starts = field_data(preset), held_out_starts(preset)
+        judged = starts
     floor = relative_drift(rollout(Exact(), starts, preset.rollout_steps, preset.rollout_dt, preset.rollout_substeps))
     print(f"the exact pendulum under the same integrator: energy drift mean {floor.mean():.2e} (the floor)")
     for name in args.model or MODELS:
@@ -192,15 +234,17 @@ def main(argv: list[str] | None = None) -> int:
         seconds = time.perf_counter() - t0
         traj = rollout(model, starts, preset.rollout_steps, preset.rollout_dt, preset.rollout_substeps)
         drift = relative_drift(traj)
+        acc_error, acc_scale = acceleration_error(model, judged)
         card = {"preset": preset.as_dict(), "model_name": name, "states": args.states, "losses": losses,
                 "wall_seconds": seconds, "commit": commit, "threads": torch.get_num_threads(),
                 "command": f"python -m jepa_lab.physics --mode {preset.mode} --out-dir {args.out_dir}{flags}",
                 "drift_mean": float(drift.mean()), "energy_mse": energy_mse(traj),
-                "exact_drift_mean": float(floor.mean())}
+                "exact_drift_mean": float(floor.mean()), "acc_error": acc_error, **extra}
         out = args.out_dir / f"{artifacts.artifact_name(name.lower() + suffix, preset.mode)}.pt"
         train.save_checkpoint(out, model, None, len(losses) * 10, card)
         print(f"{name}: {seconds:.0f} s, final loss {losses[-1]:.2e}, energy drift over {preset.rollout_steps} "
-              f"steps: mean {drift.mean():.2e}, max {drift.max():.2e}, energy MSE {energy_mse(traj):.2e}")
+              f"steps: mean {drift.mean():.2e}, max {drift.max():.2e}, energy MSE {energy_mse(traj):.2e}; "
+              f"acceleration error {acc_error:.2f} rad/s² (the true acceleration averages {acc_scale:.2f})")
     return 0
 
 

@@ -199,3 +199,35 @@ def test_read_states_takes_three_readers_through_one_code_path():
         assert set(errors) == {"angle", "omega"} and 0 <= errors["angle"] <= math.pi, reader
     with pytest.raises(ValueError, match="unknown reader 'CNN'; choose one of 'V-JEPA', 'random init', 'pixels'"):
         fields.read_states(preset, model, reader="CNN")
+
+
+def test_acceleration_error_is_zero_for_the_true_field_and_the_scale_for_a_still_one():
+    g = P.G
+    states = torch.tensor([[0.5, 1.0], [-2.0, 0.0], [3.0, -1.5]])
+    err, scale = physics.acceleration_error(physics.Exact(), states)
+    assert err == pytest.approx(0.0, abs=1e-6) and scale == pytest.approx((g * states[:, 0].sin()).abs().mean().item())
+    still = physics.MLP(hidden=4)
+    torch.nn.init.zeros_(still.net[-1].weight)
+    torch.nn.init.zeros_(still.net[-1].bias)
+    assert physics.acceleration_error(still, states) == pytest.approx((scale, scale), rel=1e-6)
+    with pytest.raises(ValueError, match=r"states must be \[N, 2\]"):
+        physics.acceleration_error(physics.Exact(), states[:, :1])
+
+
+def test_fields_from_camera_clips_name_their_reader_and_seed():
+    from jepa_lab import config, tasks
+
+    fields = tasks.physics_fields
+    preset = config.for_notebook("08", mode="fast")
+    cam, model, suffix, flags = fields.frames_setting(preset, "camera", "random init", 1)
+    assert (cam.background, cam.steps, cam.seed) == ("camera", preset.camera_steps, 1) and model is None
+    assert suffix == "_probed_camera_random_init_seed1"
+    assert flags == " --states probed --background camera --reader 'random init' --seed 1"
+    plain, model, suffix, flags = fields.frames_setting(preset, "plain", "V-JEPA", None)
+    assert plain == preset and model is None and (suffix, flags) == ("_probed", " --states probed")
+    with pytest.raises(ValueError, match="unknown background 'rain'"):
+        fields.frames_setting(preset, "rain", "pixels", None)
+    with pytest.raises(ValueError, match="unknown reader 'CNN'"):
+        fields.frames_setting(preset, "camera", "CNN", None)
+    with pytest.raises(SystemExit):  # a reader without reading states from frames is a mistake, said so
+        fields.main(["--mode", "fast", "--reader", "pixels"])

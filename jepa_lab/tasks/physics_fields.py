@@ -220,12 +220,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.states == "probed":
         x, dx, read, true = probed_field_data(preset, vjepa_model, args.reader)
         data, starts, judged = (x, dx), read[:, 0], true.reshape(-1, 2)
+        true_starts = true[:, 0]
         extra = {"reader": args.reader, "background": args.background, "reading_errors": reading_errors(read, true)}
         print(f"states read from frames by {args.reader} ({args.background} clips): angle error "
               f"{extra['reading_errors']['angle']:.3f} rad, omega error {extra['reading_errors']['omega']:.3f} rad/s")
     else:
         data, starts = field_data(preset), held_out_starts(preset)
-        judged = starts
+        judged, true_starts = starts, None
     floor = relative_drift(rollout(Exact(), starts, preset.rollout_steps, preset.rollout_dt, preset.rollout_substeps))
     print(f"the exact pendulum under the same integrator: energy drift mean {floor.mean():.2e} (the floor)")
     for name in args.model or MODELS:
@@ -235,6 +236,9 @@ def main(argv: list[str] | None = None) -> int:
         traj = rollout(model, starts, preset.rollout_steps, preset.rollout_dt, preset.rollout_substeps)
         drift = relative_drift(traj)
         acc_error, acc_scale = acceleration_error(model, judged)
+        if true_starts is not None:  # every reader's fields also from the same, true starts
+            extra["drift_mean_true_starts"] = float(relative_drift(rollout(
+                model, true_starts, preset.rollout_steps, preset.rollout_dt, preset.rollout_substeps)).mean())
         card = {"preset": preset.as_dict(), "model_name": name, "states": args.states, "losses": losses,
                 "wall_seconds": seconds, "commit": commit, "threads": torch.get_num_threads(),
                 "command": f"python -m jepa_lab.physics --mode {preset.mode} --out-dir {args.out_dir}{flags}",
@@ -244,7 +248,9 @@ def main(argv: list[str] | None = None) -> int:
         train.save_checkpoint(out, model, None, len(losses) * 10, card)
         print(f"{name}: {seconds:.0f} s, final loss {losses[-1]:.2e}, energy drift over {preset.rollout_steps} "
               f"steps: mean {drift.mean():.2e}, max {drift.max():.2e}, energy MSE {energy_mse(traj):.2e}; "
-              f"acceleration error {acc_error:.2f} rad/s² (the true acceleration averages {acc_scale:.2f})")
+              f"acceleration error {acc_error:.2f} rad/s² (the true acceleration averages {acc_scale:.2f})"
+              + (f"; from the true starts, energy drift mean {extra['drift_mean_true_starts']:.2e}"
+                 if true_starts is not None else ""))
     return 0
 
 

@@ -176,7 +176,11 @@ def frames_setting(preset: config.PendulumPreset, background: str, reader: str,
     suffix, flags, model = "_probed", " --states probed", None
     if background == "camera":
         preset, tag = pendulum.camera_run(preset, seed)
-        model = artifacts.fit_or_load(pendulum.TASK, preset, tag)[0] if reader == "V-JEPA" else None
+        if reader == "V-JEPA":
+            if not pendulum.TASK.path(preset.mode, tag).is_file():
+                print(f"no shipped camera V-JEPA of seed {seed} in {preset.mode} mode (shipped seeds: "
+                      f"{', '.join(map(str, preset.camera_seeds))}): training one here, {preset.steps} steps")
+            model = artifacts.fit_or_load(pendulum.TASK, preset, tag)[0]
         suffix, flags = f"{suffix}_camera", f"{flags} --background camera"
     else:
         preset = preset.replace(seed=seed)
@@ -221,12 +225,17 @@ def main(argv: list[str] | None = None) -> int:
         x, dx, read, true = probed_field_data(preset, vjepa_model, args.reader)
         data, starts, judged = (x, dx), read[:, 0], true.reshape(-1, 2)
         true_starts = true[:, 0]
-        extra = {"reader": args.reader, "background": args.background, "reading_errors": reading_errors(read, true)}
+        rest = reading_errors(torch.zeros_like(true), true)  # a reader that always says "hanging still"
+        extra = {"reader": args.reader, "background": args.background, "reading_errors": reading_errors(read, true),
+                 "rest_errors": rest, "omega_std": true[..., 1].std().item()}
         print(f"states read from frames by {args.reader} ({args.background} clips): angle error "
-              f"{extra['reading_errors']['angle']:.3f} rad, omega error {extra['reading_errors']['omega']:.3f} rad/s")
+              f"{extra['reading_errors']['angle']:.3f} rad, omega error {extra['reading_errors']['omega']:.3f} rad/s "
+              f"(always guessing the resting state: {rest['angle']:.3f} rad, {rest['omega']:.3f} rad/s; "
+              f"omega's spread {extra['omega_std']:.2f} rad/s)")
     else:
         data, starts = field_data(preset), held_out_starts(preset)
-        judged, true_starts = starts, None
+        judged, true_starts = starts, None  # the acceleration error: on the held-out starts here, on every
+        # true state of the read trajectories above
     floor = relative_drift(rollout(Exact(), starts, preset.rollout_steps, preset.rollout_dt, preset.rollout_substeps))
     print(f"the exact pendulum under the same integrator: energy drift mean {floor.mean():.2e} (the floor)")
     for name in args.model or MODELS:
@@ -243,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
                 "wall_seconds": seconds, "commit": commit, "threads": torch.get_num_threads(),
                 "command": f"python -m jepa_lab.physics --mode {preset.mode} --out-dir {args.out_dir}{flags}",
                 "drift_mean": float(drift.mean()), "energy_mse": energy_mse(traj),
-                "exact_drift_mean": float(floor.mean()), "acc_error": acc_error, **extra}
+                "exact_drift_mean": float(floor.mean()), "acc_error": acc_error, "acc_scale": acc_scale, **extra}
         out = args.out_dir / f"{artifacts.artifact_name(name.lower() + suffix, preset.mode)}.pt"
         train.save_checkpoint(out, model, None, len(losses) * 10, card)
         print(f"{name}: {seconds:.0f} s, final loss {losses[-1]:.2e}, energy drift over {preset.rollout_steps} "

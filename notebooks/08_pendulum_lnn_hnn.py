@@ -414,40 +414,46 @@ assert frame_ratio["HNN"] >= expect.frame_ratio_hnn and frame_ratio["LNN"] > exp
 # (`background="camera"`), each reader gets the same 1,500 labelled camera clips and the same ridge
 # probe, and all three fields are fitted on each reading with section 3's budget. Each reading and fit
 # takes several minutes on one thread, so here are the measured numbers rather than a live run
-# (`python -m jepa_lab.physics --mode cpu --states probed --background camera`, with
-# `--reader 'random init'` or `--reader pixels`, and `--seed 1` / `--seed 2` for the other camera runs;
-# the LNN and the pixels were run for seed 0 only):
+# (`python -m jepa_lab.physics --mode cpu --states probed --background camera --out-dir runs/camera_fields`,
+# with `--reader 'random init'` or `--reader pixels`, and `--seed 1` / `--seed 2` for the other camera
+# runs; the LNN and the pixels were run for seed 0 only):
 #
 # | reader (seed) | angle / ω error | acceleration error, MLP · HNN · LNN | energy drift from the read start, MLP · HNN · LNN | HNN's drift from the true start |
 # |---|---|---|---|---|
 # | V-JEPA (0) | 0.45 rad / 1.76 rad/s | 3.1 · 3.2 · 3.3 | 84 % · 463 % · 81 % | 1,230 % |
-# | V-JEPA (1) | 0.46 / 1.85 | 3.5 · 3.7 · – | 100 % · 97 % · – | 104 % |
+# | V-JEPA (1) | 0.46 / 1.85 | 3.5 · 3.7 · – | 99 % · 97 % · – | 104 % |
 # | V-JEPA (2) | 0.42 / 1.73 | 3.3 · 3.3 · – | blew up · 101 % · – | 78 % |
 # | random init (0) | 0.75 / 2.10 | 5.3 · 5.0 · 5.3 | 3,720 % · 506 % · 889 % | 272 % |
 # | random init (1) | 0.78 / 2.17 | 3.9 · 5.4 · – | 2,910 % · 600 % · – | 103 % |
 # | random init (2) | 0.74 / 2.14 | 7.7 · 5.6 · – | blew up · 311 % · – | 269 % |
 # | pixels (0) | 0.76 / 2.10 | 5.7 · 5.8 · 5.4 | 2,210 % · 1,110 % · 1,630 % | 183 % |
+# | always "hanging still" (0) | 0.76 rad / 2.11 rad/s | | | |
 #
-# The acceleration error is how far a field's `dω/dt` is from the true pendulum's, averaged over the
-# held-out true states (rad/s²); the true acceleration averages 6.2 there, so a field that does nothing
-# scores about 6.2. For scale: ω varies with a spread of 2.4 rad/s on these trajectories, and the fields
-# fitted on clean reads drift 0.3 % (HNN) to 5 % (MLP).
+# The last row is a reader that always answers θ = 0, ω = 0: the floor any reading must beat. The
+# acceleration error is how far a field's `dω/dt` is from the true pendulum's, averaged over the held-out
+# true states (rad/s²); the true acceleration averages 6.18, 6.35 and 6.36 rad/s² there (seeds 0, 1, 2), so a field
+# that does nothing scores about that. For scale: ω varies with a spread of 2.42 rad/s on seed 0's
+# trajectories, and the fields fitted on clean reads drift 0.3 % (HNN) to 5 % (MLP).
 #
 # What the numbers say:
-# - **V-JEPA's reading is the better one, and its fields are closer to the pendulum.** It reads the angle
-#   to 0.42–0.46 rad against the baselines' 0.74–0.78 (on ω every reader is poor: 1.7–2.2 rad/s against a
-#   spread of 2.4), and every field fitted on its reading gets about half of the acceleration right
-#   (error 3.1–3.7 out of 6.2), against little or nothing for the baselines' fields (3.9–7.7).
+# - **The baselines read nothing.** Their errors are about those of always guessing the resting state. V-JEPA
+#   reads the angle (0.42–0.46 rad against the guess's 0.76 on seed 0), but ω only a little better than the
+#   guess (1.7–1.9 rad/s against 2.11).
+# - **V-JEPA's fields are closer to the pendulum.** Every field fitted on its reading gets 40–50 % of the
+#   acceleration right (error 3.1–3.7). The baselines' fields do worse (3.9–7.7), and only one of them,
+#   seed 1's MLP on random-init readings, comes near.
 # - **No field keeps the energy.** Every drift in the table is 78 % or more. Differencing read states
-#   0.1 s apart turns reading errors into derivative errors: on V-JEPA's readings the fields' fitting loss
-#   (the mean squared error against the derivatives they are fitted to) ends at 120–150, while the true
-#   acceleration averages 6.2 rad/s². The baselines' readings hardly move (their fitting loss ends at
-#   0.1–16): they stay near the average state, so their fields learn little. Structure cannot repair data
-#   like this: the HNN's 17x lead over the MLP on clean reads is gone.
+#   0.1 s apart turns reading errors into derivative errors: on V-JEPA's readings the MLP's and HNN's
+#   fitting loss (the mean squared error against the derivatives they are fitted to) ends at 120–150, a
+#   root-mean-square error of 11–12 rad/s², about twice the average true acceleration. The baselines'
+#   readings hardly move (their fitting loss ends at 0.1–16): they stay near the resting state, so their
+#   fields learn little. Structure cannot repair data like this: the HNN's 17x lead over the MLP on clean
+#   reads is gone.
 # - **Rolled out from the read starts, V-JEPA's HNN drifts less than the random encoder's on every seed**
-#   (463 / 97 / 101 % against 506 / 600 / 311 %), but that comparison starts each field from its own reader's
-#   start. From the same true starts, seed 0's V-JEPA HNN drifts far more (1,230 % against 272 %) and
-#   seed 1 ties. So we cannot say that V-JEPA's reading buys a field that keeps the energy.
+#   (463 / 97 / 101 % against 506 / 600 / 311 %), but that comparison starts each field from its own
+#   reader's start. From the same true starts the comparison is mixed: seed 0's V-JEPA HNN drifts far more
+#   (1,230 % against 272 %), seed 1 ties (104 % against 103 %) and seed 2's drifts less (78 % against 269 %).
+#   So we cannot say that V-JEPA's reading gives a field that keeps the energy better.
 #
 # The lesson holds in one direction only: physics from frames needs a reading good enough first, and on
 # these clips V-JEPA's reading, although the best here, is not good enough yet.
@@ -485,8 +491,8 @@ explorer
 #   R² 0.14–0.20 over three training seeds, and the random encoder and the pixels read nothing on the same
 #   linear probe. Far from perfect, and only with enough labels, but only the trained encoder reads it.
 #   Fields fitted on states read from those clips show the limit: V-JEPA's reading gives fields that get
-#   about half of the pendulum's acceleration right, the baselines' almost none, but no field keeps the
-#   energy (every drift 78 % or more). A reading has to be good before structure can pay.
+#   40–50 % of the pendulum's acceleration right, the baselines' less, but no field keeps the energy (every
+#   field drifts by 70 % or more). A reading has to be good before structure can pay.
 # - Structure pays over long horizons: with the same data and budget, the HNN and LNN kept the true
 #   energy within 0.021 % and 0.061 % over 1,000 steps, the accurate MLP drifted 2.8 % (133x and 45x;
 #   with seeds 1 and 2 the MLP drifted 0.50 %, 15x and 19.6x the HNN); on states read from frames 17x

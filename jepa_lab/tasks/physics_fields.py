@@ -78,7 +78,7 @@ PIXEL_POOL = 2  # the pixels reader averages 2 x 2 pixel blocks: a 32 x 32 windo
 # numbers, as many as the V-JEPA's token features (64 tokens x 96), and the ridge stays fast
 READ_ALPHAS = tuple(10.0 ** k for k in range(-1, 6))  # the state probe's ridge penalties, chosen by cross-validation.
 # Up to 1e5: on "camera" clips the random encoder's 6,144 features overfit 1,500 clips at 1e3 (held-out R² of
-# omega -0.23, below the mean's 0); on clean renders the reads are the same as with penalties up to 1e3
+# omega below 0, worse than the mean); on clean renders the reads are the same as with penalties up to 1e3
 
 
 def window_features(preset: config.PendulumPreset, reader: str = "V-JEPA", model: nn.Module | None = None):

@@ -64,6 +64,28 @@ def test_ijepa_probe_is_what_the_card_says(variant):
         assert got[row]["effective_rank"] >= got[row]["width"] / 8, row
 
 
+LONG = {tasks.ijepa.seed_run(config.for_notebook("04", mode="cpu"), seed, predict, long=True)[1]: (seed, predict)
+        for seed in tasks.ijepa.LONG_SEEDS for predict in (True, False)}
+
+
+@pytest.mark.parametrize("variant", list(LONG), ids=str)
+def test_long_ijepa_runs_probe_what_their_cards_say(variant):
+    preset, tag = tasks.ijepa.seed_run(config.for_notebook("04", mode="cpu"), *LONG[variant], long=True)
+    model, card = loaded("ijepa", preset, tag)
+    assert card["step"] == preset.steps == 2 * config.for_notebook("04", mode="cpu").steps
+    assert "--ship" in card.get("published", "")
+    got = evaluate.probe_with_baselines({"context encoder": model.context_encoder,
+                                         "target encoder": model.target_encoder},
+                                        tasks.ijepa.initial_encoder(preset), *tasks.ijepa.probe_data(preset),
+                                        pixels=False)
+    for row in ("context encoder", "target encoder", "random init"):
+        assert got[row]["probe"] == pytest.approx(card["probe"][row]["probe"], abs=0.01), row
+    if LONG[variant][1]:  # with prediction, both encoders keep notebook 04's margin over random init
+        expect = config.expectations("04", "cpu")
+        assert got["context encoder"]["probe"] >= got["random init"]["probe"] + expect.margin
+        assert got["target encoder"]["probe"] >= got["random init"]["probe"] + expect.target_margin
+
+
 MAE = {("mae", "equal_time"): True, ("mae_raw", "equal_time"): True, ("mae", None): False, ("mae_raw", None): False}
 
 

@@ -27,8 +27,9 @@ def test_the_table_names_every_shipped_file_and_no_file_is_parsed_for_its_task()
                and not (p.suffix == ".json" and p.with_suffix(".pt").is_file())}
     variants = {"dynamics": list(tasks.dynamics.VARIANTS), "field": ["MLP", "HNN", "LNN"],
                 "field_probed": ["MLP", "HNN", "LNN"],
-                "ijepa": [tasks.ijepa.seed_run(config.for_notebook("04", mode="cpu"), seed, predict)[1]
-                          for seed in tasks.ijepa.SEEDS for predict in (True, False)],
+                "ijepa": [tasks.ijepa.seed_run(config.for_notebook("04", mode="cpu"), seed, predict, long)[1]
+                          for long, seeds in ((False, tasks.ijepa.SEEDS), (True, tasks.ijepa.LONG_SEEDS))
+                          for seed in seeds for predict in (True, False)],
                 "mae": [None, "equal_time"], "mae_raw": [None, "equal_time"], "vjepa": [None, "perframe", "rope"],
                 "pendulum": [None] + [tasks.pendulum.camera_run(config.for_notebook("08", mode="cpu"), seed)[1]
                                       for seed in config.for_notebook("08", mode="cpu").camera_seeds],

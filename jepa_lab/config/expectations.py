@@ -29,7 +29,7 @@ class IJEPAExpect(Expectations):
     """Notebook 04: linear-probe accuracy of the trained I-JEPA encoders against baselines."""
 
     baselines: tuple[str, ...]  # probe rows whose best accuracy is the floor ("random init", "raw pixels")
-    margin: float  # the context encoder (and the no-prediction ablation's) over the floor
+    margin: float  # the context encoder (and the 2,000-step no-prediction ablation's) over the floor
     target_margin: float  # the target (EMA) encoder over the floor
     pred_gain_linear: float  # encoders with prediction minus without (pred_weight=0), linear probe, every seed
     pred_gain_knn: float  # the same on the 20-nearest-neighbour vote

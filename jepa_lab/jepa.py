@@ -22,7 +22,7 @@ from torch import nn
 
 from jepa_lab.losses import LATENT_LOSSES, covariance_term, latent_loss, sigreg, variance_term
 from jepa_lab.tokens import gather_tokens
-from jepa_lab.vit import Encoder, Predictor
+from jepa_lab.vit import ROPE, Encoder, Predictor
 
 Target = Literal["ema", "online"]  # an EMA copy of the context encoder, or the context encoder itself
 
@@ -91,8 +91,8 @@ class JEPA(nn.Module):
             too (the "no stop-gradient" ablation; LeJEPA's set-up with ``sigreg_weight > 0``).
         sigreg_weight: weight of SIGReg (LeJEPA) on the context features (random directions drawn from
             torch's global generator, so a run is reproducible from its seed).
-        predictor_pos: the predictor's positions, ``"sincos"`` or ``"rope"`` (default: RoPE if the encoder
-            uses RoPE, else sin-cos).
+        predictor_pos: the predictor's positions, ``"sincos"``, ``"rope"`` or ``"rope_sincos"`` (default: the
+            encoder's kind if it uses RoPE, else sin-cos).
 
     Introduced in notebook 04.
     """
@@ -109,9 +109,10 @@ class JEPA(nn.Module):
             raise ValueError(f"unknown latent loss {loss!r}; choose one of {', '.join(LATENT_LOSSES)}")
         self.context_encoder = encoder
         self.target_encoder = copy.deepcopy(encoder).requires_grad_(False)
+        rotary = encoder.config["pos"] in ROPE
         self.predictor = Predictor(grid=encoder.grid, embed_dim=encoder.embed_dim, predictor_dim=predictor_dim,
                                    depth=predictor_depth, num_heads=predictor_heads,
-                                   pos=predictor_pos or ("rope" if encoder.config["pos"] == "rope" else "sincos"))
+                                   pos=predictor_pos or (encoder.config["pos"] if rotary else "sincos"))
         self.loss_kind, self.target_norm = loss, target_norm
         self.var_weight, self.cov_weight, self.pred_weight = var_weight, cov_weight, pred_weight
 

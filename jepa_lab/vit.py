@@ -8,8 +8,9 @@
 - ``Predictor``: a narrow transformer that takes context features plus learned mask tokens at
   the target positions and predicts the target features.
 
-Positions: ``learned``, ``sincos`` (2-D, or 3-D for video) or ``rope`` (axial RoPE, 3-D for
-video as in V-JEPA 2).
+Positions: ``learned``, ``sincos`` (2-D, or 3-D for video), ``rope`` (axial RoPE, 3-D for
+video as in V-JEPA 2) or ``rope_sincos`` (that RoPE plus a 2-D sin-cos table over space only, the same at
+every time step: absolute where the grid never grows, relative along time, where longer clips add steps).
 
 Introduced in notebook 03.
 """
@@ -27,7 +28,8 @@ from torch import nn
 from jepa_lab import posembed
 from jepa_lab.tokens import PatchEmbed, TubeletEmbed, check_divisible, gather_tokens
 
-POSITIONS = ("learned", "sincos", "rope")
+POSITIONS = ("learned", "sincos", "rope", "rope_sincos")
+ROPE = ("rope", "rope_sincos")  # the kinds that rotate queries and keys
 
 
 @dataclass(frozen=True)
@@ -135,14 +137,17 @@ class _Positions(nn.Module):
             self.register_buffer("table", table[None], persistent=False)
         else:
             self.register_buffer("angles", posembed.rope_angles(posembed.grid_coords(grid), head_dim), persistent=False)
+            if kind == "rope_sincos":  # one 2-D table over (h, w), repeated at every time step of a video grid
+                space = posembed.sincos_2d(grid[-2:], dim)
+                self.register_buffer("table", space.repeat(n // space.shape[0], 1)[None], persistent=False)
 
     def regrid(self, grid: tuple[int, ...]) -> _Positions:
         """The same kind of positions over another grid (sin-cos and RoPE are functions of the
         coordinates, so they extend to new ones; a learned table does not)."""
         if self.kind == "learned":
             raise ValueError(f"learned positions exist only for the {self.grid} grid they were trained on: "
-                             "use pos='sincos' or pos='rope' to run on other clip lengths")
-        ref = self.table if self.kind == "sincos" else self.angles
+                             "use pos='sincos', 'rope' or 'rope_sincos' to run on other clip lengths")
+        ref = self.angles if self.kind in ROPE else self.table
         return _Positions(self.kind, grid, self.dim, self.head_dim).to(ref.device)
 
     def add(self, x: torch.Tensor, idx: torch.Tensor | None) -> torch.Tensor:
@@ -154,7 +159,7 @@ class _Positions(nn.Module):
 
     def rope(self, idx: torch.Tensor | None, batch: int) -> torch.Tensor | None:
         """RoPE angles ``[B, n, d/2]`` of the positions ``idx`` (None for additive tables)."""
-        if self.kind != "rope":
+        if self.kind not in ROPE:
             return None
         if idx is None:
             return self.angles[None].expand(batch, -1, -1)

@@ -102,7 +102,7 @@ def test_bad_configs_raise():
 
 
 def test_video_encoder_with_3d_rope_and_sincos():
-    for pos in ("rope", "sincos"):
+    for pos in ("rope", "sincos", "rope_sincos"):
         e = vit.Encoder(image_size=16, patch_size=4, frames=4, tubelet=2, embed_dim=48, depth=1, num_heads=2, pos=pos)
         assert e.grid == (2, 4, 4)
         assert e(torch.rand(2, 3, 4, 16, 16)).shape == (2, 32, 48)
@@ -127,10 +127,28 @@ def test_for_frames_runs_longer_clips_with_the_same_weights(pos):
         model.for_frames(7)
 
 
+@pytest.mark.parametrize("pos", ["sincos", "rope", "rope_sincos"])
+def test_rotary_time_makes_features_independent_of_when_a_clip_starts(pos):
+    # The same two tubelet steps, placed at time steps 0-1 or 2-3 of a longer grid: relative (rotary) time
+    # gives the same features wherever they sit; an absolute sin-cos table over time does not.
+    from jepa_lab import posembed
+
+    e = vit.Encoder(image_size=16, patch_size=8, frames=4, tubelet=2, embed_dim=48, depth=2, num_heads=2, pos=pos)
+    longer = e.for_frames(8)
+    x = torch.rand(2, 3, 4, 16, 16)
+    twice = torch.cat([x, x], dim=2)
+    early, late = (torch.arange(a, a + 8)[None].expand(2, -1) for a in (0, 8))
+    same = torch.allclose(longer(twice, early), longer(twice, late), atol=1e-5)
+    assert same == (pos in vit.ROPE)
+    if pos == "rope_sincos":  # space stays absolute: one 2-D table, repeated at every time step
+        table = longer.pos.table[0]
+        assert torch.equal(table[:4], posembed.sincos_2d((2, 2), 48)) and torch.equal(table[:4], table[12:])
+
+
 def test_for_frames_refuses_learned_positions_and_image_encoders():
     e = vit.Encoder(image_size=16, patch_size=8, frames=4, tubelet=2, embed_dim=48, depth=1, num_heads=2,
                     pos="learned")
-    with pytest.raises(ValueError, match="use pos='sincos' or pos='rope'"):
+    with pytest.raises(ValueError, match="use pos='sincos', 'rope' or 'rope_sincos'"):
         e.for_frames(8)
     with pytest.raises(ValueError, match="video encoder"):
         _enc().for_frames(8)

@@ -125,7 +125,7 @@ class VJEPAPreset(Preset):
     embed_dim: int
     depth: int
     num_heads: int
-    pos: str  # "sincos" (3-D table) or "rope" (3-D axial RoPE: embed_dim / num_heads divisible by 6)
+    pos: str  # "sincos" (3-D table), "rope" (3-D axial RoPE: head width divisible by 6) or "rope_sincos"
     predictor_dim: int
     predictor_depth: int
     predictor_heads: int

@@ -102,3 +102,17 @@ def test_copy_baselines_favour_clips_that_stand_still():
     with pytest.raises(ValueError, match="video model"):
         evaluate.copy_baselines(type("M", (), {"context_encoder": vit.Encoder(image_size=16, patch_size=8)})(),
                                 static)
+
+
+def test_probes_fit_with_one_blas_thread():
+    # numpy's BLAS pool beside torch's threads: probes fit on one BLAS thread, whatever the pool's size outside
+    from threadpoolctl import threadpool_info
+
+    seen = []
+
+    @evaluate.one_blas_thread
+    def fit():
+        seen.extend(pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas")
+
+    fit()
+    assert seen and set(seen) == {1}

@@ -24,17 +24,17 @@
 # **What you'll do:** turn clips into tubelets and tube masks; train V-JEPA with the course engine
 # (or load the shipped checkpoint); probe motion direction, speed and shape against readers that keep the
 # frames in order (notebook 04's image encoder frame by frame, the raw pixels) and ones that pool them; test the "same mask in every frame" rule against masks that
-# change per frame; run the encoders on clips twice as long as they were trained on, with sin-cos and
-# with 3-D RoPE positions; scrub through a clip with the predictor's error token by token.
+# change per frame; run the encoders on clips two and four times as long as they were trained on, with
+# sin-cos, 3-D RoPE, and RoPE beside a table over space only; scrub through a clip with the predictor's error token by token.
 #
 # **What you'll learn:** what a video JEPA adds over an image JEPA, why a motion baseline must keep time
 # order, where (measured here) raw pixels still read motion better than a small V-JEPA, why V-JEPA hides
 # tubes and when that rule matters, and how positions behave beyond the training length.
 #
-# **What you need:** notebooks 01–04. No GPU. Measured run time, top to bottom: about 2.5 min in `cpu` mode
+# **What you need:** notebooks 01–04. No GPU. Measured run time, top to bottom: about 3.5 min in `cpu` mode
 # with the shipped checkpoints (on one thread of a 2-core CPU, beside another job; most of it is encoding
-# and probing the held-out clips; `RETRAIN = True` trains all three yourself, about 2 min each with one
-# thread), about 1.1 min in `fast` mode (CI).
+# and probing the held-out clips; `RETRAIN = True` trains all eight yourself, 1–2 min each with one
+# thread), about 1.3 min in `fast` mode (CI).
 
 # %%
 import matplotlib.pyplot as plt
@@ -276,49 +276,101 @@ assert pf_copy > expect.copy_over_predict * pf_err["error"]  # ...and copying it
 # Both position schemes are functions of the token's (t, h, w) coordinates, so a trained model can run
 # on a longer clip (`model.for_frames(16)`: same weights, positions for 8 time steps instead of 4).
 # Sin-cos adds an absolute code the model never saw for t ≥ 4; RoPE rotates queries and keys by their
-# coordinates so attention sees only *differences*, which do not grow with the clip. The same recipe
-# with `pos="rope"` is shipped too. Measured: the latent error under tube masks and the direction probe,
-# on clips of 8 and 16 frames moving at 1 px/frame (so that 16 frames stay inside the picture).
+# coordinates so attention sees only *differences*, which do not grow with the clip. Three shipped runs
+# of the same recipe, 300 steps each:
+# - **sin-cos**: section 3's model.
+# - **3-D RoPE** (`pos="rope"`, as in V-JEPA 2): rotary positions and nothing else.
+# - **RoPE + space table** (`pos="rope_sincos"`): the same rotary positions plus one 2-D sin-cos table over
+#   (h, w), identical at every time step. Space keeps an absolute code (the picture never grows); time is
+#   purely relative (a longer clip only adds steps).
+#
+# Each runs on clips of 8 frames (as trained), 16 (twice) and 32 (four times; at 0.5 px/frame, the same
+# distance travelled, so that the shapes stay inside the picture). Measured: the predictor's latent
+# error under tube masks, with the clip's own context and with another clip's, and the direction probe
+# on the features in time order (section 3's protocol, fitted afresh at each length).
 
 # %%
-rope, rope_card = tasks.fit_or_load("vjepa", preset.replace(pos="rope"), "rope", retrain=RETRAIN)
-rope = rope.to(device).eval()
 n = (preset.probe_train // 3, preset.probe_test // 3)
-lengths = {"sin-cos": tasks.vjepa.longer_clips_report(model, preset, (8, 16), n=n),
-           "3-D RoPE": tasks.vjepa.longer_clips_report(rope, preset, (8, 16), n=n)}
-for row, r in lengths.items():
-    print(f"{row:>9}: " + " · ".join(f"{t} frames: error {v['error']:.3f} (another clip's context "
-                                      f"{v['error_other']:.3f}), direction {v['direction']:.3f}" for t, v in r.items()))
-fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3))
+draws = 3 if preset.mode != "fast" else 1  # fast mode: one fit/test draw per length, to stay quick
+kinds = {"sin-cos": "sincos", "3-D RoPE": "rope", "RoPE + space table": "rope_sincos"}
+lengths = {}
+for row, pos in kinds.items():
+    run = tasks.fit_or_load("vjepa", *tasks.vjepa.position_run(preset, preset.seed, pos), retrain=RETRAIN)[0]
+    lengths[row] = tasks.vjepa.longer_clips_report(run.to(device).eval(), preset, n=n, draws=draws)
+    print(f"{row:>18}: " + " · ".join(f"{t} frames: error {v['error']:.3f} (another clip's context "
+                                      f"{v['error_other']:.3f}), direction {v['direction']:.3f}" for t, v in lengths[row].items()))
+fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.2))
 for row, r in lengths.items():
     a.plot(list(r), [v["error"] for v in r.values()], "o-", label=row)
-    b.plot(list(r), [v["direction"] for v in r.values()], "o-", label=row)
-a.set(xlabel="frames per clip", ylabel="latent error (tube masks)", xticks=[8, 16])
-b.set(xlabel="frames per clip", ylabel="direction probe", xticks=[8, 16])
+    b.errorbar(list(r), [v["direction"] for v in r.values()], [v["direction_std"] for v in r.values()], fmt="o-",
+               capsize=3, label=row)
+a.set(xlabel="frames per clip (trained on 8)", ylabel="latent error (tube masks)", xticks=[8, 16, 32])
+b.set(xlabel="frames per clip (32: half speed)", ylabel="direction probe, in time order", xticks=[8, 16, 32])
 b.axhline(chance["direction"], color="k", ls=":", label="chance")
 b.legend(fontsize=8)
 plt.show()
 assert all(v["error"] == v["error"] and v["error"] < v["error_other"] for r in lengths.values() for v in r.values())
+# a fixed table must extrapolate and the prediction suffers; relative time carries over to longer clips
+long, short = 4 * preset.frames, preset.frames
+assert lengths["sin-cos"][long]["error"] - lengths["sin-cos"][short]["error"] >= expect.table_error_rise
+assert lengths["RoPE + space table"][long]["error"] - lengths["RoPE + space table"][short]["error"] <= expect.rotary_error_rise
 
 # %% [markdown]
-# What this measured (shipped `cpu` runs, seed 0):
-# - **Sin-cos extrapolated without trouble here.** On 16-frame clips its latent error is about what it
-#   is on 8 (0.485 against 0.477), still far below the predictor given another clip's context, and the
-#   direction probe is *better* on long clips (0.54 against 0.31 at 1 px/frame): more frames, more
-#   motion to see.
-# - **Our RoPE model did not learn to use its context**, at any length: its error with its own context
-#   (0.79) is the same as with another clip's, and it probes direction at 0.27 in time order against
-#   sin-cos's 0.58 (section 3's protocol; pooled 0.31 against 0.45). So this comparison tells you about
-#   training, not extrapolation. We tried to make it learn, 300 steps each: two attention heads instead of
-#   four (wider rotary pairs), a lower learning rate with a longer warm-up, and a sin-cos predictor behind
-#   the RoPE encoder (`JEPA(predictor_pos="sincos")`); in every case the error with the clip's own context
-#   stayed within 0.02 of the error with another clip's. Our reading: without absolute positions, the
-#   three quarters of the tokens that show plain background all look alike, so the context carries
-#   nothing a relative code can point at. On a textured background (`--set background=contrast_texture`),
-#   where every place looks different, the RoPE model did use its context (error 0.70 against 0.82 with
-#   another clip's) and its error stayed flat out to 32 frames while sin-cos's rose by 0.10, but on those
-#   clips neither model learned to read direction. Run section 5's cell with your own RoPE checkpoint to
-#   take it further.
+# **Is that one seed?** The same pair (sin-cos, RoPE + space table) trained from two more seeds, all shipped.
+# This cell measures each seed's latent error at the trained length and at four times it (the direction
+# probes of those runs are in the table below, from the same function with its probe switched on).
+
+# %%
+seeds = tasks.vjepa.LENGTH_SEEDS if preset.mode != "fast" else (preset.seed,)  # fast: no shipped runs to load
+rises = {row: [] for row in ("sin-cos", "RoPE + space table")}
+for seed in seeds:
+    for row in rises:
+        run_preset, tag = tasks.vjepa.position_run(preset, seed, kinds[row])
+        if seed == preset.seed:
+            r = lengths[row]
+        else:
+            run = tasks.fit_or_load("vjepa", run_preset, tag, retrain=RETRAIN)[0].to(device).eval()
+            r = tasks.vjepa.longer_clips_report(run, run_preset, tasks.vjepa.clip_lengths(preset)[::2], draws=0)
+        rises[row].append(r[long]["error"] - r[short]["error"])
+        print(f"seed {seed}, {row:>18}: latent error {r[short]['error']:.3f} at {short} frames, "
+              f"{r[long]['error']:.3f} at {long} ({rises[row][-1]:+.3f})")
+assert min(rises["sin-cos"]) >= expect.table_error_rise and max(rises["RoPE + space table"]) <= expect.rotary_error_rise
+
+# %% [markdown]
+# What this measured (shipped `cpu` runs; direction probe in time order, mean of three draws; seeds 1 and 2:
+# `longer_clips_report(run, run_preset)`, recorded in each checkpoint's card as `longer_clips`):
+#
+# | seed | positions | error at 8 → 32 frames | direction at 8 / 16 / 32 frames |
+# |---|---|---|---|
+# | 0 | sin-cos | 0.474 → 0.565 | 0.326 / 0.616 / 0.641 |
+# | 0 | 3-D RoPE | 0.790 → 0.788 (another clip's context: 0.793 → 0.792) | 0.218 / 0.253 / 0.251 |
+# | 0 | RoPE + space table | 0.535 → 0.492 | 0.378 / 0.676 / 0.677 |
+# | 1 | sin-cos | 0.480 → 0.583 | 0.372 / 0.687 / 0.707 |
+# | 1 | RoPE + space table | 0.506 → 0.461 | 0.397 / 0.660 / 0.681 |
+# | 2 | sin-cos | 0.508 → 0.605 | 0.311 / 0.629 / 0.669 |
+# | 2 | RoPE + space table | 0.499 → 0.462 | 0.412 / 0.705 / 0.666 |
+#
+# - **Pure 3-D RoPE did not learn to use its context**: its error with the clip's own context is the same as
+#   with another clip's, at every length. On these clips three quarters of the tokens show plain
+#   background and all look alike; with only *relative* positions, a hidden token cannot tell which of
+#   them it is looking at, so the context says nothing a relative code can point at. (We also tried, 300
+#   steps each: two attention heads instead of four, a lower learning rate with a longer warm-up, a sin-cos
+#   predictor behind the RoPE encoder (`JEPA(predictor_pos="sincos")`), and RoPE frequency bases of 100 and
+#   20 instead of 10,000; the error with its own context stayed within 0.03 of another clip's every time.)
+# - **Giving space an absolute code fixes it.** RoPE + space table uses its context (0.50–0.54 against
+#   0.65–0.69 with another clip's) and, on clips four times as long, its error goes *down* a little
+#   (−0.04 on every seed): more frames, more context, and nothing it has not seen. Sin-cos's error goes
+#   *up* by 0.09–0.10 on every seed: its time codes for steps 4–15 were never trained. This is the case for
+#   relative time.
+# - **The direction probe does not separate them as clearly.** Fitted afresh at each length, it reads
+#   direction about as well from either model: the space-table model is ahead at the trained length on all
+#   three seeds (by 2–10 points), ahead at twice the length on two seeds of three (mean 0.680 against
+#   0.644), and level at four times (0.675 against 0.672). A probe refitted on long clips can learn around
+#   unfamiliar position codes; the predictor, trained on 8 frames only, cannot.
+# - Averaged over time (pooled) instead of kept in order, the space-table model reads direction worse on long
+#   clips (0.30–0.34 against sin-cos's 0.44–0.51; `longer_clips_report(..., pooled=True)`, recorded in the
+#   checkpoints' cards): its tokens carry no absolute time, so averaging them
+#   loses the order that sin-cos's features keep. Keep the time order when the positions are relative.
 #
 # ## 6. Scrub through a clip
 #
@@ -358,7 +410,9 @@ assert n8 == n16  # the same weights: sin-cos positions are computed from (t, h,
 # - The tube-mask rule guards against copying from neighbouring frames. On these clips copying does
 #   not pay (shapes move too far per step), so per-frame masks did no harm: a rule's reason, measured,
 #   tells you where it applies.
-# - Positions beyond the trained length: see section 5's measurement for sin-cos against RoPE.
+# - Beyond the trained length, a sin-cos table over time must extrapolate and the predictor's error rises
+#   (+0.09–0.10 at four times the length); 3-D RoPE with an absolute table over space only keeps it flat or
+#   lower, while pure RoPE, on clips of plain background, never learned to use its context.
 #
 # ## Exercises
 #

@@ -72,7 +72,8 @@ def test_checksums_are_stored_verified_and_reported(saved):
     assert card["sha256"] == artifacts.tensor_checksum(tiny_jepa().state_dict())
     assert train.load_checkpoint(saved, tiny_jepa())["integrity"] == "sha256 verified"
     # shipped files older than checksums in cards: verified against data/checksums.json
-    loaded = tasks.get("vjepa").load(tasks.get("vjepa").path("cpu"), config.for_notebook("05", mode="cpu"))[1]
+    loaded = tasks.get("vjepa").load(tasks.get("vjepa").path("cpu", "perframe"),
+                                     config.for_notebook("05", mode="cpu").replace(mask="per_frame"))[1]
     assert "sha256" not in loaded and loaded["integrity"] == "sha256 verified"
 
 

@@ -44,7 +44,8 @@ def two_steps(model: torch.nn.Module, batch_fn, cfg: train.TrainConfig) -> dict:
 BUILT = sorted(name for name, task in tasks.TASKS.items() if task.build is not None)
 # the preset changes each notebook trains on top of its full preset (its variants and ablations)
 VARIANTS = {"ijepa": {"nopred": {"pred_weight": 0.0}},
-            "vjepa": {"perframe": {"mask": "per_frame"}, "rope": {"pos": "rope"}}}
+            "vjepa": {"perframe": {"mask": "per_frame"}, "rope": {"pos": "rope"},
+                      "rope_sincos": {"pos": "rope_sincos"}}}
 
 
 @pytest.mark.parametrize("name", BUILT)
@@ -61,11 +62,12 @@ def test_every_built_task_trains_two_steps_from_its_full_preset(name):
 def test_notebook_05_longer_clips_from_the_full_preset():
     """Section 5: both position codes, trained on the preset's clips, run on clips twice as long."""
     preset = full("05")
-    for pos in ("sincos", "rope"):
+    for pos in ("sincos", "rope", "rope_sincos"):
         model, batch_fn, cfg = tasks.vjepa.build(preset.replace(pos=pos))
         two_steps(model, batch_fn, cfg)
-        out = tasks.vjepa.longer_clips_report(model, preset, frames=(preset.frames, 2 * preset.frames), n=(16, 8))
-        assert all(math.isfinite(r["error"]) for r in out.values()), pos
+        out = tasks.vjepa.longer_clips_report(model, preset, tasks.vjepa.clip_lengths(preset), n=(24, 16), draws=1)
+        assert sorted(out) == [preset.frames, 2 * preset.frames, 4 * preset.frames], pos
+        assert all(math.isfinite(r["error"]) and 0 <= r["direction"] <= 1 for r in out.values()), pos
 
 
 def test_full_presets_are_not_the_cpu_ones():

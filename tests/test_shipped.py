@@ -130,6 +130,22 @@ def test_vjepa_direction_probe_is_what_the_card_says(variant):
         assert got >= base + expect.direction_over_framewise and got >= expect.direction_x_chance / 8  # 8 directions
 
 
+@pytest.mark.parametrize("pos", ["sincos", "rope_sincos"])
+def test_longer_clips_are_what_the_cards_say(pos):
+    """Notebook 05 section 5 on the seed-1 pair: the card's record re-measured, and its lesson held."""
+    preset = config.for_notebook("05", mode="cpu")
+    run_preset, tag = tasks.vjepa.position_run(preset, 1, pos)
+    model, card = loaded("vjepa", run_preset, tag)
+    got = tasks.vjepa.longer_clips_report(model.eval(), run_preset, n=(preset.probe_train // 3, preset.probe_test // 3))
+    for t, row in got.items():
+        want = card["longer_clips"][str(t)]
+        assert row["error"] == pytest.approx(want["error"], abs=1e-3) and row["speed"] == want["speed"], t
+        assert row["direction"] == pytest.approx(want["direction"], abs=0.01), t
+    expect = config.expectations("05", "cpu")
+    rise = got[4 * preset.frames]["error"] - got[preset.frames]["error"]
+    assert rise >= expect.table_error_rise if pos == "sincos" else rise <= expect.rotary_error_rise
+
+
 @pytest.mark.parametrize("seed", [None, *config.for_notebook("08", mode="cpu").camera_seeds])
 def test_pendulum_vjepa_state_probe_is_what_the_card_says(seed):
     preset, variant = config.for_notebook("08", mode="cpu"), None

@@ -30,7 +30,11 @@ def test_the_table_names_every_shipped_file_and_no_file_is_parsed_for_its_task()
                 "ijepa": [tasks.ijepa.seed_run(config.for_notebook("04", mode="cpu"), seed, predict, long)[1]
                           for long, seeds in ((False, tasks.ijepa.SEEDS), (True, tasks.ijepa.LONG_SEEDS))
                           for seed in seeds for predict in (True, False)],
-                "mae": [None, "equal_time"], "mae_raw": [None, "equal_time"], "vjepa": [None, "perframe", "rope"],
+                "mae": [None, "equal_time"], "mae_raw": [None, "equal_time"],
+                "vjepa": ["perframe", "rope"] + [tasks.vjepa.position_run(config.for_notebook("05", mode="cpu"),
+                                                                          seed, pos)[1]
+                                                 for seed in tasks.vjepa.LENGTH_SEEDS
+                                                 for pos in ("sincos", "rope_sincos")],
                 "pendulum": [None] + [tasks.pendulum.camera_run(config.for_notebook("08", mode="cpu"), seed)[1]
                                       for seed in config.for_notebook("08", mode="cpu").camera_seeds],
                 "collapse": [None], "planning": list(tasks.planning.VARIANTS),

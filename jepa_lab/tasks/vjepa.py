@@ -16,7 +16,7 @@ from torch import nn
 from jepa_lab import artifacts, config, evaluate, masks, probes, train
 from jepa_lab.datasets.video import make_moving_shapes
 from jepa_lab.tasks import ijepa
-from jepa_lab.tasks.base import Task
+from jepa_lab.tasks.base import Task, seed_variant
 
 Clips = Callable[[config.VJEPAPreset, int, int], tuple[torch.Tensor, dict]]  # (preset, n, seed) -> clips, labels
 
@@ -155,26 +155,58 @@ def encoder_features(model: nn.Module, preset: config.VJEPAPreset, train_x: torc
                               ("random init", fresh))}
 
 
-def longer_clips_report(model: nn.Module, preset: config.VJEPAPreset, frames: tuple[int, ...] = (8, 16),
-                        n: tuple[int, int] = (600, 400), speed: float = 1.0) -> dict[int, dict[str, float]]:
-    """A video JEPA run on clips of other lengths (``JEPA.for_frames``: same weights, positions
-    extended): per clip length, the latent error under tube masks (held-out clips, seed + 1) and the
-    context encoder's held-out direction probe (fit on seed + 2). All clips move at one ``speed`` so
-    that long clips stay inside the frame.
+LENGTH_SEEDS = (0, 1, 2)  # training seeds of notebook 05's sin-cos / RoPE-with-space-table pairs (shipped in cpu mode)
+
+
+def position_run(preset: config.VJEPAPreset, seed: int, pos: str) -> tuple[config.VJEPAPreset, str | None]:
+    """The preset and file tag of one of notebook 05's position runs: training ``seed``, positions ``pos``
+    (``"sincos"``: section 3's recipe, tag ``None`` / ``"seed1"``...; otherwise tagged ``"rope"``,
+    ``"rope_sincos"``, ``"seed1_rope_sincos"``...)."""
+    return seed_variant(preset.replace(pos=pos), seed, *([] if pos == "sincos" else [pos]))
+
+
+def clip_lengths(preset: config.VJEPAPreset) -> tuple[tuple[int, float], ...]:
+    """Notebook 05's longer clips: ``(frames, pixels per frame)`` for the trained length and twice it at
+    1 px/frame, and four times it at 0.5 px/frame (the same travel as twice the length, so the shapes stay
+    in the picture)."""
+    t = preset.frames
+    return (t, 1.0), (2 * t, 1.0), (4 * t, 0.5)
+
+
+def longer_clips_report(model: nn.Module, preset: config.VJEPAPreset,
+                        lengths: tuple[tuple[int, float], ...] | None = None, n: tuple[int, int] = (600, 400),
+                        draws: int = 3, pooled: bool = False) -> dict[int, dict[str, float]]:
+    """A video JEPA run on clips of other lengths (``JEPA.for_frames``: same weights, positions extended).
+
+    Per ``(frames, speed)`` of ``lengths`` (default ``clip_lengths(preset)``): the latent error under tube masks
+    on ``n[1]`` held-out clips (seed + 1; at most 256), with their own context and with another clip's, and
+    ``probes.probe_protocol`` of the direction on the context encoder's features in time order, and with
+    ``pooled`` averaged over time too (``n[0]`` clips of seed + 2 and the ``n[1]`` of seed + 1 in one pool,
+    ``draws`` fit/test splits; ``draws=0``: the latent error only). Returns frames -> ``{"speed", "error",
+    "error_other", "direction", "direction_std", "direction_knn"}`` (``direction``: linear, in time order),
+    with ``pooled`` also ``"direction_pooled"``.
 
     Introduced in notebook 05 (sin-cos vs RoPE beyond the trained clip length).
     """
     out = {}
-    for t in frames:
+    for t, speed in lengths or clip_lengths(preset):
         m = model.for_frames(t).eval()
-        train_x, train_y = make_moving_shapes(n[0], t, preset.image_size, seed=preset.seed + 2, speeds=(speed,),
-                                              background=preset.background)
-        test_x, test_y = make_moving_shapes(n[1], t, preset.image_size, seed=preset.seed + 1, speeds=(speed,),
-                                            background=preset.background)
+        (fit_x, fit_y), (test_x, test_y) = (make_moving_shapes(k, t, preset.image_size, seed=preset.seed + d,
+                                                               speeds=(speed,), background=preset.background)
+                                            for k, d in ((n[0] if draws else 1, 2), (n[1], 1)))
         err = evaluate.video_prediction_error(m, test_x[:256], "tube", preset.keep_ratio, seed=preset.seed)
-        probe = evaluate.linear_probe(evaluate.extract_features(m.context_encoder, train_x), train_y["direction"],
-                                      evaluate.extract_features(m.context_encoder, test_x), test_y["direction"])
-        out[t] = {"error": err["error"], "error_other": err["error_other"], "direction": probe}
+        out[t] = {"speed": speed, "error": err["error"], "error_other": err["error_other"]}
+        if not draws:
+            continue
+        feats = ordered_and_pooled("V-JEPA", m.context_encoder, torch.cat([fit_x, test_x]))
+        if not pooled:
+            del feats["V-JEPA, pooled"]
+        probe = probes.probe_protocol(feats, torch.cat([fit_y["direction"], test_y["direction"]]), draws=draws,
+                                      seed=preset.seed)
+        ordered = probe["V-JEPA, in time order"]
+        out[t].update(direction=ordered["linear"], direction_std=ordered["linear_std"], direction_knn=ordered["knn"])
+        if pooled:
+            out[t]["direction_pooled"] = probe["V-JEPA, pooled"]["linear"]
     return out
 
 

@@ -34,7 +34,7 @@
 # prediction adds (and how long a run must be to see it), and how predicting features compares with
 # reconstructing pixels.
 #
-# **What you need:** notebooks 01–03. No GPU. Measured run time, top to bottom: about 5.3 min in `cpu` mode
+# **What you need:** notebooks 01–03. No GPU. Measured run time, top to bottom: about 2.7 min in `cpu` mode
 # on a 2-core laptop CPU with the shipped checkpoints (`make course`; `RETRAIN = True` trains all twelve
 # models yourself, 9–50 min each with one thread), about 0.6 min in `fast` mode (CI).
 

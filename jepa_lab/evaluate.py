@@ -10,7 +10,6 @@ Introduced in notebook 04 (collapse monitor: notebook 06).
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
@@ -21,9 +20,9 @@ from sklearn.metrics import r2_score
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_limits
 
 from jepa_lab import masks
+from jepa_lab.threads import one_blas_thread
 
 
 @torch.no_grad()
@@ -41,19 +40,6 @@ def extract_features(encoder: torch.nn.Module, images: torch.Tensor, batch_size:
         out.append(z.mean(1) if pool else z)
     encoder.train(was_training)
     return torch.cat(out)
-
-
-def one_blas_thread(fn):
-    """Run a scikit-learn fit with one BLAS thread. Probes are small; with torch's threads waiting beside
-    them, more BLAS threads only fight over the cores (measured: a 700 x 384 probe protocol 0.65 s on two
-    threads against 0.18 s on one, the same scores)."""
-
-    @functools.wraps(fn)
-    def wrapped(*args, **kwargs):
-        with threadpool_limits(limits=1, user_api="blas"):
-            return fn(*args, **kwargs)
-
-    return wrapped
 
 
 def _check_xy(train_x, train_y, test_x, test_y) -> None:

@@ -34,7 +34,7 @@
 # **What you need:** notebooks 01–04. No GPU. Measured run time, top to bottom: about 3.5 min in `cpu` mode
 # with the shipped checkpoints (on one thread of a 2-core CPU, beside another job; most of it is encoding
 # and probing the held-out clips; `RETRAIN = True` trains all eight yourself, 1–2 min each with one
-# thread), about 1.3 min in `fast` mode (CI).
+# thread), about 1.1 min in `fast` mode (CI).
 
 # %%
 import matplotlib.pyplot as plt
@@ -291,12 +291,11 @@ assert pf_copy > expect.copy_over_predict * pf_err["error"]  # ...and copying it
 
 # %%
 n = (preset.probe_train // 3, preset.probe_test // 3)
-draws = 3 if preset.mode != "fast" else 1  # fast mode: one fit/test draw per length, to stay quick
 kinds = {"sin-cos": "sincos", "3-D RoPE": "rope", "RoPE + space table": "rope_sincos"}
 lengths = {}
 for row, pos in kinds.items():
     run = tasks.fit_or_load("vjepa", *tasks.vjepa.position_run(preset, preset.seed, pos), retrain=RETRAIN)[0]
-    lengths[row] = tasks.vjepa.longer_clips_report(run.to(device).eval(), preset, n=n, draws=draws)
+    lengths[row] = tasks.vjepa.longer_clips_report(run.to(device).eval(), preset, n=n)
     print(f"{row:>18}: " + " · ".join(f"{t} frames: error {v['error']:.3f} (another clip's context "
                                       f"{v['error_other']:.3f}), direction {v['direction']:.3f}" for t, v in lengths[row].items()))
 fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.2))
@@ -321,7 +320,7 @@ assert lengths["RoPE + space table"][long]["error"] - lengths["RoPE + space tabl
 # probes of those runs are in the table below, from the same function with its probe switched on).
 
 # %%
-seeds = tasks.vjepa.LENGTH_SEEDS if preset.mode != "fast" else (preset.seed,)  # fast: no shipped runs to load
+seeds = tasks.vjepa.length_seeds(preset)  # the seeds whose pairs are shipped for this mode, and the preset's own
 rises = {row: [] for row in ("sin-cos", "RoPE + space table")}
 for seed in seeds:
     for row in rises:

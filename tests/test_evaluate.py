@@ -105,12 +105,15 @@ def test_copy_baselines_favour_clips_that_stand_still():
 
 
 def test_probes_fit_with_one_blas_thread():
+    assert evaluate.linear_probe.__wrapped__ and evaluate.knn_probe.__wrapped__  # the probes are wrapped
     # numpy's BLAS pool beside torch's threads: probes fit on one BLAS thread, whatever the pool's size outside
     from threadpoolctl import threadpool_info
 
+    from jepa_lab import threads
+
     seen = []
 
-    @evaluate.one_blas_thread
+    @threads.one_blas_thread
     def fit():
         seen.extend(pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas")
 

@@ -165,12 +165,27 @@ def position_run(preset: config.VJEPAPreset, seed: int, pos: str) -> tuple[confi
     return seed_variant(preset.replace(pos=pos), seed, *([] if pos == "sincos" else [pos]))
 
 
+def length_seeds(preset: config.VJEPAPreset) -> tuple[int, ...]:
+    """The seeds of ``LENGTH_SEEDS`` whose sin-cos / RoPE-with-space-table pair is shipped for ``preset``'s mode
+    (all three in ``cpu``), plus the preset's own seed, which the notebook loads or trains in any mode."""
+    shipped = [s for s in LENGTH_SEEDS if all(TASK.path(preset.mode, position_run(preset, s, pos)[1]).is_file()
+                                              for pos in ("sincos", "rope_sincos"))]
+    return tuple(sorted({preset.seed, *shipped}))
+
+
 def clip_lengths(preset: config.VJEPAPreset) -> tuple[tuple[int, float], ...]:
     """Notebook 05's longer clips: ``(frames, pixels per frame)`` for the trained length and twice it at
     1 px/frame, and four times it at 0.5 px/frame (the same travel as twice the length, so the shapes stay
     in the picture)."""
     t = preset.frames
     return (t, 1.0), (2 * t, 1.0), (4 * t, 0.5)
+
+
+def _one_speed_clips(preset: config.VJEPAPreset, count: int, frames: int, speed: float,
+                     offset: int) -> tuple[torch.Tensor, dict]:
+    """``count`` held-out clips of ``frames`` frames, all moving at ``speed``, seeded ``preset.seed + offset``."""
+    return make_moving_shapes(count, frames, preset.image_size, seed=preset.seed + offset, speeds=(speed,),
+                              background=preset.background)
 
 
 def longer_clips_report(model: nn.Module, preset: config.VJEPAPreset,
@@ -191,22 +206,20 @@ def longer_clips_report(model: nn.Module, preset: config.VJEPAPreset,
     out = {}
     for t, speed in lengths or clip_lengths(preset):
         m = model.for_frames(t).eval()
-        (fit_x, fit_y), (test_x, test_y) = (make_moving_shapes(k, t, preset.image_size, seed=preset.seed + d,
-                                                               speeds=(speed,), background=preset.background)
-                                            for k, d in ((n[0] if draws else 1, 2), (n[1], 1)))
+        test_x, test_y = _one_speed_clips(preset, n[1], t, speed, 1)
         err = evaluate.video_prediction_error(m, test_x[:256], "tube", preset.keep_ratio, seed=preset.seed)
         out[t] = {"speed": speed, "error": err["error"], "error_other": err["error_other"]}
         if not draws:
             continue
-        feats = ordered_and_pooled("V-JEPA", m.context_encoder, torch.cat([fit_x, test_x]))
-        if not pooled:
-            del feats["V-JEPA, pooled"]
+        fit_x, fit_y = _one_speed_clips(preset, n[0], t, speed, 2)
+        ordered = time_ordered_features(m.context_encoder, torch.cat([fit_x, test_x]))
+        feats = {"in time order": ordered, **({"pooled": ordered.mean(1)} if pooled else {})}
         probe = probes.probe_protocol(feats, torch.cat([fit_y["direction"], test_y["direction"]]), draws=draws,
                                       seed=preset.seed)
-        ordered = probe["V-JEPA, in time order"]
-        out[t].update(direction=ordered["linear"], direction_std=ordered["linear_std"], direction_knn=ordered["knn"])
+        row = probe["in time order"]
+        out[t].update(direction=row["linear"], direction_std=row["linear_std"], direction_knn=row["knn"])
         if pooled:
-            out[t]["direction_pooled"] = probe["V-JEPA, pooled"]["linear"]
+            out[t]["direction_pooled"] = probe["pooled"]["linear"]
     return out
 
 

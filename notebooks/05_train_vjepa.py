@@ -354,8 +354,8 @@ assert min(rises["sin-cos"]) >= expect.table_error_rise and max(rises["RoPE + sp
 #   background and all look alike; with only *relative* positions, a hidden token cannot tell which of
 #   them it is looking at, so the context says nothing a relative code can point at. (We also tried, 300
 #   steps each: two attention heads instead of four, a lower learning rate with a longer warm-up, a sin-cos
-#   predictor behind the RoPE encoder (`JEPA(predictor_pos="sincos")`), and RoPE frequency bases of 100 and
-#   20 instead of 10,000; the error with its own context stayed within 0.03 of another clip's every time.)
+#   predictor behind the RoPE encoder (`JEPA(predictor_pos="sincos")`); the error with its own context
+#   stayed within 0.02 of another clip's every time.)
 # - **Giving space an absolute code fixes it.** RoPE + space table uses its context (0.50–0.54 against
 #   0.65–0.69 with another clip's) and, on clips four times as long, its error goes *down* a little
 #   (−0.04 on every seed): more frames, more context, and nothing it has not seen. Sin-cos's error goes

@@ -49,27 +49,34 @@ def _check_state(x: torch.Tensor) -> None:
         raise ValueError(f"states must be [N, 2] (angle, angular velocity), got {tuple(x.shape)}")
 
 
-class MLP(nn.Module):
-    """Baseline: ``(q, v) -> (dq/dt, dv/dt)`` from an MLP."""
+def _inputs(x: torch.Tensor, periodic: bool) -> torch.Tensor:
+    return _features(x[:, 0], x[:, 1]) if periodic else x
 
-    def __init__(self, hidden: int = 128) -> None:
+
+class MLP(nn.Module):
+    """Baseline: ``(q, v) -> (dq/dt, dv/dt)`` from an MLP. ``periodic=False``: ``q`` enters as it is, for
+    coordinates that are not an angle (a learned latent, ``jepa_lab.latent_physics``)."""
+
+    def __init__(self, hidden: int = 128, periodic: bool = True) -> None:
         super().__init__()
-        self.net = _net(3, hidden, 2)
+        self.periodic = periodic
+        self.net = _net(3 if periodic else 2, hidden, 2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check_state(x)
-        return self.net(_features(x[:, 0], x[:, 1]))
+        return self.net(_inputs(x, self.periodic))
 
 
 class HNN(nn.Module):
-    """Hamiltonian NN: a learned ``H(q, p)``, and the field ``(dH/dp, -dH/dq)``."""
+    """Hamiltonian NN: a learned ``H(q, p)``, and the field ``(dH/dp, -dH/dq)`` (``periodic`` as ``MLP``'s)."""
 
-    def __init__(self, hidden: int = 128) -> None:
+    def __init__(self, hidden: int = 128, periodic: bool = True) -> None:
         super().__init__()
-        self.net = _net(3, hidden, 1)
+        self.periodic = periodic
+        self.net = _net(3 if periodic else 2, hidden, 1)
 
     def hamiltonian(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(_features(x[:, 0], x[:, 1]))[:, 0]
+        return self.net(_inputs(x, self.periodic))[:, 0]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check_state(x)

@@ -35,6 +35,7 @@ from jepa_lab.config.family import (
     FamilyPreset,
     VLJEPAPreset,
 )
+from jepa_lab.config.latent import LATENT_EXPECTATIONS, LATENT_PRESETS, LatentExpect, LatentPreset
 from jepa_lab.config.modes import ENV_VAR, MODES, default_mode, get_mode
 from jepa_lab.config.presets import (
     PRESETS,
@@ -59,6 +60,9 @@ __all__ = [
 __all__ += ["AJEPAPreset", "BioJEPAPreset", "FamilyExpect", "FamilyPreset", "VLJEPAPreset"]  # notebook 10
 PRESETS.update(FAMILY_PRESETS)  # notebook 10's presets and bounds live in family.py
 EXPECTATIONS.update(FAMILY_EXPECTATIONS)
+__all__ += ["LatentExpect", "LatentPreset"]  # notebook 08's physics in the latent
+PRESETS.update(LATENT_PRESETS)
+EXPECTATIONS.update(LATENT_EXPECTATIONS)
 
 def notebooks() -> tuple[str, ...]:
     """Keys of the notebooks that have presets, e.g. ``("01", "02")``."""

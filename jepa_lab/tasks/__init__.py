@@ -20,6 +20,7 @@ from jepa_lab.tasks import (
     collapse,
     dynamics,
     ijepa,
+    latent_fields,
     mae,
     pendulum,
     physics_fields,
@@ -37,6 +38,7 @@ TASKS: dict[str, Task] = {t.name: t for t in (
     dynamics.TASK,
     physics_fields.FIELDS,
     physics_fields.PROBED_FIELDS,
+    latent_fields.TASK,  # notebook 08's fields in the V-JEPA latent
     collapse.TASK,
     planning.TASK,
     ajepa.TASK, vljepa.VLJEPA, vljepa.DECODER, biojepa.TASK,  # notebook 10

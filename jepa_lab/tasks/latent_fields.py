@@ -1,0 +1,148 @@
+"""Physics in the JEPA latent as a task (notebook 08's last experiment): a 2-D code of the pendulum
+V-JEPA's features with an HNN or an MLP on it (``jepa_lab.latent_physics``), trained on feature
+trajectories without state labels; its files ``data/physics/latent_<hnn|mlp>_<mode>.pt`` and
+``python -m jepa_lab.latent_physics``.
+
+Introduced in notebook 08.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from jepa_lab import artifacts, config, train
+from jepa_lab.datasets.pendulum import make_pendulum
+from jepa_lab.latent_physics import FIELDS, LatentDynamics, encode_trajectories, fit_latent, judge, knn_states
+from jepa_lab.tasks import pendulum
+from jepa_lab.tasks.base import Task
+from jepa_lab.tasks.vjepa import time_ordered_features
+
+KEY = "08-latent"
+
+
+def presets(mode: str | None = None, seed: int | None = None) -> tuple[config.LatentPreset, config.PendulumPreset]:
+    """The latent preset of ``mode`` (seed ``seed``, default its own) and notebook 08's preset whose shipped
+    V-JEPA it reads."""
+    latent = config.for_notebook(KEY, mode=mode)
+    return (latent if seed is None else latent.replace(seed=seed)), config.for_notebook("08", mode=latent.mode)
+
+
+def trajectory_features(encoder: nn.Module, pend: config.PendulumPreset, n: int, length: int,
+                        seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` rendered trajectories (seed ``seed``) of ``length`` windows: every window of ``pend.frames``
+    frames through ``encoder``, its tokens averaged over space with the time steps kept in order and
+    concatenated (``[n, length, D]``), and the true state at each window's last frame (``[n, length, 2]``)."""
+    d = make_pendulum(n, length + pend.frames - 1, pend.dt, image_size=pend.image_size, seed=seed,
+                      background=pend.background)
+    feats = [time_ordered_features(encoder, clip.unfold(1, pend.frames, 1).permute(1, 0, 4, 2, 3)).flatten(1)
+             for clip in d["frames"]]
+    return torch.stack(feats), d["states"][:, pend.frames - 1:].float()
+
+
+def latent_data(preset: config.LatentPreset, model: nn.Module | None = None) -> dict[str, torch.Tensor]:
+    """Training trajectories (seed + 4) and held-out ones (seed + 5), encoded by the V-JEPA context encoder
+    ``model`` (default notebook 08's shipped one): ``{"fit", "fit_states", "test", "test_states"}``. The states
+    are only for judging."""
+    pend = config.for_notebook("08", mode=preset.mode)
+    if model is None:
+        model = artifacts.fit_or_load(pendulum.TASK, pend)[0]
+    encoder = model.context_encoder.eval()
+    fit, fit_states = trajectory_features(encoder, pend, preset.trajectories, preset.length, preset.seed + 4)
+    test, test_states = trajectory_features(encoder, pend, preset.test_trajectories, preset.length, preset.seed + 5)
+    return {"fit": fit, "fit_states": fit_states, "test": test, "test_states": test_states}
+
+
+def fit_named(name: str, preset: config.LatentPreset, features: torch.Tensor) -> tuple[LatentDynamics, list[float]]:
+    """A ``LatentDynamics`` with field ``name`` trained on ``features`` ``[N, L, D]`` with the preset's settings."""
+    torch.manual_seed(preset.seed)
+    model = LatentDynamics(features.shape[-1], name, preset.hidden)
+    losses = fit_latent(model, features, config.for_notebook("08", mode=preset.mode).dt, steps=preset.steps,
+                        horizon=preset.horizon, batch=preset.batch, lr=preset.lr, seed=preset.seed)
+    return model, losses
+
+
+def judged(model: LatentDynamics, preset: config.LatentPreset, data: dict[str, torch.Tensor]) -> dict[str, float]:
+    """``latent_physics.judge`` on the held-out trajectories, the reader fitted on the training codes."""
+    read = knn_states(encode_trajectories(model, data["fit"]).reshape(-1, 2), data["fit_states"].reshape(-1, 2),
+                      preset.neighbours)
+    dt = config.for_notebook("08", mode=preset.mode).dt
+    return judge(model, read, data["test"], data["test_states"], dt, preset.rollout_steps)
+
+
+def identity(preset: config.LatentPreset, name: str) -> dict:
+    """What a latent field's card must hold to be loaded for ``preset``: its field, its preset and the preset of
+    the V-JEPA whose features it was fitted on."""
+    return {"model_name": name, "preset": preset.as_dict(),
+            "pendulum_preset": config.for_notebook("08", mode=preset.mode).as_dict()}
+
+
+def _check_name(name: str | None) -> None:
+    if name not in FIELDS:
+        raise ValueError(f"unknown field {name!r}; choose one of {', '.join(FIELDS)}")
+
+
+def _load(path: Path, preset: config.LatentPreset, name: str | None) -> tuple[LatentDynamics, dict]:
+    _check_name(name)
+    state, card = train.read_checkpoint(path)
+    dim = state["model"]["mean"].numel() if "mean" in state.get("model", {}) else 0
+    if dim < 1:
+        raise train.CheckpointError(f"{path.name} holds no latent model (no feature standardisation)")
+    model = LatentDynamics(dim, name, preset.hidden)
+    card = train.load_checkpoint(path, model, expect=identity(preset, name), loaded=(state, card))
+    return model.eval(), card
+
+
+def _fit(preset: config.LatentPreset, name: str | None, data: dict | None = None) -> tuple[LatentDynamics, dict]:
+    """Fit field ``name`` here on ``data["fit"]`` (default ``latent_data(preset)``)."""
+    _check_name(name)
+    data = latent_data(preset) if data is None else data
+    model, losses = fit_named(name, preset, data["fit"])
+    return model, {"losses": losses}
+
+
+TASK = Task(name="latent_field", notebook=KEY, folder=artifacts.PHYSICS,
+            stem=lambda name: f"latent_{str(name).lower()}", load=_load, fit=_fit, dataset="pendulum V-JEPA features")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m jepa_lab.latent_physics --mode MODE [--seed N] [--field HNN]``: encode the trajectories
+    once, fit each field, judge it on the held-out trajectories and write it with its figures."""
+    parser = argparse.ArgumentParser(description="Fit notebook 08's fields in the V-JEPA latent (no state labels).")
+    parser.add_argument("--mode", choices=config.MODES)
+    parser.add_argument("--seed", type=int, help="another seed (trajectories, initialisation, batches; "
+                                                  "files get a _seedN suffix)")
+    parser.add_argument("--field", action="append", choices=list(FIELDS), help="only these (repeatable)")
+    parser.add_argument("--out-dir", type=Path, default=artifacts.PHYSICS)
+    args = parser.parse_args(argv)
+    preset, _ = presets(args.mode, args.seed)
+    own_seed = config.for_notebook(KEY, mode=preset.mode).seed
+    suffix, flags = ("", "") if preset.seed == own_seed else (f"_seed{preset.seed}", f" --seed {preset.seed}")
+    t0 = time.perf_counter()
+    data = latent_data(preset)
+    print(f"encoded {preset.trajectories} + {preset.test_trajectories} trajectories of {preset.length} windows "
+          f"in {time.perf_counter() - t0:.0f} s")
+    for name in args.field or FIELDS:
+        t0 = time.perf_counter()
+        model, losses = fit_named(name, preset, data["fit"])
+        seconds = time.perf_counter() - t0
+        figures = judged(model, preset, data)
+        command = f"python -m jepa_lab.latent_physics --mode {preset.mode} --out-dir {args.out_dir}{flags}"
+        card = {**identity(preset, name), "losses": losses, "wall_seconds": seconds, "commit": artifacts.commit(),
+                "threads": torch.get_num_threads(), "judge": figures, "command": command}
+        out = args.out_dir / f"{artifacts.artifact_name(TASK.stem(name) + suffix, preset.mode)}.pt"
+        train.save_checkpoint(out, model, None, len(losses) * 10, card)
+        print(f"{name} in the latent: {seconds:.0f} s, final loss {losses[-1]:.3f}; read back: angle "
+              f"{figures['read_angle']:.3f} rad, omega {figures['read_omega']:.3f} rad/s; decoded rollout of "
+              f"{preset.rollout_steps} steps: energy drift mean {figures['drift_mean']:.3f}, median "
+              f"{figures['drift_median']:.3f}, energy level {figures['energy_level']:.2f}, angle error "
+              f"{figures['rollout_angle']:.3f} rad")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -162,17 +162,25 @@ def knn_states(codes: torch.Tensor, states: torch.Tensor, k: int = 10):
 
 
 @torch.no_grad()
+def decoded_rollout(model: LatentDynamics, read, features: torch.Tensor, dt: float, steps: int) -> torch.Tensor:
+    """The field rolled out ``steps`` steps of ``dt`` (RK4) from the code of each trajectory's first window
+    (``features [N, L, D]``), every code read as a state by ``read``: ``[N, steps + 1, 2]``."""
+    traj = physics.rollout(model, encode_trajectories(model, features[:, :1])[:, 0], steps, dt)
+    return read(traj.reshape(-1, 2)).reshape(len(traj), steps + 1, 2)
+
+
+@torch.no_grad()
 def judge(model: LatentDynamics, read, features: torch.Tensor, states: torch.Tensor, dt: float,
           steps: int) -> dict[str, float]:
     """How well the latent field stands for the pendulum on held-out trajectories (``features [N, L, D]``,
     their true ``states [N, L, 2]``): the state read back from each window's code (angle and ω errors), then
     the field rolled out ``steps`` steps of ``dt`` from each first code (RK4), decoded by ``read``, with the
     true energy's largest relative drift (mean and median over trajectories), the decoded energy's mean over
-    the true starting energy, and the angle error against the truth where the trajectories still overlap."""
-    codes = encode_trajectories(model, features)
-    direct = read(codes.reshape(-1, 2)).reshape(states.shape)
-    traj = physics.rollout(model, codes[:, 0], steps, dt)
-    decoded = read(traj.reshape(-1, 2)).reshape(len(traj), steps + 1, 2)
+    the true starting energy, and the angle error against the truth where the trajectories still overlap.
+    ``floor_drift_mean``: the same drift measure on the held-out trajectories read back window by window (over
+    at most ``steps`` steps): what the reader's own noise alone gives, a floor for any field."""
+    direct = read(encode_trajectories(model, features).reshape(-1, 2)).reshape(states.shape)
+    decoded = decoded_rollout(model, read, features, dt, steps)
     drift = physics.relative_drift(decoded)
     start = energy(states[:, 0, 0].double(), states[:, 0, 1].double())
     level = energy(decoded[..., 0].double(), decoded[..., 1].double()).mean(1) / start
@@ -180,6 +188,7 @@ def judge(model: LatentDynamics, read, features: torch.Tensor, states: torch.Ten
     return {"read_angle": physics.angle_error(direct, states).abs().mean().item(),
             "read_omega": (direct[..., 1] - states[..., 1]).abs().mean().item(),
             "drift_mean": drift.mean().item(), "drift_median": drift.median().item(),
+            "floor_drift_mean": physics.relative_drift(direct[:, :steps + 1]).mean().item(),
             "energy_level": level.mean().item(),
             "rollout_angle": physics.angle_error(decoded[:, :overlap], states[:, :overlap]).abs().mean().item()}
 

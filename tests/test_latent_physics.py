@@ -79,7 +79,8 @@ def test_judge_reports_reading_and_decoded_rollouts():
     codes = lp.encode_trajectories(model, features)
     read = lp.knn_states(codes.reshape(-1, 2), angles.reshape(-1, 2), k=1)
     got = lp.judge(model, read, features, angles, 0.05, steps=12)
-    assert set(got) == {"read_angle", "read_omega", "drift_mean", "drift_median", "energy_level", "rollout_angle"}
+    assert set(got) == {"read_angle", "read_omega", "drift_mean", "drift_median", "floor_drift_mean", "energy_level",
+                        "rollout_angle"}
     assert got["read_angle"] < 0.01  # its own codes read back (all but near-ties) with k = 1
     assert all(math.isfinite(v) for v in got.values())
 

@@ -30,7 +30,7 @@ LAYERS = [
     {"tokens", "masks"},
     {"vit"},
     {"jepa", "losses", "mae"},
-    {"evaluate", "probes", "dynamics", "physics", "family", "planning"},
+    {"evaluate", "probes", "dynamics", "physics", "latent_physics", "family", "planning"},
     {"train"},
     {"tasks"},
     {"plots"},

@@ -253,6 +253,21 @@ def test_vector_fields_from_frames_drift_is_what_their_cards_say():
     assert drift["MLP"] > expect.frame_ratio_lnn * drift["LNN"]
 
 
+def test_latent_fields_judge_what_their_cards_say():
+    preset = config.for_notebook("08-latent", mode="cpu")
+    data = tasks.latent_fields.latent_data(preset, loaded("pendulum", config.for_notebook("08", mode="cpu"))[0])
+    judged = {}
+    for name in ("HNN", "MLP"):
+        model, card = loaded("latent_field", preset, name)
+        judged[name] = tasks.latent_fields.judged(model, preset, data)
+        for key, value in card["judge"].items():
+            assert judged[name][key] == pytest.approx(value, rel=1e-3, abs=1e-5), (name, key)
+    # notebook 08 section 6 (cpu bounds): the code carries the state, and the HNN in it keeps the energy better
+    expect = config.expectations("08-latent", "cpu")
+    assert all(j["read_angle"] <= expect.read_angle and j["read_omega"] <= expect.read_omega for j in judged.values())
+    assert judged["MLP"]["drift_mean"] >= expect.drift_ratio * judged["HNN"]["drift_mean"]
+
+
 def test_collapse_results_load_and_their_random_init_floor_is_remeasured():
     preset = config.for_notebook("06", mode="cpu")
     result, _ = loaded("collapse", preset)

@@ -27,6 +27,7 @@ def test_the_table_names_every_shipped_file_and_no_file_is_parsed_for_its_task()
                and not (p.suffix == ".json" and p.with_suffix(".pt").is_file())}
     variants = {"dynamics": list(tasks.dynamics.VARIANTS), "field": ["MLP", "HNN", "LNN"],
                 "field_probed": ["MLP", "HNN", "LNN"],
+                "latent_field": ["HNN", "MLP"],
                 "ijepa": [tasks.ijepa.seed_run(config.for_notebook("04", mode="cpu"), seed, predict, long)[1]
                           for long, seeds in ((False, tasks.ijepa.SEEDS), (True, tasks.ijepa.LONG_SEEDS))
                           for seed in seeds for predict in (True, False)],

@@ -66,17 +66,26 @@ def fit_named(name: str, preset: config.LatentPreset, features: torch.Tensor) ->
     return model, losses
 
 
-def judged(model: LatentDynamics, preset: config.LatentPreset, data: dict[str, torch.Tensor]) -> dict[str, float]:
-    """``latent_physics.judge`` on the held-out trajectories, the reader fitted on the training codes."""
-    read = knn_states(encode_trajectories(model, data["fit"]).reshape(-1, 2), data["fit_states"].reshape(-1, 2),
+def knn_reader(model: LatentDynamics, preset: config.LatentPreset, data: dict[str, torch.Tensor]):
+    """The judge's reader of ``model``'s codes: ``latent_physics.knn_states`` on the training codes and their
+    true states (``preset.neighbours`` of them)."""
+    return knn_states(encode_trajectories(model, data["fit"]).reshape(-1, 2), data["fit_states"].reshape(-1, 2),
                       preset.neighbours)
+
+
+def judged(model: LatentDynamics, preset: config.LatentPreset, data: dict[str, torch.Tensor]) -> dict[str, float]:
+    """``latent_physics.judge`` on the held-out trajectories, with ``knn_reader``."""
     dt = config.for_notebook("08", mode=preset.mode).dt
-    return judge(model, read, data["test"], data["test_states"], dt, preset.rollout_steps)
+    return judge(model, knn_reader(model, preset, data), data["test"], data["test_states"], dt, preset.rollout_steps)
+
+
+FIT_KEYS = ("seed", "trajectories", "length", "hidden", "steps", "horizon", "batch", "lr")  # what a fit depends on
 
 
 def identity(preset: config.LatentPreset, name: str) -> dict:
-    """What a latent field's card must hold to be loaded for ``preset``: its field, its preset and the preset of
-    the V-JEPA whose features it was fitted on."""
+    """What a latent field's card records about its making: its field, its preset and the preset of the V-JEPA
+    whose features it was fitted on. Loading compares the field, the V-JEPA's preset and ``FIT_KEYS`` (the
+    judge's settings may change without refitting)."""
     return {"model_name": name, "preset": preset.as_dict(),
             "pendulum_preset": config.for_notebook("08", mode=preset.mode).as_dict()}
 
@@ -93,7 +102,13 @@ def _load(path: Path, preset: config.LatentPreset, name: str | None) -> tuple[La
     if dim < 1:
         raise train.CheckpointError(f"{path.name} holds no latent model (no feature standardisation)")
     model = LatentDynamics(dim, name, preset.hidden)
-    card = train.load_checkpoint(path, model, expect=identity(preset, name), loaded=(state, card))
+    want = identity(preset, name)
+    card = train.load_checkpoint(path, model, expect={k: want[k] for k in ("model_name", "pendulum_preset")},
+                                 loaded=(state, card))
+    saved = card.get("preset") if isinstance(card.get("preset"), dict) else {}
+    if differ := [k for k in FIT_KEYS if saved.get(k) != want["preset"][k]]:
+        raise train.CheckpointError("fitted with " + ", ".join(f"{k}={saved.get(k)!r}" for k in differ)
+                                    + "; this preset has " + ", ".join(f"{k}={want['preset'][k]!r}" for k in differ))
     return model.eval(), card
 
 

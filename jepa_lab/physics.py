@@ -12,7 +12,8 @@ All three map a state ``(q, v)`` (angle, angular velocity; unit mass and length,
   trajectories, which any constant ``L`` satisfies (``d²L/dv² = 0``); ``scale_fix`` pins ``d²L/dv²``
   near 1 so the trivial solution is ruled out. Always look at ``d2l_dv2`` beside the residual.
 
-Angles enter every network as ``(cos q, sin q)`` so that the models are periodic in ``q``.
+Angles enter every network as ``(cos q, sin q)`` so that the models are periodic in ``q`` (``MLP`` and ``HNN``
+take ``periodic=False`` for coordinates that are not angles).
 ``rollout`` integrates any of them with RK4, capped at ``MAX_ROLLOUT`` steps; ``relative_drift``
 measures energy drift with the true energy. Fitting notebook 08's fields, their checkpoints and
 ``python -m jepa_lab.physics`` live in ``jepa_lab.tasks.physics_fields``.
@@ -34,7 +35,8 @@ MAX_ROLLOUT = 20_000
 LNN_MAX_HIDDEN = 128  # measured: a width-256 LNN blew up at its first steps and stalled (loss 57); 128 trains
 
 
-def _net(d_in: int, hidden: int, d_out: int) -> nn.Sequential:
+def softplus_mlp(d_in: int, hidden: int, d_out: int) -> nn.Sequential:
+    """Two hidden layers of ``hidden`` units, softplus between them (every field here and in ``latent_physics``)."""
     # softplus: smooth, so second derivatives (the LNN's Hessian) exist and are not piecewise zero
     return nn.Sequential(nn.Linear(d_in, hidden), nn.Softplus(), nn.Linear(hidden, hidden), nn.Softplus(),
                          nn.Linear(hidden, d_out))
@@ -60,7 +62,7 @@ class MLP(nn.Module):
     def __init__(self, hidden: int = 128, periodic: bool = True) -> None:
         super().__init__()
         self.periodic = periodic
-        self.net = _net(3 if periodic else 2, hidden, 2)
+        self.net = softplus_mlp(3 if periodic else 2, hidden, 2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check_state(x)
@@ -73,7 +75,7 @@ class HNN(nn.Module):
     def __init__(self, hidden: int = 128, periodic: bool = True) -> None:
         super().__init__()
         self.periodic = periodic
-        self.net = _net(3 if periodic else 2, hidden, 1)
+        self.net = softplus_mlp(3 if periodic else 2, hidden, 1)
 
     def hamiltonian(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(_inputs(x, self.periodic))[:, 0]
@@ -97,7 +99,7 @@ class LNN(nn.Module):
 
     def __init__(self, hidden: int = 128, out_scale: float = 10.0) -> None:
         super().__init__()
-        self.net = _net(3, hidden, 1)
+        self.net = softplus_mlp(3, hidden, 1)
         self.out_scale = out_scale  # L is of order g = 9.81: a network output of order 1, times 10
 
     def lagrangian(self, q: torch.Tensor, v: torch.Tensor) -> torch.Tensor:

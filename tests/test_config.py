@@ -11,7 +11,7 @@ from jepa_lab.config import modes
 DATA = Path(__file__).resolve().parents[1] / "data"
 # expectation fields where a smaller value is the stricter bound; every other number is a floor
 CAPS = {"copy_ratio", "copy_beaten_from", "max_drift", "read_angle", "read_omega", "ceiling_gap", "rotary_error_rise",
-        "level_band"}
+        "level_band", "code_angle", "code_omega"}
 
 
 @pytest.mark.parametrize("mode", config.MODES)

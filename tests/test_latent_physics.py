@@ -29,8 +29,8 @@ def test_flat_fields_take_coordinates_as_they_are():
 
 def test_latent_model_bad_input():
     with pytest.raises(ValueError, match="field must be one of HNN, MLP"):
-        lp.LatentDynamics(8, "LNN")
-    model = lp.LatentDynamics(8, "MLP", hidden=8)
+        lp.LatentField(8, "LNN")
+    model = lp.LatentField(8, "MLP", hidden=8)
     with pytest.raises(ValueError, match="must have 8 numbers"):
         model.encode(torch.zeros(3, 5))
     with pytest.raises(ValueError, match=r"trajectories \[N, L, D\]"):
@@ -39,6 +39,10 @@ def test_latent_model_bad_input():
         lp.fit_latent(model, torch.zeros(2, 5, 8), 0.1, horizon=5)
     with pytest.raises(ValueError, match="at least k=3"):
         lp.knn_states(torch.zeros(2, 2), torch.zeros(2, 2), k=3)
+    with pytest.raises(ValueError, match="k must be at least 1"):
+        lp.knn_states(torch.zeros(2, 2), torch.zeros(2, 2), k=0)
+    with pytest.raises(ValueError, match=r"both be \[M, 2\]"):
+        lp.knn_states(torch.zeros(2, 3), torch.zeros(2, 2))
 
 
 def test_knn_reader_gives_back_the_labelled_states_and_wraps_angles():
@@ -53,7 +57,7 @@ def test_knn_reader_gives_back_the_labelled_states_and_wraps_angles():
 def test_a_latent_field_learns_an_oscillator_from_features_alone():
     torch.manual_seed(0)
     features, states = _oscillator_features()
-    model = lp.LatentDynamics(features.shape[-1], "HNN", hidden=32)
+    model = lp.LatentField(features.shape[-1], "HNN", hidden=32)
     losses = lp.fit_latent(model, features, 0.05, steps=600, horizon=4, batch=64, lr=3e-3, seed=0)
     assert all(math.isfinite(v) for v in losses) and losses[-1] < 0.5 * max(losses[len(losses) // 6:])
     codes = lp.encode_trajectories(model, features)
@@ -71,30 +75,63 @@ def test_a_latent_field_learns_an_oscillator_from_features_alone():
     assert (step - nxt).pow(2).mean() < 0.5 * (codes[:, :-1].reshape(-1, 2) - nxt).pow(2).mean()
 
 
-def test_judge_reports_reading_and_decoded_rollouts():
-    features, states = _oscillator_features(n=8, length=30)
-    angles = torch.stack([torch.atan2(states[..., 1], states[..., 0]), states.norm(dim=-1)], -1)  # any labels
-    model = lp.LatentDynamics(features.shape[-1], "MLP", hidden=8)
-    lp.fit_latent(model, features, 0.05, steps=5, horizon=2, batch=8)
-    codes = lp.encode_trajectories(model, features)
-    read = lp.knn_states(codes.reshape(-1, 2), angles.reshape(-1, 2), k=1)
-    got = lp.judge(model, read, features, angles, 0.05, steps=12)
-    assert set(got) == {"read_angle", "read_omega", "drift_mean", "drift_median", "floor_drift_mean", "energy_level",
-                        "rollout_angle"}
-    assert got["read_angle"] < 0.01  # its own codes read back (all but near-ties) with k = 1
-    assert all(math.isfinite(v) for v in got.values())
+def _exact_latent(scale: float = 1.0) -> lp.LatentField:
+    """A latent field whose code is the state itself and whose field is the true pendulum's (times ``scale``)."""
+    class Scaled(torch.nn.Module):
+        def forward(self, x):
+            return scale * physics.Exact()(x)
+
+    model = lp.LatentField(2, "MLP", hidden=4)
+    model.head, model.field = torch.nn.Identity(), Scaled()
+    return model.eval()
 
 
-def test_latent_checkpoints_need_the_same_presets(tmp_path, capsys):
-    from jepa_lab import config, tasks, train
+def test_judge_measures_what_it_says_on_a_known_field():
+    from jepa_lab.datasets import pendulum as P
 
+    theta0, omega0 = P.initial_states(6, seed=1)
+    states = P.simulate(theta0, omega0, 40, 0.05).float()
+    read = lambda z: z  # noqa: E731 (the code is the state)
+    exact = lp.judge(_exact_latent(), read, states, states, 0.05, steps=100)
+    assert exact["read_angle"] < 1e-6 and exact["read_omega"] < 1e-6
+    assert exact["drift_mean"] < 1e-3 and exact["floor_drift_mean"] < 1e-5 and exact["drift_first_mean"] < 1e-3
+    assert abs(exact["energy_level"] - 1) < 1e-3 and exact["energy_level_error"] < 1e-3
+    assert exact["rollout_angle"] < 1e-3  # against the true pendulum over all 100 steps, past the data's 40
+    fast = lp.judge(_exact_latent(1.05), read, states, states, 0.05, steps=100)
+    assert fast["energy_level_error"] < 1e-3 and fast["rollout_angle"] > 0.1  # same energy, lost phase
+    biased = lp.judge(_exact_latent(), lambda z: 1.2 * z, states, states, 0.05, steps=100)
+    assert biased["read_omega"] > 0.1 and biased["energy_level_error"] > 0.2  # levels are against the true start
+    with pytest.raises(ValueError, match="must match in N and L"):
+        lp.judge(_exact_latent(), read, states[:, :10], states, 0.05, steps=5)
+
+
+def test_a_blown_up_rollout_reads_as_nan_and_drifts_infinitely():
+    codes = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    read = lp.knn_states(codes, torch.tensor([[0.1, 1.0], [0.2, 2.0], [0.3, -1.0]]), k=1)
+    got = read(torch.tensor([[0.0, 0.1], [float("nan"), 0.0], [float("inf"), 1.0]]))
+    assert torch.isfinite(got[0]).all() and torch.isnan(got[1:]).all()
+    assert physics.relative_drift(got[None]).isinf().all()
+
+
+def test_latent_checkpoints_need_the_same_fit_and_the_shipped_vjepa(tmp_path, capsys, monkeypatch):
+    from jepa_lab import artifacts, config, tasks, train
+
+    lf = tasks.latent_fields
     preset = config.for_notebook("08-latent", mode="fast").replace(steps=2, hidden=8)
     data = {"fit": torch.randn(2, 12, 16), "fit_states": torch.zeros(2, 12, 2)}
-    model, _ = tasks.latent_fields.fit_named("HNN", preset, data["fit"])
-    train.save_checkpoint(tmp_path / "latent_hnn_fast.pt", model, None, 2, tasks.latent_fields.identity(preset, "HNN"))
-    loaded, card = tasks.fit_or_load("latent_field", preset, "HNN", directory=tmp_path, data=data)
+    model, _ = lf.fit_named("HNN", preset, data["fit"])
+    vjepa = str(tasks.pendulum.TASK.path("fast"))
+    monkeypatch.setattr(artifacts, "shipped_checksum", lambda path: "abc" if str(path) == vjepa else None)
+    train.save_checkpoint(tmp_path / "latent_hnn_fast.pt", model, None, 2, lf.identity(preset, "HNN", "abc"))
+    loaded, card = tasks.fit_or_load("latent_field", preset.replace(rollout_steps=7, neighbours=3), "HNN",
+                                     directory=tmp_path, data=data)  # the judge's settings: no refit
     assert card["model_name"] == "HNN" and torch.equal(loaded.mean, model.mean)
     _, refit = tasks.fit_or_load("latent_field", preset.replace(steps=3), "HNN", directory=tmp_path, data=data)
-    assert "model_name" not in refit and "not using latent_hnn_fast.pt" in capsys.readouterr().out
+    assert "model_name" not in refit and "fitted with steps=2; this preset has steps=3" in capsys.readouterr().out
+    monkeypatch.setattr(artifacts, "shipped_checksum", lambda path: "new" if str(path) == vjepa else None)  # re-shipped
+    _, refit = tasks.fit_or_load("latent_field", preset, "HNN", directory=tmp_path, data=data)
+    out = capsys.readouterr().out
+    assert "model_name" not in refit and "features of another V-JEPA" in out
+    assert "python -m jepa_lab.latent_physics" in out
     with pytest.raises(ValueError, match="unknown field 'LNN'"):
         tasks.fit_or_load("latent_field", preset, "LNN", directory=tmp_path)

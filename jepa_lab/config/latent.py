@@ -1,5 +1,5 @@
 """Preset and expectations of notebook 08's last experiment, physics in the JEPA latent
-(``jepa_lab.latent_physics``, ``python -m jepa_lab.tasks.latent_fields``), under the key ``"08-latent"``:
+(``jepa_lab.latent_physics``, ``python -m jepa_lab.latent_physics``), under the key ``"08-latent"``:
 its own key so that changing it never invalidates notebook 08's other checkpoints.
 
 Introduced in notebook 08.
@@ -33,10 +33,10 @@ class LatentPreset(Preset):
 class LatentExpect(Expectations):
     """Bounds of the latent-physics asserts."""
 
-    read_angle: float  # ceiling: mean angle error (rad) of states read back from held-out codes, both fields
-    read_omega: float  # ceiling: the same for omega (rad/s)
-    drift_ratio: float  # floor: the MLP's mean energy drift over the HNN's, decoded rollouts
-    level_band: float  # ceiling: |the HNN's decoded energy, averaged over its rollouts, over the true start - 1|
+    code_angle: float  # ceiling: mean angle error (rad) of states read back from held-out codes, both fields
+    code_omega: float  # ceiling: the same for omega (rad/s)
+    latent_drift_ratio: float  # floor: the MLP's mean energy drift over the HNN's, decoded rollouts
+    level_band: float  # ceiling: the HNN's energy_level_error (mean |decoded energy level / true start - 1|)
 
 
 # rollouts of 2,000 steps (100 s): at 400 the MLP of seed 2 had not yet drifted (cpu, MLP / HNN drift 0.98; at
@@ -49,10 +49,10 @@ LATENT_PRESETS: dict[str, dict[str, Preset]] = {
                                      rollout_steps=rollout, neighbours=10)
                   for mode, (n, length, n_test, hidden, steps, horizon, batch, rollout) in _STEPS.items()},
 }
-# cpu, shipped seed 0: read back 0.014 / 0.052 (both fields), drift HNN 0.172, MLP 0.601, HNN level 1.006
-_TRAINED = {"read_angle": 0.05, "read_omega": 0.15, "drift_ratio": 2.0, "level_band": 0.05}
+# cpu, shipped seed 0: read back 0.014 / 0.052 (both fields), drift HNN 0.172, MLP 0.601
+_TRAINED = {"code_angle": 0.05, "code_omega": 0.15, "latent_drift_ratio": 2.0, "level_band": 0.05}
 LATENT_EXPECTATIONS: dict[str, dict[str, Expectations]] = {
-    "08-latent": {"fast": LatentExpect(mode="fast", read_angle=0.5, read_omega=2.0, drift_ratio=0.0,
+    "08-latent": {"fast": LatentExpect(mode="fast", code_angle=0.5, code_omega=2.0, latent_drift_ratio=0.0,
                                         level_band=1.0),
                   "cpu": LatentExpect(mode="cpu", **_TRAINED), "full": LatentExpect(mode="full", **_TRAINED)},
 }

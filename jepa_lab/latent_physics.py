@@ -117,15 +117,7 @@ def fit_latent(model: LatentField, features: torch.Tensor, dt: float, *, steps: 
                     zz = physics.rk4_step(model.field, zz, dt)
                     roll = roll + (zz - z[:, k]).pow(2).mean() + (model.decoder(zz) - seq[:, k]).pow(2).mean()
                 loss = loss + roll / horizon
-            if not torch.isfinite(loss):
-                raise RuntimeError(f"loss became {loss.item()} at step {step}: lower lr={lr}")
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            if step % 10 == 0:
-                losses.append(loss.item())
+            physics.optimiser_step(loss, opt, sched, step, losses, clip=1.0)
     model.eval()
     return losses
 

@@ -185,16 +185,26 @@ def fit_field(model: nn.Module, states: torch.Tensor, derivatives: torch.Tensor,
             loss = (pred[:, 1] - want[:, 1]).pow(2).mean() if target == "acc" else (pred - want).pow(2).mean()
             if isinstance(model, LNN):
                 loss = loss + (model.last_d2l_dv2 - 1).pow(2).mean()  # fix the Lagrangian's scale
-            if not torch.isfinite(loss):
-                raise RuntimeError(f"loss became {loss.item()} at step {step}: lower lr={lr}")
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            if step % 10 == 0:
-                losses.append(loss.item())
+            optimiser_step(loss, opt, sched, step, losses)
     model.eval()
     return losses
+
+
+def optimiser_step(loss: torch.Tensor, opt: torch.optim.Optimizer, sched, step: int, losses: list[float],
+                   clip: float | None = None) -> None:
+    """One step of a small fit (the fields here, ``latent_physics.fit_latent``): refuse a non-finite loss,
+    naming the step and the learning rate; backward, gradients clipped at ``clip`` if given, step, schedule;
+    the loss is appended to ``losses`` every 10 steps."""
+    if not torch.isfinite(loss):
+        raise RuntimeError(f"loss became {loss.item()} at step {step}: lower lr={opt.param_groups[0]['initial_lr']}")
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    if clip is not None:
+        nn.utils.clip_grad_norm_([p for group in opt.param_groups for p in group["params"]], clip)
+    opt.step()
+    sched.step()
+    if step % 10 == 0:
+        losses.append(loss.item())
 
 
 def rk4_step(field, x: torch.Tensor, h: float) -> torch.Tensor:

@@ -561,6 +561,20 @@ ranks = torch.stack([h.argsort().argsort(), start.argsort().argsort()]).float()
 print(f"H(z) orders the {len(h)} trajectories by true energy with rank correlation {torch.corrcoef(ranks)[0, 1]:.3f}")
 
 # %% [markdown]
+# Follow one trajectory: pick a field and a held-out trajectory, and watch its rollout in the code plane (left)
+# and the true energy of what it predicts, read back as states (right).
+
+# %%
+widgets.latent_field_explorer(latent, {name: tasks.latent_fields.knn_reader(m, latent_preset, latent_data)
+                                       for name, m in latent.items()},
+                              latent_data["test"], latent_data["test_states"], preset.dt,
+                              max_steps=latent_preset.rollout_steps)
+
+# %% [markdown]
+# **What to try:** the MLP on a few trajectories at 2,000 steps: where in the plane does its rollout end up,
+# and what happens to its energy when it gets there? Then the HNN on the same trajectories.
+
+# %% [markdown]
 # Measured (shipped `cpu` fields, seed 0; 16 held-out trajectories, rollouts of 2,000 steps = 100 s, some
 # 40–50 swings). The energy drift is each rollout's largest `|E(t) − E(0)| / E(0)`, with the true energy of
 # the read-back states; "energy level" is the decoded energy averaged over a rollout, over its true starting
@@ -660,6 +674,10 @@ checks.check_rk4_step(my_rk4_step)
 #   for the baseline); fit a field on the reading with `physics.finite_difference` and
 #   `tasks.physics_fields.fit_named`. How many labelled clips does V-JEPA's reading need before the HNN's
 #   energy lead comes back, and does the random encoder's reading ever get there?
+# - Section 6 on camera clips: encode trajectories with `tasks.latent_fields.trajectory_features(encoder,
+#   camera_preset, 48, 200, seed=4)` for the camera V-JEPA's encoder (section 2's `camera_preset`) and for the
+#   random encoder (`tasks.ijepa.initial_encoder(camera_preset)`), fit `tasks.latent_fields.fit_named("HNN",
+#   latent_preset, features)` on each and judge them. Does either code still hold the state?
 # - A symplectic integrator (leapfrog) for the exact pendulum, next to RK4: which keeps energy better over
 #   100,000 steps?
 #

@@ -197,6 +197,26 @@ def test_pendulum_explorer_draws_and_clamps():
         widgets.pendulum_explorer({})
 
 
+def test_latent_field_explorer_draws_and_clamps():
+    from jepa_lab import latent_physics
+    from jepa_lab.datasets import pendulum
+
+    theta0, omega0 = pendulum.initial_states(3, seed=0)
+    states = pendulum.simulate(theta0, omega0, 12, 0.05).float()
+    features = torch.cat([states, states.pow(2)], -1)  # any features of the state
+    fields = {name: latent_physics.LatentField(4, name, hidden=8).eval() for name in ("HNN", "MLP")}
+    readers = {name: (lambda z: z) for name in fields}
+    ex = widgets.latent_field_explorer(fields, readers, features, states, 0.05, max_steps=100)
+    ex.update(field="MLP", index=2, steps=30)
+    assert ex.figure is not None and ex.params["field"] == "MLP"
+    ex.update(index=99, steps=10_000)  # clamped, not an error
+    assert ex.params["index"] == 2 and ex.params["steps"] == 100
+    with pytest.raises(ValueError, match="a reader for each field"):
+        widgets.latent_field_explorer(fields, {"HNN": readers["HNN"]}, features, states, 0.05)
+    with pytest.raises(ValueError, match="must match"):
+        widgets.latent_field_explorer(fields, readers, features[:, :5], states, 0.05)
+
+
 def test_explorers_on_an_empty_range_say_what_to_pass(images):
     from jepa_lab import config, dynamics, physics
 

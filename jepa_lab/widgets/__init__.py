@@ -15,7 +15,7 @@ from jepa_lab.widgets.family import perturbation_explorer, spectrogram_mask_expl
 from jepa_lab.widgets.features import latent_explorer, pca_explorer
 from jepa_lab.widgets.images import attention_explorer, mask_explorer, patch_size_explorer, tube_explorer
 from jepa_lab.widgets.models import clip_explorer, collapse_explorer, predictor_explorer
-from jepa_lab.widgets.motion import pendulum_explorer, rollout_explorer
+from jepa_lab.widgets.motion import latent_field_explorer, pendulum_explorer, rollout_explorer
 from jepa_lab.widgets.planning import plan_explorer
 
 clip_scrubber = clip_explorer  # old name, kept for one release
@@ -28,3 +28,4 @@ __all__ = [
 ]
 __all__ += ["latent_explorer", "pca_explorer"]  # notebooks 04 and 07
 __all__ += ["perturbation_explorer", "spectrogram_mask_explorer"]  # notebook 10
+__all__ += ["latent_field_explorer"]  # notebook 08, section 6

@@ -1,5 +1,5 @@
-"""Explorers of motion: latent rollouts of a bouncing ball, learned pendulum vector fields
-(notebooks 07-08).
+"""Explorers of motion: latent rollouts of a bouncing ball, learned pendulum vector fields, and fields in
+a JEPA latent (notebooks 07-08).
 
 Introduced in notebook 07.
 """
@@ -12,7 +12,7 @@ import ipywidgets as W
 import torch
 from matplotlib.figure import Figure
 
-from jepa_lab import dynamics, masks, physics, plots
+from jepa_lab import dynamics, latent_physics, masks, physics, plots
 from jepa_lab.datasets import pendulum
 from jepa_lab.widgets.base import Explorer, index_slider, slider
 
@@ -108,3 +108,55 @@ def pendulum_explorer(models: dict, dt: float = 0.1, max_steps: int = 2000, subs
     return Explorer(draw, controls, figsize=(9, 4))
 
 
+
+
+def latent_field_explorer(fields: dict, readers: dict, features: torch.Tensor, states: torch.Tensor, dt: float,
+                          max_steps: int = 2000) -> Explorer:
+    """Pick a field learned in a JEPA latent (notebook 08 section 6), a held-out trajectory and a rollout length.
+    Left: the field's code plane, every held-out window's code (grey), this trajectory's codes (black) and the
+    field's rollout from its first code. Right: the true energy of the rollout read back as states, beside the
+    true pendulum's from the same start.
+
+    Args:
+        fields: name -> ``latent_physics.LatentField``.
+        readers: name -> its judge's reader (``codes [N, 2] -> states [N, 2]``, e.g.
+            ``tasks.latent_fields.knn_reader``).
+        features: held-out feature trajectories ``[N, L, D]``; states: their true states ``[N, L, 2]``.
+        dt: seconds between windows; max_steps: the steps slider's top (capped by ``physics.MAX_ROLLOUT``).
+
+    Introduced in notebook 08.
+    """
+    if not fields or set(fields) != set(readers):
+        raise ValueError("latent_field_explorer needs at least one field, and a reader for each field")
+    if features.ndim != 3 or states.shape[:2] != features.shape[:2] or states.shape[-1] != 2:
+        raise ValueError(f"features [N, L, D] and states [N, L, 2] must match, got {tuple(features.shape)} and "
+                         f"{tuple(states.shape)}")
+    if not dt > 0:
+        raise ValueError(f"latent_field_explorer needs a positive time step dt, got {dt}")
+    top = min(max_steps, physics.MAX_ROLLOUT)
+    if top < 10:
+        raise ValueError(f"max_steps must be at least 10 (the steps slider's bottom), got {max_steps}")
+    codes = {name: latent_physics.encode_trajectories(field, features) for name, field in fields.items()}
+
+    def draw(fig: Figure, field: str, index: int, steps: int) -> None:
+        plane = codes[field]
+        path = physics.rollout(fields[field], plane[index:index + 1, 0], steps, dt)[0]
+        read = readers[field](path)
+        true = pendulum.simulate(states[index:index + 1, 0, 0], states[index:index + 1, 0, 1], steps + 1, dt)[0]
+        left, right = fig.subplots(1, 2)
+        left.scatter(plane[..., 0].flatten(), plane[..., 1].flatten(), s=1, color="0.85")
+        left.plot(plane[index, :, 0], plane[index, :, 1], "k.", ms=2, label="its windows' codes")
+        left.plot(path[:, 0], path[:, 1], lw=1, label=f"{field}'s rollout")
+        left.set(xlabel="z₁", ylabel="z₂", title="the code plane")
+        left.legend(fontsize=7)
+        plots.plot_energy({"true pendulum": true.float(), f"{field}, read back": read}, dt, ax=right)
+        drift = physics.relative_drift(read[None])[0]
+        fig.suptitle(f"{field} in the latent, trajectory {index}: largest energy change {drift:.1%} over {steps} "
+                     f"steps ({steps * dt:.0f} s)", fontsize=9)
+
+    controls = {
+        "field": W.Dropdown(options=list(fields), value=next(iter(fields)), description="field"),
+        "index": index_slider(len(features), "trajectory"),
+        "steps": slider(W.IntSlider, value=min(400, top), min=10, max=top, step=10, description="steps"),
+    }
+    return Explorer(draw, controls, figsize=(9, 4))

@@ -571,8 +571,10 @@ widgets.latent_field_explorer(latent, {name: tasks.latent_fields.knn_reader(m, l
                               max_steps=latent_preset.rollout_steps)
 
 # %% [markdown]
-# **What to try:** the MLP on a few trajectories at 2,000 steps: where in the plane does its rollout end up,
-# and what happens to its energy when it gets there? Then the HNN on the same trajectories.
+# **What to try**
+# - The MLP on a few trajectories at 2,000 steps: where in the plane does its rollout end up, and what
+#   happens to its energy when it gets there?
+# - The HNN on the same trajectories: does its rollout stay on the trajectory's loop?
 
 # %% [markdown]
 # Measured (shipped `cpu` fields, seed 0; 16 held-out trajectories, rollouts of 2,000 steps = 100 s, some

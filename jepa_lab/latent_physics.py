@@ -10,7 +10,7 @@ together on windows of consecutive feature vectors:
 - latent rollout: RK4 on the field from the first window's code must land on the later windows' codes;
 - feature rollout: the decoder of the rolled-out code must give the later features (so ``z`` must carry
   what *changes*, not only what is conserved: a code of the energy alone would be perfectly predictable);
-- a VICReg-style floor on each code unit's spread, and no correlation between the two.
+- VICReg's variance and covariance terms on the code (a floor on each unit's spread, no correlation).
 
 Labels are used only to judge: ``knn_states`` reads the true state back from a code by its nearest
 training codes, and ``judge`` rolls the field out from a held-out trajectory's first code, decodes every
@@ -28,6 +28,7 @@ from torch import nn
 
 from jepa_lab import physics, threads
 from jepa_lab.datasets.pendulum import energy, simulate
+from jepa_lab.losses import covariance_term, variance_term
 
 FIELDS = ("HNN", "MLP")
 STD_WEIGHT = 25.0  # VICReg's weight on the spread floor
@@ -106,11 +107,9 @@ def fit_latent(model: LatentField, features: torch.Tensor, dt: float, *, steps: 
             t = torch.randint(length - horizon, (batch,), generator=gen)
             seq = x[i[:, None], t[:, None] + offsets]  # [B, horizon + 1, D]
             z = model.head(seq.reshape(-1, dim)).reshape(batch, horizon + 1, 2)
-            centred = z.reshape(-1, 2) - z.reshape(-1, 2).mean(0)
-            var = centred.var(0)
-            cov = (centred[:, 0] * centred[:, 1]).mean().pow(2)
-            loss = (model.decoder(z.reshape(-1, 2)) - seq.reshape(-1, dim)).pow(2).mean()
-            loss = loss + STD_WEIGHT * torch.relu(1 - var.sqrt()).mean() + cov
+            codes = z.reshape(-1, 2)
+            loss = (model.decoder(codes) - seq.reshape(-1, dim)).pow(2).mean()
+            loss = loss + STD_WEIGHT * variance_term(codes) + covariance_term(codes)
             if step >= warmup:
                 zz, roll = z[:, 0], 0.0
                 for k in range(1, horizon + 1):

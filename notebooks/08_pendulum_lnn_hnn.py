@@ -35,10 +35,10 @@
 #
 # **What you need:** notebooks 01–05. No GPU. Run time, top to bottom: about 2.3 min in `cpu` mode with
 # the shipped checkpoints (137 s cell by cell on one thread of a 2-core CPU, beside another job; section
-# 2's camera clips take 22 s, section 5's three readers 37 s, section 6 23 s; `RETRAIN = True`
+# 2's camera clips take 22 s, section 5's three readers 35 s, section 6 24 s; `RETRAIN = True`
 # retrains: V-JEPA about 2 min, each of the three camera V-JEPAs about 14 min, the six fields 2.5–6.5 min
-# each, the two latent fields 3–5 min each), about 70 s in `fast` mode (CI; under nbval on one thread,
-# beside one other job).
+# each, the two latent fields 3–7 min each), about 80 s in `fast` mode (CI; 78–80 s under nbval and cell by
+# cell on one thread of an idle machine; section 6 trains both latent fields here, 15 s).
 
 # %%
 import matplotlib.pyplot as plt
@@ -503,7 +503,7 @@ explorer
 # come in only to **judge**: each code is read back as a state from its 10 nearest training codes' true
 # states, and the rollouts are judged by the true energy of those read-back states. Both fields get the
 # same code, data and budget (3,000 steps; shipped for `cpu` mode: `python -m jepa_lab.latent_physics
-# --mode cpu`, 4.6 min for the HNN and 3.2 for the MLP, each on one thread beside the other).
+# --mode cpu`, 5–7 min for the HNN and 3–5 for the MLP, each on one thread beside another job).
 #
 # **Predict, then run.** In section 3 the HNN kept the energy over 100 times better than the MLP. Here the
 # HNN conserves *its own* `H(z)` in a coordinate system it invented. Will the true energy of what it
@@ -586,9 +586,9 @@ widgets.latent_field_explorer(latent, {name: tasks.latent_fields.knn_reader(m, l
 #
 # | field in the code | read back: angle, ω | drift: mean, median, first 200 steps | energy level, off by | angle error |
 # |---|---|---|---|---|
-# | HNN | 0.014 rad, 0.052 rad/s | 17.2 %, 17.4 %, 15.6 % | 1.006, 0.033 | 0.91 rad |
-# | MLP | 0.015 rad, 0.053 rad/s | 60.1 %, 44.9 %, 46.2 % | 1.184, 0.361 | 0.95 rad |
-# | the true trajectories, read back through the HNN's code | | over their 200 steps: 11.8 % | | |
+# | HNN | 0.014 rad, 0.051 rad/s | 16.3 %, 16.6 %, 14.9 % | 1.003, 0.034 | 0.92 rad |
+# | MLP | 0.015 rad, 0.048 rad/s | 60.7 %, 49.5 %, 46.3 % | 1.268, 0.402 | 0.94 rad |
+# | the true trajectories, read back through the HNN's code | | over their 200 steps: 10.7 % | | |
 #
 # The last row is the floor: the reader's own noise, 0.05 rad/s on ω, moves the energy of slow swings by
 # several per cent.
@@ -598,18 +598,19 @@ widgets.latent_field_explorer(latent, {name: tasks.latent_fields.knn_reader(m, l
 #   each trajectory draws a closed loop, θ goes round it and ω changes sign across it (left and middle).
 #   Read back from its neighbours, a code gives the angle to about a hundredth of a radian and ω to about
 #   0.05 rad/s, against an ω spread of 2.5 rad/s.
-# - **Structure still pays.** Over the first 200 steps the HNN's rollouts drift 15.6 %, a little above the
-#   reader's own 11.8 %; over all 2,000, 17.2 %, and each rollout's energy stays within a few per cent of
-#   the truth (off by 0.033 on average). The MLP's drift 60 %, 3.5 times as much, and their energy wanders
-#   by 36 % per rollout, up more often than down (level 1.18). The HNN conserves its own `H(z)`, and its
+# - **Structure still pays.** Over the first 200 steps the HNN's rollouts drift 14.9 %, a little above the
+#   reader's own 10.7 %; over all 2,000, 16.3 %, and each rollout's energy stays within a few per cent of
+#   the truth (off by 0.034 on average). The MLP's drift 61 %, 3.7 times as much, and their energy wanders
+#   by 40 % per rollout, up more often than down (level 1.27). The HNN conserves its own `H(z)`, and its
 #   `H` is a function of the true energy (the rank correlation printed above), so conserving `H` there
 #   means conserving the real energy.
 # - **How much depends on the seed.** With two more seeds (the code's own data, initialisation and
-#   batches; the same V-JEPA) the MLP drifted 61 % and 36 % against the HNN's 15 % and 20 % (4.0 and 1.8
-#   times), its energy off by 0.39 and 0.15 per rollout against the HNN's 0.041 and 0.047. The gap grows
-#   with the horizon: after 400 steps (20 s) seed 2's MLP had drifted no more than its HNN (18 % and 19 %).
+#   batches; the same V-JEPA) the MLP drifted 59 % and 61 % against the HNN's 15 % and 19 % (3.9 and 3.2
+#   times), its energy off by 0.36 and 0.18 per rollout against the HNN's 0.043 and 0.047. The gap grows
+#   with the horizon: over the first 200 steps (10 s) seed 2's MLP drifted less than its HNN (17 % against
+#   19 %).
 # - **Neither field predicts the swing itself for long.** Over 100 s the rolled-out phase drifts away from
-#   the true one (by the end the angle error averages 0.9 rad: the phase is lost): a small error in the
+#   the true one (averaged over the 100 s, the angle error is 0.9 rad: the phase is lost): a small error in the
 #   period adds up. What the HNN keeps is the *amplitude*, which is what the energy measures.
 
 # %% [markdown]
@@ -635,9 +636,9 @@ widgets.latent_field_explorer(latent, {name: tasks.latent_fields.knn_reader(m, l
 #   `∂²L/∂ω²` beside the residual, and pin its scale or train through the Hessian.
 # - Physics without labels: a two-number code of V-JEPA's features, learned from feature trajectories
 #   alone, is a phase portrait of the pendulum, and an HNN in it keeps the true energy of its decoded
-#   rollouts better than an MLP in the same code (over 100 s, drift 15–20 % against 36–61 % on three
-#   seeds, the reader's own noise alone giving 10–12 %; each HNN rollout's energy level within 5 %, the
-#   MLP's off by 15–39 %). Neither keeps the phase for long.
+#   rollouts better than an MLP in the same code (over 100 s, drift 15–19 % against 59–61 % on three
+#   seeds, the reader's own noise alone giving 11–13 %; each HNN rollout's energy level within 5 %, the
+#   MLP's off by 18–40 %). Neither keeps the phase for long.
 #
 # ## Exercises
 #

@@ -577,8 +577,8 @@ widgets.latent_field_explorer(latent, {name: tasks.latent_fields.knn_reader(m, l
 # - The HNN on the same trajectories: does its rollout stay on the trajectory's loop?
 
 # %% [markdown]
-# Measured (shipped `cpu` fields, seed 0; 16 held-out trajectories, rollouts of 2,000 steps = 100 s, some
-# 40–50 swings). The energy drift is each rollout's largest `|E(t) − E(0)| / E(0)`, with the true energy of
+# Measured (shipped `cpu` fields, seed 0; 16 held-out trajectories, rollouts of 2,000 steps = 100 s, about
+# 40–48 swings). The energy drift is each rollout's largest `|E(t) − E(0)| / E(0)`, with the true energy of
 # the read-back states; "energy level" is the decoded energy averaged over a rollout, over its true starting
 # energy (1 is right), averaged over rollouts, and "off by" the mean of `|level − 1|`, so that rollouts that
 # gain and rollouts that lose do not cancel; the angle error is against the true pendulum over the whole
@@ -601,7 +601,7 @@ widgets.latent_field_explorer(latent, {name: tasks.latent_fields.knn_reader(m, l
 # - **Structure still pays.** Over the first 200 steps the HNN's rollouts drift 14.9 %, a little above the
 #   reader's own 10.7 %; over all 2,000, 16.3 %, and each rollout's energy stays within a few per cent of
 #   the truth (off by 0.034 on average). The MLP's drift 61 %, 3.7 times as much, and their energy wanders
-#   by 40 % per rollout, up more often than down (level 1.27). The HNN conserves its own `H(z)`, and its
+#   by 40 % per rollout, upwards on average (level 1.27). The HNN conserves its own `H(z)`, and its
 #   `H` is a function of the true energy (the rank correlation printed above), so conserving `H` there
 #   means conserving the real energy.
 # - **How much depends on the seed.** With two more seeds (the code's own data, initialisation and

@@ -278,3 +278,12 @@ def test_resume_reads_the_file_once_and_leaves_a_finished_run_as_it_is(tmp_path,
     train.fit(tiny_jepa(), tiny_batch, cfg, checkpoint=ckpt, resume=True)
     assert (ckpt.stat().st_mtime_ns, artifacts.card_path(ckpt).stat().st_mtime_ns) == before
     assert "run.pt is already complete (step 3 of 3): not rewritten" in capsys.readouterr().out
+
+
+def test_check_fit_names_what_differs_and_ignores_the_rest():
+    card = {"preset": {"steps": 2, "lr": [0.1, 0.2], "rollout": 5}}
+    train.check_fit("f.pt", card, {"steps": 2, "lr": (0.1, 0.2)})  # tuples match a card's lists; rollout ignored
+    with pytest.raises(train.CheckpointError, match=r"fitted with steps=2; this preset has steps=3; refit it"):
+        train.check_fit("f.pt", card, {"steps": 3, "lr": (0.1, 0.2)}, "refit it")
+    with pytest.raises(train.CheckpointError, match=r"f.pt has a malformed card \(no preset\)"):
+        train.check_fit("runs/f.pt", {"preset": None}, {"steps": 2})

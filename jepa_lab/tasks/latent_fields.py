@@ -96,12 +96,7 @@ def _load(path: Path, preset: config.LatentPreset, name: str | None) -> tuple[La
     _check_name(name)
     state, card = train.read_checkpoint(path)
     refit = f"refit it with python -m jepa_lab.latent_physics --mode {preset.mode}"
-    saved = card.get("preset")
-    if not isinstance(saved, dict):
-        raise train.CheckpointError(f"{path.name} has a malformed card (no preset); {refit}")
-    if differ := [k for k in FIT_KEYS if saved.get(k) != getattr(preset, k)]:
-        raise train.CheckpointError("fitted with " + ", ".join(f"{k}={saved.get(k)!r}" for k in differ)
-                                    + "; this preset has " + ", ".join(f"{k}={getattr(preset, k)!r}" for k in differ))
+    train.check_fit(path, card, {k: getattr(preset, k) for k in FIT_KEYS}, refit)
     vjepa = artifacts.shipped_checksum(pendulum.TASK.path(preset.mode))
     if vjepa is None or card.get("vjepa_sha256") != vjepa:
         raise train.CheckpointError(f"fitted on the features of another V-JEPA than the shipped "

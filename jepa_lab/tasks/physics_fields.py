@@ -139,12 +139,7 @@ def _loader(probed: bool):
         # fitted on read states, a field depends on the whole preset (V-JEPA, probe, frames)
         expect = {"model_name": name, **({"preset": preset.as_dict()} if probed else {})}
         card = train.load_checkpoint(path, model, expect=expect)
-        if not isinstance(card.get("preset"), dict):
-            raise train.CheckpointError(f"{path.name} has a malformed card (no preset)")
-        saved, want = {k: card["preset"].get(k) for k in FIT_KEYS}, fit_settings(preset)
-        if differ := [k for k in FIT_KEYS if saved[k] != want[k]]:
-            raise train.CheckpointError("fitted with " + ", ".join(f"{k}={saved[k]!r}" for k in differ)
-                                        + "; this preset has " + ", ".join(f"{k}={want[k]!r}" for k in differ))
+        train.check_fit(path, card, fit_settings(preset))
         return model.eval(), card
 
     return load

@@ -8,6 +8,7 @@ Introduced in notebook 04.
 
 from jepa_lab.train.checkpoints import (
     CheckpointError,
+    check_fit,
     check_resume,
     load_checkpoint,
     nonfinite_report,
@@ -29,6 +30,6 @@ from jepa_lab.train.loop import (
     stop_on_signals,
 )
 
-__all__ = ["CheckpointError", "TrainConfig", "TrainingDiverged", "TrainingInterrupted", "check_resume", "cosine",
-           "dist_info", "fit", "learning_rate", "load_checkpoint", "make_optimizer", "nonfinite_report",
+__all__ = ["CheckpointError", "TrainConfig", "TrainingDiverged", "TrainingInterrupted", "check_fit", "check_resume",
+           "cosine", "dist_info", "fit", "learning_rate", "load_checkpoint", "make_optimizer", "nonfinite_report",
            "publish", "read_checkpoint", "save_checkpoint", "shard", "stop_on_signals", "update_card"]

@@ -131,6 +131,19 @@ def describe_diff(differ: dict[str, tuple]) -> tuple[str, str]:
             ", ".join(f"{k}={b!r}" for k, (_, b) in differ.items()))
 
 
+def check_fit(path: str | Path, card: dict, want: dict, hint: str = "") -> None:
+    """Refuse a fitted model whose card's ``preset`` differs from ``want`` on any of ``want``'s keys (what the
+    fit depends on; the other preset fields may change without a refit). ``hint`` (e.g. the refit command)
+    ends the ``CheckpointError``'s message."""
+    tail = f"; {hint}" if hint else ""
+    saved = card.get("preset")
+    if not isinstance(saved, dict):
+        raise CheckpointError(f"{Path(path).name} has a malformed card (no preset){tail}")
+    if differ := field_diff({k: saved.get(k) for k in want}, want):
+        was, now = describe_diff(differ)
+        raise CheckpointError(f"fitted with {was}; this preset has {now}{tail}")
+
+
 def verify_checksum(path: str | Path, state: dict, card: dict) -> str:
     """Check the weights against ``data/checksums.json`` for a file it records (authoritative under
     ``data/``: a replaced file's own card is not trusted there), else against the card's ``sha256``.

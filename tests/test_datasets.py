@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 
@@ -93,6 +95,25 @@ def test_moving_shapes_on_harder_backgrounds_keep_labels_and_a_still_background(
         assert clips.mean(dim=(1, 2, 3, 4)).std() > 2 * plain.mean(dim=(1, 2, 3, 4)).std()
 
 
+def test_a_panning_camera_shifts_the_whole_scene_one_pixel_per_frame():
+    clips, labels = datasets.make_moving_shapes(24, frames=6, image_size=32, seed=3, noise=0.0, background="pan")
+    assert clips.shape == (24, 3, 6, 32, 32) and 0 <= clips.min() and clips.max() <= 1
+    assert torch.equal(clips, datasets.make_moving_shapes(24, frames=6, image_size=32, seed=3, noise=0.0,
+                                                          background="pan")[0])
+    assert set(labels) == {"shape", "direction", "speed", "pan"} and set(labels["pan"].tolist()) <= set(range(8))
+    views, pan = datasets.video.panned_backgrounds(24, 6, 32, torch.Generator().manual_seed(0))
+    for i in range(24):
+        angle = pan[i].item() * torch.pi / 4
+        dx, dy = round(math.cos(angle)), round(math.sin(angle))  # y grows down, as for the shape
+        later, moved = views[i, :, 1:, 2:-2, 2:-2], views[i, :, :-1].roll((dy, dx), dims=(2, 3))[..., 2:-2, 2:-2]
+        assert torch.equal(later, moved)  # each frame is the last one drifted one pixel along the pan
+        assert (views[i, :, 1:] != views[i, :, :-1]).any(0).float().mean() > 0.5  # the whole picture changes
+    # no still view says which way the camera went: texture statistics at the border match the middle
+    texture = datasets.video.pan_texture(512, 40, torch.Generator().manual_seed(1))
+    step = (texture[..., 1:] - texture[..., :-1]).abs().mean(dim=(0, 1, 2))
+    assert step.max() / step.min() < 1.05
+
+
 def test_moving_shapes_bad_args():
     with pytest.raises(ValueError, match="leave"):
         datasets.make_moving_shapes(4, frames=40, image_size=32, speeds=(3.0,))
@@ -100,5 +121,8 @@ def test_moving_shapes_bad_args():
         datasets.make_moving_shapes(4, background="forest")
     with pytest.raises(ValueError, match="target"):
         datasets.MovingShapesVideo(4, target="colour")
+    with pytest.raises(ValueError, match="target must be one of shape, direction, speed, got 'pan'"):
+        datasets.MovingShapesVideo(4, target="pan")  # only a panning camera has a pan
+    assert datasets.MovingShapesVideo(4, target="pan", background="pan")[0][1] in range(8)
     ds = datasets.MovingShapesVideo(4, frames=4, target="speed")
     assert ds[0][0].shape == (3, 4, 32, 32)

@@ -146,6 +146,33 @@ def test_longer_clips_are_what_the_cards_say(pos):
     assert rise >= expect.table_error_rise if pos == "sincos" else rise <= expect.rotary_error_rise
 
 
+def test_panning_runs_are_what_the_cards_say():
+    """Notebook 05's panning camera on seed 1: both cards re-measured, and the lessons held."""
+    preset = config.for_notebook("05", mode="cpu")
+    models = {}
+    for mask in ("multiblock3d", "per_frame"):
+        run, tag = tasks.vjepa.pan_run(preset, 1, mask)
+        models[mask], card = loaded("vjepa", run, tag)
+        assert card["step"] == run.steps and "--ship" in card["command"]
+    run = tasks.vjepa.pan_run(preset, 1)[0]
+    got = tasks.vjepa.pan_protocol(models, run, tasks.ijepa.shipped_image_encoder(preset.image_size))
+    for mask in models:
+        want = tasks.vjepa.pan_card_probe(preset, 1, mask)
+        for view in ("in time order", "pooled"):
+            assert got[f"{mask}, {view}"]["linear"] == pytest.approx(want[f"V-JEPA, {view}"]["linear"], abs=0.01)
+    baselines = {row: r for row, r in got.items() if not row.startswith(tuple(models))}
+    recipe = tasks.vjepa.pan_card_probe(preset, 1)
+    assert len(baselines) == 5
+    for row, r in baselines.items():
+        assert r["linear"] == pytest.approx(recipe[row]["linear"], abs=0.01), row
+        assert r["knn"] == pytest.approx(recipe[row]["knn"], abs=0.01), row
+    expect = config.expectations("05", "cpu")
+    blocks = got["multiblock3d, in time order"]["linear"]
+    assert blocks >= max(r["linear"] for r in baselines.values()) + expect.pan_over_baselines
+    assert blocks >= max(r["knn"] for r in baselines.values()) + expect.pan_over_knn
+    assert blocks >= got["per_frame, in time order"]["linear"] + expect.blocks_over_per_frame
+
+
 @pytest.mark.parametrize("seed", [None, *config.for_notebook("08", mode="cpu").camera_seeds])
 def test_pendulum_vjepa_state_probe_is_what_the_card_says(seed):
     preset, variant = config.for_notebook("08", mode="cpu"), None

@@ -35,7 +35,9 @@ def test_the_table_names_every_shipped_file_and_no_file_is_parsed_for_its_task()
                 "vjepa": ["perframe", "rope"] + [tasks.vjepa.position_run(config.for_notebook("05", mode="cpu"),
                                                                           seed, pos)[1]
                                                  for seed in tasks.vjepa.LENGTH_SEEDS
-                                                 for pos in ("sincos", "rope_sincos")],
+                                                 for pos in ("sincos", "rope_sincos")]
+                + [tasks.vjepa.pan_run(config.for_notebook("05", mode="cpu"), seed, mask)[1]
+                   for seed in tasks.vjepa.PAN_SEEDS for mask in ("multiblock3d", "per_frame")] + ["pan_tube"],
                 "pendulum": [None] + [tasks.pendulum.camera_run(config.for_notebook("08", mode="cpu"), seed)[1]
                                       for seed in config.for_notebook("08", mode="cpu").camera_seeds],
                 "collapse": [None], "planning": list(tasks.planning.VARIANTS),
@@ -103,6 +105,32 @@ def test_vjepa_masks_probe_report_and_command_line(tmp_path):
     out = tmp_path / "v.pt"
     assert main(["vjepa", "--mode", "fast", "--steps", "1", "--out", str(out)]) == 0
     assert json.loads(out.with_suffix(".json").read_text())["dataset"] == "moving_shapes"
+
+
+def test_panning_runs_are_named_and_probed_on_the_pan(monkeypatch):
+    cpu = config.for_notebook("05", mode="cpu")
+    runs = {(seed, mask): tasks.vjepa.pan_run(cpu, seed, mask) for seed in (0, 2) for mask in tasks.vjepa.PAN_MASKS}
+    assert {k: tag for k, (_, tag) in runs.items()} == {
+        (0, "multiblock3d"): "pan", (0, "tube"): "pan_tube", (0, "per_frame"): "pan_perframe",
+        (2, "multiblock3d"): "seed2_pan", (2, "tube"): "seed2_pan_tube", (2, "per_frame"): "seed2_pan_perframe"}
+    run = runs[2, "per_frame"][0]
+    assert (run.background, run.mask, run.seed, run.steps, run.warmup_steps) == ("pan", "per_frame", 2, 1500, 30)
+    assert tasks.vjepa.pan_run(config.for_notebook("05", mode="fast"), 0)[0].steps == 40  # fast: a smoke run
+    with pytest.raises(ValueError, match="mask must be one of multiblock3d, tube, per_frame"):
+        tasks.vjepa.pan_run(cpu, 0, "random")
+    assert tasks.vjepa.pan_seeds(cpu) == tasks.vjepa.PAN_SEEDS
+    assert tasks.vjepa.pan_ablations(cpu) == ("per_frame", "tube")
+    fast = config.for_notebook("05", mode="fast")  # nothing shipped: the own seed, per-frame masks trained live
+    assert tasks.vjepa.pan_seeds(fast) == (0,) and tasks.vjepa.pan_ablations(fast) == ("per_frame",)
+    with pytest.raises(FileNotFoundError, match="no shipped panning run vjepa_moving_fast_pan.pt"):
+        tasks.vjepa.pan_card_probe(fast, 0)
+    with pytest.raises(ValueError, match="panning camera"):
+        tasks.vjepa.pan_protocol({}, cpu)
+    small = tasks.vjepa.pan_run(fast, 0)[0].replace(probe_train=40, probe_test=30)
+    rows = tasks.vjepa.pan_protocol({"a": tasks.ijepa.jepa_model(small)}, small, draws=1)
+    assert set(rows) == {"a, in time order", "a, pooled", "random init, in time order", "pixels 8x8, in time order",
+                         "pixels 16x16, in time order"}
+    assert set(tasks.vjepa.pan_card_probe(cpu, 1, "per_frame")) >= set(rows) - {"a, in time order", "a, pooled"}
 
 
 @pytest.mark.slow

@@ -296,7 +296,7 @@ PRESETS: dict[str, dict[str, Preset]] = {
                       predictor_depth=2, predictor_heads=4, mask="tube", keep_ratio=0.25, batch_size=batch,
                       steps=steps, lr=2e-3, warmup_steps=steps // 10, var_weight=1.0, cov_weight=0.04, ema_start=0.98,
                       probe_train=probe[0], probe_test=probe[1])
-        for mode, n_train, depth, batch, steps, probe in (("fast", 512, 2, 32, 80, (400, 300)),
+        for mode, n_train, depth, batch, steps, probe in (("fast", 512, 2, 32, 80, (300, 200)),
                                                           ("cpu", 4000, 4, 64, 300, (1500, 1000)),
                                                           ("full", 20000, 6, 256, 3000, (2000, 1000)))
     },

@@ -16,7 +16,7 @@ from jepa_lab.datasets.shapes import SHAPE_CLASSES, hsv_to_rgb, render_shapes
 
 DIRECTIONS = ("right", "down-right", "down", "down-left", "left", "up-left", "up", "up-right")
 LABELS = ("shape", "direction", "speed")
-BACKGROUNDS = ("plain", "contrast", "contrast_texture", "clutter")
+BACKGROUNDS = ("plain", "contrast", "contrast_texture", "clutter", "pan")
 
 
 def backgrounds(kind: str, n: int, image_size: int, g: torch.Generator) -> torch.Tensor:
@@ -37,6 +37,42 @@ def backgrounds(kind: str, n: int, image_size: int, g: torch.Generator) -> torch
     colour = hsv_to_rgb(torch.rand(n, generator=g), torch.rand(n, generator=g), torch.rand(n, generator=g))
     canvas = colour[:, :, None, None].expand(n, 3, s, s)
     return canvas + 0.4 * smooth if kind == "contrast_texture" else canvas
+
+
+def pan_texture(n: int, side: int, g: torch.Generator) -> torch.Tensor:
+    """Random textures ``[n, 3, side, side]`` in [0, 1] for a panning camera: greyish blobs at two scales (about
+    4 and 2 pixels across) with a faint colour, so that a one-pixel shift changes the picture but no single
+    pixel says which way it went, and a coloured shape still stands out."""
+    def blobs(channels: int, cells: int) -> torch.Tensor:
+        noise = torch.rand(n, channels, cells, cells, generator=g)
+        return F.interpolate(noise, size=(wide, wide), mode="bicubic", align_corners=False)
+
+    # interpolation flattens the last cells at the border, and its grid of cells has a fixed phase: drawn wider,
+    # then cut at a random offset per texture, so that no view can tell where in the texture it sits
+    pad, wide = 8, side + 20
+    grey = 0.6 * blobs(1, wide // 4) + 0.4 * blobs(1, wide // 2)
+    tint = blobs(3, wide // 4) - 0.5
+    texture = (0.45 + 1.5 * (grey - 0.5) + 0.2 * tint).clamp(0, 1)
+    dx, dy = (pad + torch.randint(4, (2, n), generator=g)).tolist()
+    return torch.stack([texture[i, :, y:y + side, x:x + side] for i, (x, y) in enumerate(zip(dx, dy, strict=True))])
+
+
+def panned_backgrounds(n: int, frames: int, image_size: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """A camera panning over ``pan_texture``: ``[n, 3, T, S, S]`` views whose content drifts one pixel per frame
+    (per axis) in one of the eight ``DIRECTIONS``, and that direction ``[n]`` (where the scene moves in the
+    picture, as for the shape)."""
+    pan = torch.randint(len(DIRECTIONS), (n,), generator=g)
+    angle = pan.float() * (2 * math.pi / len(DIRECTIONS))
+    step = torch.stack([angle.cos(), angle.sin()], dim=1).round().long()  # [n, 2] (x, y), each -1, 0 or 1
+    margin = (frames - 1) // 2 + 1
+    big = pan_texture(n, image_size + 2 * margin, g)
+    start = margin + (frames - 1) * step // 2  # the crop's path is centred in the texture
+    views = []
+    for t in range(frames):
+        corner = start - t * step  # the scene moves by +step: the crop moves the other way
+        views.append(torch.stack([big[i, :, y:y + image_size, x:x + image_size]
+                                  for i, (x, y) in enumerate(corner.tolist())]))
+    return torch.stack(views, dim=2), pan
 
 
 def make_moving_shapes(
@@ -62,11 +98,12 @@ def make_moving_shapes(
         speeds: speeds in pixels per frame, one class each.
         noise: std of per-frame Gaussian pixel noise.
         scale: range of the shape radius as a fraction of the half frame side.
-        background: ``plain`` (one dark grey per clip) or one of ``backgrounds``' harder kinds; the
-            background stays still while the shape moves.
+        background: ``plain`` (one dark grey per clip), one of ``backgrounds``' harder kinds (the
+            background stays still while the shape moves) or ``pan`` (``panned_backgrounds``: a camera panning
+            over a random texture, its own direction labelled ``"pan"``).
     Returns:
-        clips ``[n, 3, T, S, S]`` in [0, 1]; labels ``{"shape", "direction", "speed"}``, each
-        ``[n]`` int64 (direction indexes ``DIRECTIONS``, speed indexes ``speeds``).
+        clips ``[n, 3, T, S, S]`` in [0, 1]; labels ``{"shape", "direction", "speed"}`` (and ``"pan"`` for a
+        panning camera), each ``[n]`` int64 (direction and pan index ``DIRECTIONS``, speed indexes ``speeds``).
 
     Introduced in notebook 01.
     """
@@ -98,27 +135,32 @@ def make_moving_shapes(
         torch.rand(n, generator=g), 0.55 + 0.45 * torch.rand(n, generator=g),
         0.75 + 0.25 * torch.rand(n, generator=g),
     )
+    labels = {"shape": shape, "direction": direction, "speed": speed}
     canvas = (0.05 + 0.2 * torch.rand(n, 1, generator=g)).expand(n, 3)  # plain: one dark grey per clip
-    if background != "plain":
+    if background == "pan":
+        views, labels["pan"] = panned_backgrounds(n, frames, image_size, g)
+    elif background != "plain":
         canvas = backgrounds(background, n, image_size, g)
     clips = torch.stack(
-        [render_shapes(shape, start + t * vel, radius, colour, canvas, image_size) for t in range(frames)], dim=2,
+        [render_shapes(shape, start + t * vel, radius, colour, views[:, :, t] if background == "pan" else canvas,
+                       image_size) for t in range(frames)], dim=2,
     )  # [n, 3, T, S, S]
     clips = clips + noise * torch.randn(clips.shape, generator=g)
-    return clips.clamp(0, 1), {"shape": shape, "direction": direction, "speed": speed}
+    return clips.clamp(0, 1), labels
 
 
 class MovingShapesVideo(Dataset):
     """``make_moving_shapes`` as a ``Dataset`` of ``(clip [3, T, S, S], label)``; ``target``
-    picks the label (``"shape"``, ``"direction"`` or ``"speed"``).
+    picks the label (``"shape"``, ``"direction"`` or ``"speed"``; ``"pan"`` with ``background="pan"``).
 
     Introduced in notebook 01.
     """
 
     def __init__(self, n: int = 512, frames: int = 8, image_size: int = 32, seed: int = 0,
                  target: str = "direction", **kwargs) -> None:
-        if target not in LABELS:
-            raise ValueError(f"target must be one of {', '.join(LABELS)}, got {target!r}")
+        known = LABELS + (("pan",) if kwargs.get("background") == "pan" else ())
+        if target not in known:
+            raise ValueError(f"target must be one of {', '.join(known)}, got {target!r}")
         self.clips, self.labels = make_moving_shapes(n, frames, image_size, seed, **kwargs)
         self.target = target
 

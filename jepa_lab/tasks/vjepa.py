@@ -102,14 +102,13 @@ def pixels_in_order(clips: torch.Tensor, size: int = 8) -> torch.Tensor:
     return F.adaptive_avg_pool2d(grey, size).reshape(n, t * size * size)
 
 
-def motion_readers(model: nn.Module, preset: config.VJEPAPreset, clips: torch.Tensor,
-                   frame_encoder: nn.Module | None = None, pixel_sizes: tuple[int, ...] = (8, 16)) -> dict:
-    """Notebook 05's readers of one pool of clips, each a feature matrix: V-JEPA's context encoder pooled
-    and in time order, the same encoder at random init in time order, raw pixels in time order (one row
-    per size in ``pixel_sizes``) and, if given, an image encoder applied frame by frame, pooled and in order."""
-    fresh = ijepa.initial_encoder(preset).to(next(model.parameters()).device)
-    out = {**ordered_and_pooled("V-JEPA", model.context_encoder, clips),
-           "random init, in time order": time_ordered_features(fresh, clips)}
+def baseline_readers(preset: config.VJEPAPreset, clips: torch.Tensor, frame_encoder: nn.Module | None = None,
+                     pixel_sizes: tuple[int, ...] = (8, 16), device: torch.device | str = "cpu") -> dict:
+    """The readers every video JEPA of notebook 05 is measured against, each a feature matrix of ``clips``: the
+    preset's encoder at random init in time order, if given an image encoder applied frame by frame (pooled and
+    in order), and raw pixels in time order (one row per size in ``pixel_sizes``)."""
+    fresh = ijepa.initial_encoder(preset).to(device)
+    out = {"random init, in time order": time_ordered_features(fresh, clips)}
     if frame_encoder is not None:
         frames = framewise_features(frame_encoder, clips, ordered=True)
         out["frame-wise encoder, pooled"] = frames.mean(1)
@@ -117,6 +116,15 @@ def motion_readers(model: nn.Module, preset: config.VJEPAPreset, clips: torch.Te
     for size in pixel_sizes:
         out[f"pixels {size}x{size}, in time order"] = pixels_in_order(clips, size)
     return out
+
+
+def motion_readers(model: nn.Module, preset: config.VJEPAPreset, clips: torch.Tensor,
+                   frame_encoder: nn.Module | None = None, pixel_sizes: tuple[int, ...] = (8, 16)) -> dict:
+    """Notebook 05's readers of one pool of clips, each a feature matrix: V-JEPA's context encoder pooled
+    and in time order, then ``baseline_readers``."""
+    device = next(model.parameters()).device
+    return {**ordered_and_pooled("V-JEPA", model.context_encoder, clips),
+            **baseline_readers(preset, clips, frame_encoder, pixel_sizes, device)}
 
 
 def motion_protocol(model: nn.Module, preset: config.VJEPAPreset, frame_encoder: nn.Module | None = None,
@@ -144,6 +152,67 @@ def encoders_protocol(models: dict[str, nn.Module], preset: config.VJEPAPreset,
     for name, m in models.items():
         feats.update(ordered_and_pooled(name, m.context_encoder, clips))
     return {label: probes.probe_protocol(feats, y[label], draws=draws, seed=preset.seed) for label in labels}
+
+
+PAN_SEEDS = (0, 1, 2)  # training seeds of the panning-camera runs (multi-block and per-frame masks, shipped in cpu)
+PAN_MASKS = {"multiblock3d": ("pan",), "tube": ("pan", "tube"), "per_frame": ("pan", "perframe")}  # file tags
+
+
+PAN_STEP_FACTOR = {"fast": 0.5}  # the panning runs train 5x the preset's steps (cpu: 1,500); fast: a smoke run
+
+
+def pan_run(preset: config.VJEPAPreset, seed: int, mask: str = "multiblock3d") -> tuple[config.VJEPAPreset, str | None]:
+    """The preset and file tag of one of notebook 05's panning-camera runs: clips of a camera panning over a
+    random texture (``background="pan"``), five times the preset's steps (the warm-up unchanged; ``fast``: half,
+    ``PAN_STEP_FACTOR``), training ``seed``; ``mask`` is V-JEPA's multi-block 3-D masks (the recipe, tag
+    ``"pan"``, ``"seed1_pan"``...) or an ablation, ``"tube"`` (random tubes) or ``"per_frame"``."""
+    if mask not in PAN_MASKS:
+        raise ValueError(f"mask must be one of {', '.join(PAN_MASKS)}, got {mask!r}")
+    steps = max(1, round(PAN_STEP_FACTOR.get(preset.mode, 5) * preset.steps))
+    return seed_variant(preset.replace(background="pan", mask=mask, steps=steps), seed, *PAN_MASKS[mask])
+
+
+def _pan_shipped(preset: config.VJEPAPreset, seed: int, mask: str) -> bool:
+    return TASK.path(preset.mode, pan_run(preset, seed, mask)[1]).is_file()
+
+
+def pan_seeds(preset: config.VJEPAPreset) -> tuple[int, ...]:
+    """The seeds of ``PAN_SEEDS`` whose multi-block / per-frame pair is shipped for ``preset``'s mode (all three
+    in ``cpu``), plus the preset's own seed, which the notebook loads or trains in any mode."""
+    shipped = [s for s in PAN_SEEDS if _pan_shipped(preset, s, "multiblock3d") and _pan_shipped(preset, s, "per_frame")]
+    return tuple(sorted({preset.seed, *shipped}))
+
+
+def pan_ablations(preset: config.VJEPAPreset) -> tuple[str, ...]:
+    """The masks notebook 05 sets against the multi-block recipe on the panning clips: per-frame masks always
+    (loaded or trained), random tubes where their run is shipped for the mode (``cpu``)."""
+    return ("per_frame",) + (("tube",) if _pan_shipped(preset, preset.seed, "tube") else ())
+
+
+def pan_card_probe(preset: config.VJEPAPreset, seed: int, mask: str = "multiblock3d") -> dict:
+    """The pan probe (reader -> scores, as ``pan_protocol`` returns) that the command line's ``--probe``
+    recorded in the card of the shipped panning run ``pan_run(preset, seed, mask)``."""
+    path = TASK.path(preset.mode, pan_run(preset, seed, mask)[1])
+    if not path.is_file():
+        raise FileNotFoundError(f"no shipped panning run {path.name} for {preset.mode} mode")
+    return artifacts.read_card(path)["probe"]["pan"]
+
+
+def pan_protocol(models: dict[str, nn.Module], preset: config.VJEPAPreset, frame_encoder: nn.Module | None = None,
+                 baselines: bool = True, draws: int = 3) -> dict:
+    """The pan's direction read from held-out clips of a panning camera (``preset.background`` must be
+    ``"pan"``): every video JEPA of ``models`` in time order and pooled and, with ``baselines``,
+    ``baseline_readers``; one pool, ``probes.probe_protocol`` (the same draws for every call with the same
+    preset). Returns reader -> scores."""
+    if preset.background != "pan":
+        raise ValueError(f"the pan probe needs clips of a panning camera (background='pan'), got {preset.background!r}")
+    clips, y = probe_pool(preset)
+    feats = {}
+    for name, m in models.items():
+        feats.update(ordered_and_pooled(name, m.context_encoder, clips))
+    if baselines:
+        feats.update(baseline_readers(preset, clips, frame_encoder))
+    return probes.probe_protocol(feats, y["pan"], draws=draws, seed=preset.seed)
 
 
 def encoder_features(model: nn.Module, preset: config.VJEPAPreset, train_x: torch.Tensor,
@@ -224,10 +293,11 @@ def longer_clips_report(model: nn.Module, preset: config.VJEPAPreset,
 
 
 def report(model: nn.Module, preset: config.VJEPAPreset) -> tuple[dict, str]:
-    """The command line's ``--probe``: ``motion_protocol`` for direction and speed, with the shipped image
-    encoder frame by frame."""
+    """The command line's ``--probe``: ``motion_protocol`` for direction and speed (and, on clips of a panning
+    camera, the pan's direction), with the shipped image encoder frame by frame."""
+    labels = ("direction", "speed") + (("pan",) if preset.background == "pan" else ())
     results = motion_protocol(model, preset, frame_encoder=ijepa.shipped_image_encoder(preset.image_size),
-                              labels=("direction", "speed"))
+                              labels=labels)
     text = "\n".join(f"probe {label}:\n" + probes.format_protocol(rows) for label, rows in results.items())
     return results, text
 

@@ -207,11 +207,12 @@ def pan_protocol(models: dict[str, nn.Module], preset: config.VJEPAPreset, frame
     if preset.background != "pan":
         raise ValueError(f"the pan probe needs clips of a panning camera (background='pan'), got {preset.background!r}")
     clips, y = probe_pool(preset)
-    feats = {}
+    feats, device = {}, "cpu"
     for name, m in models.items():
         feats.update(ordered_and_pooled(name, m.context_encoder, clips))
+        device = next(m.parameters()).device
     if baselines:
-        feats.update(baseline_readers(preset, clips, frame_encoder))
+        feats.update(baseline_readers(preset, clips, frame_encoder, device=device))
     return probes.probe_protocol(feats, y["pan"], draws=draws, seed=preset.seed)
 
 

@@ -579,6 +579,9 @@ checks.check_leaked_tokens(my_leaked_tokens)
 # - Make copying pay: `make_moving_shapes(..., speeds=(0.25, 0.5))` with `patch_size=16` on 64-pixel
 #   frames moves shapes a small share of a patch per step. Train both mask kinds
 #   (`python -m jepa_lab.train vjepa --mode cpu --probe --set ...`) and compare as in section 4.
+# - Slow the camera down: `background="pan_slow"` drifts one pixel every two frames, so both frames of a
+#   tubelet show the same view. Train the multi-block recipe on it (`python -m jepa_lab.train vjepa --mode cpu
+#   --steps 1500 --set background=pan_slow --set mask=multiblock3d --probe`) and explain what you find.
 # - The shape's own direction is lost on the panning clips (every reader 0.13–0.16). Read it relative to
 #   the scene: subtract each clip's average token per time step before the probe, or give the shape a
 #   larger share of the frame (`scale=(0.4, 0.6)`), and see which reader recovers it.

@@ -108,6 +108,9 @@ def test_a_panning_camera_shifts_the_whole_scene_one_pixel_per_frame():
         later, moved = views[i, :, 1:, 2:-2, 2:-2], views[i, :, :-1].roll((dy, dx), dims=(2, 3))[..., 2:-2, 2:-2]
         assert torch.equal(later, moved)  # each frame is the last one drifted one pixel along the pan
         assert (views[i, :, 1:] != views[i, :, :-1]).any(0).float().mean() > 0.5  # the whole picture changes
+    slow, _ = datasets.video.panned_backgrounds(8, 6, 32, torch.Generator().manual_seed(0), every=2)
+    assert torch.equal(slow[:, :, 0::2], slow[:, :, 1::2])  # a slow pan: both frames of a tubelet show one view
+    assert (slow[:, :, 2] != slow[:, :, 1]).any(1).float().mean() > 0.5  # and it moves between tubelets
     # no still view says which way the camera went: texture statistics at the border match the middle
     texture = datasets.video.pan_texture(512, 40, torch.Generator().manual_seed(1))
     step = (texture[..., 1:] - texture[..., :-1]).abs().mean(dim=(0, 1, 2))

@@ -16,7 +16,8 @@ from jepa_lab.datasets.shapes import SHAPE_CLASSES, hsv_to_rgb, render_shapes
 
 DIRECTIONS = ("right", "down-right", "down", "down-left", "left", "up-left", "up", "up-right")
 LABELS = ("shape", "direction", "speed")
-BACKGROUNDS = ("plain", "contrast", "contrast_texture", "clutter", "pan")
+PANNING = ("pan", "pan_slow")  # backgrounds of a panning camera, whose clips carry a "pan" label
+BACKGROUNDS = ("plain", "contrast", "contrast_texture", "clutter", *PANNING)
 
 
 def backgrounds(kind: str, n: int, image_size: int, g: torch.Generator) -> torch.Tensor:
@@ -57,19 +58,21 @@ def pan_texture(n: int, side: int, g: torch.Generator) -> torch.Tensor:
     return torch.stack([texture[i, :, y:y + side, x:x + side] for i, (x, y) in enumerate(zip(dx, dy, strict=True))])
 
 
-def panned_backgrounds(n: int, frames: int, image_size: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """A camera panning over ``pan_texture``: ``[n, 3, T, S, S]`` views whose content drifts one pixel per frame
-    (per axis) in one of the eight ``DIRECTIONS``, and that direction ``[n]`` (where the scene moves in the
-    picture, as for the shape)."""
+def panned_backgrounds(n: int, frames: int, image_size: int, g: torch.Generator,
+                       every: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    """A camera panning over ``pan_texture``: ``[n, 3, T, S, S]`` views whose content drifts one pixel (per axis)
+    every ``every`` frames in one of the eight ``DIRECTIONS``, and that direction ``[n]`` (where the scene moves
+    in the picture, as for the shape)."""
     pan = torch.randint(len(DIRECTIONS), (n,), generator=g)
     angle = pan.float() * (2 * math.pi / len(DIRECTIONS))
     step = torch.stack([angle.cos(), angle.sin()], dim=1).round().long()  # [n, 2] (x, y), each -1, 0 or 1
-    margin = (frames - 1) // 2 + 1
+    moves = (frames - 1) // every  # one-pixel moves over the clip
+    margin = moves // 2 + 1
     big = pan_texture(n, image_size + 2 * margin, g)
-    start = margin + (frames - 1) * step // 2  # the crop's path is centred in the texture
+    start = margin + moves * step // 2  # the crop's path is centred in the texture
     views = []
     for t in range(frames):
-        corner = start - t * step  # the scene moves by +step: the crop moves the other way
+        corner = start - (t // every) * step  # the scene moves by +step: the crop moves the other way
         views.append(torch.stack([big[i, :, y:y + image_size, x:x + image_size]
                                   for i, (x, y) in enumerate(corner.tolist())]))
     return torch.stack(views, dim=2), pan
@@ -99,8 +102,9 @@ def make_moving_shapes(
         noise: std of per-frame Gaussian pixel noise.
         scale: range of the shape radius as a fraction of the half frame side.
         background: ``plain`` (one dark grey per clip), one of ``backgrounds``' harder kinds (the
-            background stays still while the shape moves) or ``pan`` (``panned_backgrounds``: a camera panning
-            over a random texture, its own direction labelled ``"pan"``).
+            background stays still while the shape moves), ``pan`` (``panned_backgrounds``: a camera panning
+            over a random texture one pixel per frame, its own direction labelled ``"pan"``) or ``pan_slow``
+            (one pixel every two frames: the two frames of a tubelet show the same view).
     Returns:
         clips ``[n, 3, T, S, S]`` in [0, 1]; labels ``{"shape", "direction", "speed"}`` (and ``"pan"`` for a
         panning camera), each ``[n]`` int64 (direction and pan index ``DIRECTIONS``, speed indexes ``speeds``).
@@ -137,12 +141,13 @@ def make_moving_shapes(
     )
     labels = {"shape": shape, "direction": direction, "speed": speed}
     canvas = (0.05 + 0.2 * torch.rand(n, 1, generator=g)).expand(n, 3)  # plain: one dark grey per clip
-    if background == "pan":
-        views, labels["pan"] = panned_backgrounds(n, frames, image_size, g)
+    panning = background in PANNING
+    if panning:
+        views, labels["pan"] = panned_backgrounds(n, frames, image_size, g, every=2 if background == "pan_slow" else 1)
     elif background != "plain":
         canvas = backgrounds(background, n, image_size, g)
     clips = torch.stack(
-        [render_shapes(shape, start + t * vel, radius, colour, views[:, :, t] if background == "pan" else canvas,
+        [render_shapes(shape, start + t * vel, radius, colour, views[:, :, t] if panning else canvas,
                        image_size) for t in range(frames)], dim=2,
     )  # [n, 3, T, S, S]
     clips = clips + noise * torch.randn(clips.shape, generator=g)
@@ -158,7 +163,7 @@ class MovingShapesVideo(Dataset):
 
     def __init__(self, n: int = 512, frames: int = 8, image_size: int = 32, seed: int = 0,
                  target: str = "direction", **kwargs) -> None:
-        known = LABELS + (("pan",) if kwargs.get("background") == "pan" else ())
+        known = LABELS + (("pan",) if kwargs.get("background") in PANNING else ())
         if target not in known:
             raise ValueError(f"target must be one of {', '.join(known)}, got {target!r}")
         self.clips, self.labels = make_moving_shapes(n, frames, image_size, seed, **kwargs)

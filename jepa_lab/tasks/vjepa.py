@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from jepa_lab import artifacts, config, evaluate, masks, probes, train
-from jepa_lab.datasets.video import make_moving_shapes
+from jepa_lab.datasets.video import PANNING, make_moving_shapes
 from jepa_lab.tasks import ijepa
 from jepa_lab.tasks.base import Task, seed_variant
 
@@ -204,8 +204,9 @@ def pan_protocol(models: dict[str, nn.Module], preset: config.VJEPAPreset, frame
     ``"pan"``): every video JEPA of ``models`` in time order and pooled and, with ``baselines``,
     ``baseline_readers``; one pool, ``probes.probe_protocol`` (the same draws for every call with the same
     preset). Returns reader -> scores."""
-    if preset.background != "pan":
-        raise ValueError(f"the pan probe needs clips of a panning camera (background='pan'), got {preset.background!r}")
+    if preset.background not in PANNING:
+        raise ValueError(f"the pan probe needs clips of a panning camera (background {' or '.join(PANNING)}), "
+                         f"got {preset.background!r}")
     clips, y = probe_pool(preset)
     feats, device = {}, "cpu"
     for name, m in models.items():
@@ -296,7 +297,7 @@ def longer_clips_report(model: nn.Module, preset: config.VJEPAPreset,
 def report(model: nn.Module, preset: config.VJEPAPreset) -> tuple[dict, str]:
     """The command line's ``--probe``: ``motion_protocol`` for direction and speed (and, on clips of a panning
     camera, the pan's direction), with the shipped image encoder frame by frame."""
-    labels = ("direction", "speed") + (("pan",) if preset.background == "pan" else ())
+    labels = ("direction", "speed") + (("pan",) if preset.background in PANNING else ())
     results = motion_protocol(model, preset, frame_encoder=ijepa.shipped_image_encoder(preset.image_size),
                               labels=labels)
     text = "\n".join(f"probe {label}:\n" + probes.format_protocol(rows) for label, rows in results.items())

@@ -111,10 +111,19 @@ def test_a_panning_camera_shifts_the_whole_scene_one_pixel_per_frame():
     slow, _ = datasets.video.panned_backgrounds(8, 6, 32, torch.Generator().manual_seed(0), every=2)
     assert torch.equal(slow[:, :, 0::2], slow[:, :, 1::2])  # a slow pan: both frames of a tubelet show one view
     assert (slow[:, :, 2] != slow[:, :, 1]).any(1).float().mean() > 0.5  # and it moves between tubelets
-    # no still view says which way the camera went: texture statistics at the border match the middle
-    texture = datasets.video.pan_texture(512, 40, torch.Generator().manual_seed(1))
-    step = (texture[..., 1:] - texture[..., :-1]).abs().mean(dim=(0, 1, 2))
-    assert step.max() / step.min() < 1.05
+    with pytest.raises(ValueError, match="every must be at least 1"):
+        datasets.video.panned_backgrounds(2, 6, 32, torch.Generator(), every=0)
+
+
+@pytest.mark.parametrize("side", [38, 40, 41])
+def test_a_pan_texture_looks_the_same_everywhere(side):
+    """No still view may say where in the texture it sits (and so which way the camera went): the texture
+    changes as much from pixel to pixel at the border as in the middle, along both axes."""
+    texture = datasets.video.pan_texture(2048, side, torch.Generator().manual_seed(1))
+    assert texture.shape == (2048, 3, side, side)
+    for axis in (2, 3):
+        step = texture.diff(dim=axis).abs().mean(dim=tuple(d for d in range(4) if d != axis))
+        assert step.max() / step.min() < 1.05, axis
 
 
 def test_moving_shapes_bad_args():

@@ -107,7 +107,7 @@ def test_vjepa_masks_probe_report_and_command_line(tmp_path):
     assert json.loads(out.with_suffix(".json").read_text())["dataset"] == "moving_shapes"
 
 
-def test_panning_runs_are_named_and_probed_on_the_pan(monkeypatch):
+def test_panning_runs_are_named_and_probed_on_the_pan():
     cpu = config.for_notebook("05", mode="cpu")
     runs = {(seed, mask): tasks.vjepa.pan_run(cpu, seed, mask) for seed in (0, 2) for mask in tasks.vjepa.PAN_MASKS}
     assert {k: tag for k, (_, tag) in runs.items()} == {

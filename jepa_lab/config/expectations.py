@@ -109,8 +109,10 @@ _VJEPA_TRAINED = {"direction_x_chance": 2.5, "direction_over_random": 0.10, "dir
                   # seeds 0-2 (cpu): sin-cos +0.091 / +0.103 / +0.097, RoPE + space table -0.043 / -0.045 / -0.037
                   "table_error_rise": 0.05, "rotary_error_rise": 0.0,
                   # panning clips, seeds 0-2 (cpu, 1,500 steps): multi-block in time order 0.970 / 0.964 / 0.965, best
-                  # linear baseline 0.254 / 0.261 / 0.244, best neighbour vote 0.769 / 0.759 / 0.773; per-frame masks
-                  # 0.739 / 0.853 / 0.788 (multi-block minus per-frame +0.231 / +0.111 / +0.177)
+                  # linear baseline 0.254 / 0.261 / 0.248, best neighbour vote 0.769 / 0.759 / 0.773; per-frame masks
+                  # 0.739 / 0.853 / 0.788 (multi-block minus per-frame +0.231 / +0.111 / +0.177); seed 0's latent
+                  # error under its own masks 0.726 / 0.731 (tubes 0.732), copying the previous step 0.904 / 0.907
+                  # (0.939), the mean target per place 0.742 / 0.738 (0.735), 256 held-out clips
                   "pan_over_baselines": 0.3, "pan_over_knn": 0.1, "blocks_over_per_frame": 0.1}
 _DYNAMICS_TRAINED = {"probe_r2": 0.95, "rank_share": 0.5, "decoded_r2": 0.9, "copy_ratio": 0.1,
                      "copy_beaten_from": 1}
@@ -140,8 +142,10 @@ EXPECTATIONS: dict[str, dict[str, Expectations]] = {
         "fast": VJEPAExpect(mode="fast", direction_x_chance=1.5, direction_over_random=0.04,
                             direction_over_framewise=0.0, order_gain=0.1, shape_over_random=0.0, copy_over_predict=0.0,
                             table_error_rise=0.03, rotary_error_rise=0.02,  # measured +0.070 and 0.000
-                            # panning clips, 40 steps: V-JEPA need only not trail the linear baselines
-                            pan_over_baselines=0.0, pan_over_knn=-1.0, blocks_over_per_frame=-1.0),
+                            # panning clips, 40 steps, which barely start to learn the pan (measured, seed 0: V-JEPA
+                            # 0.247, best linear baseline 0.235, best vote 0.418, per-frame masks 0.245); a broken
+                            # pipeline (V-JEPA at chance, 0.125) still fails
+                            pan_over_baselines=-0.05, pan_over_knn=-0.3, blocks_over_per_frame=-0.05),
         "cpu": VJEPAExpect(mode="cpu", **_VJEPA_TRAINED),
         "full": VJEPAExpect(mode="full", **_VJEPA_TRAINED),
     },

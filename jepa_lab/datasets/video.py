@@ -50,7 +50,7 @@ def pan_texture(n: int, side: int, g: torch.Generator) -> torch.Tensor:
 
     # interpolation flattens the last cells at the border, and its grid of cells has a fixed phase: drawn wider,
     # then cut at a random offset per texture, so that no view can tell where in the texture it sits
-    pad, wide = 8, side + 20
+    pad, wide = 8, 4 * math.ceil((side + 20) / 4)  # a whole number of pixels per cell at both scales
     grey = 0.6 * blobs(1, wide // 4) + 0.4 * blobs(1, wide // 2)
     tint = blobs(3, wide // 4) - 0.5
     texture = (0.45 + 1.5 * (grey - 0.5) + 0.2 * tint).clamp(0, 1)
@@ -63,6 +63,8 @@ def panned_backgrounds(n: int, frames: int, image_size: int, g: torch.Generator,
     """A camera panning over ``pan_texture``: ``[n, 3, T, S, S]`` views whose content drifts one pixel (per axis)
     every ``every`` frames in one of the eight ``DIRECTIONS``, and that direction ``[n]`` (where the scene moves
     in the picture, as for the shape)."""
+    if every < 1:
+        raise ValueError(f"every must be at least 1 (frames per one-pixel move), got {every}")
     pan = torch.randint(len(DIRECTIONS), (n,), generator=g)
     angle = pan.float() * (2 * math.pi / len(DIRECTIONS))
     step = torch.stack([angle.cos(), angle.sin()], dim=1).round().long()  # [n, 2] (x, y), each -1, 0 or 1

@@ -158,13 +158,14 @@ PAN_SEEDS = (0, 1, 2)  # training seeds of the panning-camera runs (multi-block 
 PAN_MASKS = {"multiblock3d": ("pan",), "tube": ("pan", "tube"), "per_frame": ("pan", "perframe")}  # file tags
 
 
-PAN_STEP_FACTOR = {"fast": 0.5}  # the panning runs train 5x the preset's steps (cpu: 1,500); fast: a smoke run
+PAN_STEP_FACTOR = {"fast": 0.5, "full": 1}  # the panning runs train 5x the preset's steps (cpu: 1,500); fast: a
+# smoke run of 40; full: its own 3,000 steps at batch 256 (never run: no GPU was lent to measure it)
 
 
 def pan_run(preset: config.VJEPAPreset, seed: int, mask: str = "multiblock3d") -> tuple[config.VJEPAPreset, str | None]:
     """The preset and file tag of one of notebook 05's panning-camera runs: clips of a camera panning over a
-    random texture (``background="pan"``), five times the preset's steps (the warm-up unchanged; ``fast``: half,
-    ``PAN_STEP_FACTOR``), training ``seed``; ``mask`` is V-JEPA's multi-block 3-D masks (the recipe, tag
+    random texture (``background="pan"``), five times the preset's steps (the warm-up unchanged; ``fast`` and
+    ``full``: ``PAN_STEP_FACTOR``), training ``seed``; ``mask`` is V-JEPA's multi-block 3-D masks (the recipe, tag
     ``"pan"``, ``"seed1_pan"``...) or an ablation, ``"tube"`` (random tubes) or ``"per_frame"``."""
     if mask not in PAN_MASKS:
         raise ValueError(f"mask must be one of {', '.join(PAN_MASKS)}, got {mask!r}")

@@ -130,10 +130,9 @@ def motion_readers(model: nn.Module, preset: config.VJEPAPreset, clips: torch.Te
 def motion_protocol(model: nn.Module, preset: config.VJEPAPreset, frame_encoder: nn.Module | None = None,
                     labels: tuple[str, ...] = ("direction", "speed", "shape"), draws: int = 3) -> dict:
     """``probes.probe_protocol`` (validated C, ``draws`` fit/test splits, kNN beside linear) of every
-    ``motion_readers`` row on the pooled held-out clips (seeds + 1 and + 2): label -> reader -> scores."""
-    clips, y = probe_pool(preset)
-    feats = motion_readers(model, preset, clips, frame_encoder)
-    return {label: probes.probe_protocol(feats, y[label], draws=draws, seed=preset.seed) for label in labels}
+    ``motion_readers`` row on the pooled held-out clips (seeds + 1 and + 2): label -> reader -> scores
+    (``encoders_protocol`` of the one model, named ``"V-JEPA"``, with the baselines)."""
+    return encoders_protocol({"V-JEPA": model}, preset, labels, draws, frame_encoder, baselines=True)
 
 
 def probe_pool(preset: config.VJEPAPreset) -> tuple[torch.Tensor, dict]:
@@ -143,51 +142,57 @@ def probe_pool(preset: config.VJEPAPreset) -> tuple[torch.Tensor, dict]:
 
 
 def encoders_protocol(models: dict[str, nn.Module], preset: config.VJEPAPreset,
-                      labels: tuple[str, ...] = ("direction", "speed", "shape"), draws: int = 3) -> dict:
+                      labels: tuple[str, ...] = ("direction", "speed", "shape"), draws: int = 3,
+                      frame_encoder: nn.Module | None = None, baselines: bool = False) -> dict:
     """The same protocol as ``motion_protocol`` (same pool, same draws) for several trained video JEPAs:
-    each context encoder in time order and pooled. label -> ``"<name>, in time order"`` / ``"<name>, pooled"``
-    -> scores."""
+    each context encoder in time order and pooled and, with ``baselines``, ``baseline_readers`` (with
+    ``frame_encoder``). label -> ``"<name>, in time order"`` / ``"<name>, pooled"`` / baseline -> scores."""
     clips, y = probe_pool(preset)
-    feats = {}
+    feats, device = {}, "cpu"
     for name, m in models.items():
         feats.update(ordered_and_pooled(name, m.context_encoder, clips))
+        device = next(m.parameters()).device
+    if baselines:
+        feats.update(baseline_readers(preset, clips, frame_encoder, device=device))
     return {label: probes.probe_protocol(feats, y[label], draws=draws, seed=preset.seed) for label in labels}
+
+
+def shipped_seeds(preset: config.VJEPAPreset, seeds: tuple[int, ...], run, kinds: tuple[str, ...]) -> tuple[int, ...]:
+    """The ``seeds`` whose runs ``run(preset, seed, kind)`` (a preset and file tag) are shipped for ``preset``'s
+    mode for every one of ``kinds``, plus the preset's own seed, which a notebook loads or trains in any mode."""
+    shipped = [s for s in seeds if all(TASK.path(preset.mode, run(preset, s, kind)[1]).is_file() for kind in kinds)]
+    return tuple(sorted({preset.seed, *shipped}))
 
 
 PAN_SEEDS = (0, 1, 2)  # training seeds of the panning-camera runs (multi-block and per-frame masks, shipped in cpu)
 PAN_MASKS = {"multiblock3d": ("pan",), "tube": ("pan", "tube"), "per_frame": ("pan", "perframe")}  # file tags
 
 
-PAN_STEP_FACTOR = {"fast": 0.5, "full": 1}  # the panning runs train 5x the preset's steps (cpu: 1,500); fast: a
-# smoke run of 40; full: its own 3,000 steps at batch 256 (never run: no GPU was lent to measure it)
+PAN_STEP_FACTOR = {"fast": 0.5, "cpu": 5, "full": 1}  # x the preset's steps: cpu 1,500; fast a smoke run of 40;
+# full its own 3,000 steps at batch 256 (never run: no GPU was lent to measure it)
 
 
 def pan_run(preset: config.VJEPAPreset, seed: int, mask: str = "multiblock3d") -> tuple[config.VJEPAPreset, str | None]:
     """The preset and file tag of one of notebook 05's panning-camera runs: clips of a camera panning over a
-    random texture (``background="pan"``), five times the preset's steps (the warm-up unchanged; ``fast`` and
-    ``full``: ``PAN_STEP_FACTOR``), training ``seed``; ``mask`` is V-JEPA's multi-block 3-D masks (the recipe, tag
+    random texture (``background="pan"``), ``PAN_STEP_FACTOR`` times the preset's steps (the warm-up unchanged),
+    training ``seed``; ``mask`` is V-JEPA's multi-block 3-D masks (the recipe, tag
     ``"pan"``, ``"seed1_pan"``...) or an ablation, ``"tube"`` (random tubes) or ``"per_frame"``."""
     if mask not in PAN_MASKS:
         raise ValueError(f"mask must be one of {', '.join(PAN_MASKS)}, got {mask!r}")
-    steps = max(1, round(PAN_STEP_FACTOR.get(preset.mode, 5) * preset.steps))
+    steps = max(1, round(PAN_STEP_FACTOR[preset.mode] * preset.steps))
     return seed_variant(preset.replace(background="pan", mask=mask, steps=steps), seed, *PAN_MASKS[mask])
 
 
-def _pan_shipped(preset: config.VJEPAPreset, seed: int, mask: str) -> bool:
-    return TASK.path(preset.mode, pan_run(preset, seed, mask)[1]).is_file()
-
-
 def pan_seeds(preset: config.VJEPAPreset) -> tuple[int, ...]:
-    """The seeds of ``PAN_SEEDS`` whose multi-block / per-frame pair is shipped for ``preset``'s mode (all three
-    in ``cpu``), plus the preset's own seed, which the notebook loads or trains in any mode."""
-    shipped = [s for s in PAN_SEEDS if _pan_shipped(preset, s, "multiblock3d") and _pan_shipped(preset, s, "per_frame")]
-    return tuple(sorted({preset.seed, *shipped}))
+    """``shipped_seeds`` of the multi-block / per-frame pairs of ``PAN_SEEDS`` (all three in ``cpu``)."""
+    return shipped_seeds(preset, PAN_SEEDS, pan_run, ("multiblock3d", "per_frame"))
 
 
 def pan_ablations(preset: config.VJEPAPreset) -> tuple[str, ...]:
     """The masks notebook 05 sets against the multi-block recipe on the panning clips: per-frame masks always
     (loaded or trained), random tubes where their run is shipped for the mode (``cpu``)."""
-    return ("per_frame",) + (("tube",) if _pan_shipped(preset, preset.seed, "tube") else ())
+    tube = TASK.path(preset.mode, pan_run(preset, preset.seed, "tube")[1])
+    return ("per_frame",) + (("tube",) if tube.is_file() else ())
 
 
 def pan_card_probe(preset: config.VJEPAPreset, seed: int, mask: str = "multiblock3d") -> dict:
@@ -201,21 +206,13 @@ def pan_card_probe(preset: config.VJEPAPreset, seed: int, mask: str = "multibloc
 
 def pan_protocol(models: dict[str, nn.Module], preset: config.VJEPAPreset, frame_encoder: nn.Module | None = None,
                  baselines: bool = True, draws: int = 3) -> dict:
-    """The pan's direction read from held-out clips of a panning camera (``preset.background`` must be
-    ``"pan"``): every video JEPA of ``models`` in time order and pooled and, with ``baselines``,
-    ``baseline_readers``; one pool, ``probes.probe_protocol`` (the same draws for every call with the same
-    preset). Returns reader -> scores."""
+    """The pan's direction read from held-out clips of a panning camera (``preset.background`` one of
+    ``PANNING``): ``encoders_protocol`` of ``models`` and, with ``baselines``, ``baseline_readers``. Returns
+    reader -> scores."""
     if preset.background not in PANNING:
         raise ValueError(f"the pan probe needs clips of a panning camera (background {' or '.join(PANNING)}), "
                          f"got {preset.background!r}")
-    clips, y = probe_pool(preset)
-    feats, device = {}, "cpu"
-    for name, m in models.items():
-        feats.update(ordered_and_pooled(name, m.context_encoder, clips))
-        device = next(m.parameters()).device
-    if baselines:
-        feats.update(baseline_readers(preset, clips, frame_encoder, device=device))
-    return probes.probe_protocol(feats, y["pan"], draws=draws, seed=preset.seed)
+    return encoders_protocol(models, preset, ("pan",), draws, frame_encoder, baselines)["pan"]
 
 
 def encoder_features(model: nn.Module, preset: config.VJEPAPreset, train_x: torch.Tensor,
@@ -238,11 +235,8 @@ def position_run(preset: config.VJEPAPreset, seed: int, pos: str) -> tuple[confi
 
 
 def length_seeds(preset: config.VJEPAPreset) -> tuple[int, ...]:
-    """The seeds of ``LENGTH_SEEDS`` whose sin-cos / RoPE-with-space-table pair is shipped for ``preset``'s mode
-    (all three in ``cpu``), plus the preset's own seed, which the notebook loads or trains in any mode."""
-    shipped = [s for s in LENGTH_SEEDS if all(TASK.path(preset.mode, position_run(preset, s, pos)[1]).is_file()
-                                              for pos in ("sincos", "rope_sincos"))]
-    return tuple(sorted({preset.seed, *shipped}))
+    """``shipped_seeds`` of the sin-cos / RoPE-with-space-table pairs of ``LENGTH_SEEDS`` (all three in ``cpu``)."""
+    return shipped_seeds(preset, LENGTH_SEEDS, position_run, ("sincos", "rope_sincos"))
 
 
 def clip_lengths(preset: config.VJEPAPreset) -> tuple[tuple[int, float], ...]:

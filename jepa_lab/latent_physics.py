@@ -167,7 +167,7 @@ def decoded_rollout(model: LatentField, read, features: torch.Tensor, dt: float,
 
 @torch.no_grad()
 def judge(model: LatentField, read, features: torch.Tensor, states: torch.Tensor, dt: float,
-          steps: int) -> dict[str, float]:
+          steps: int, decoded: torch.Tensor | None = None) -> dict[str, float]:
     """How well the latent field stands for the pendulum on held-out trajectories (``features [N, L, D]``,
     their true ``states [N, L, 2]``, sampled every ``dt``):
 
@@ -181,12 +181,18 @@ def judge(model: LatentField, read, features: torch.Tensor, states: torch.Tensor
       (rollouts that gain and rollouts that lose do not cancel);
     - ``rollout_angle``: the mean angle error of the decoded rollouts against the true pendulum simulated from
       the same starts over the whole rollout.
+
+    ``decoded``: ``decoded_rollout(model, read, features, dt, steps)`` when the caller has it already.
     """
     if features.shape[:2] != states.shape[:2] or states.shape[-1] != 2:
         raise ValueError(f"features [N, L, D] and states [N, L, 2] must match in N and L, got "
                          f"{tuple(features.shape)} and {tuple(states.shape)}")
     direct = read(encode_trajectories(model, features).reshape(-1, 2)).reshape(states.shape)
-    decoded = decoded_rollout(model, read, features, dt, steps)
+    if decoded is None:
+        decoded = decoded_rollout(model, read, features, dt, steps)
+    elif decoded.shape != (len(features), steps + 1, 2):
+        raise ValueError(f"decoded must be [N, steps + 1, 2] = {[len(features), steps + 1, 2]}, "
+                         f"got {list(decoded.shape)}")
     drift = physics.relative_drift(decoded)
     start = energy(states[:, 0, 0].double(), states[:, 0, 1].double())
     level = energy(decoded[..., 0].double(), decoded[..., 1].double()).mean(1) / start

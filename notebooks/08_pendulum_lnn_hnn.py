@@ -515,7 +515,8 @@ latent_expect = config.expectations("08-latent", preset.mode)
 latent_data = tasks.latent_fields.latent_data(latent_preset, model)
 latent = {name: tasks.fit_or_load("latent_field", latent_preset, name, retrain=RETRAIN, data=latent_data)[0]
           for name in latent_physics.FIELDS}
-judged = {name: tasks.latent_fields.judged(m, latent_preset, latent_data) for name, m in latent.items()}
+reviews = {name: tasks.latent_fields.review(m, latent_preset, latent_data) for name, m in latent.items()}
+judged = {name: scores for name, (scores, _, _) in reviews.items()}
 first = latent_preset.length
 print(f"judged on {latent_preset.test_trajectories} held-out trajectories (ω spread "
       f"{latent_data['test_states'][..., 1].std():.2f} rad/s); rollouts of {latent_preset.rollout_steps} steps "
@@ -545,9 +546,7 @@ for ax, values, label in ((axes[0], states[..., 0], "θ (rad)"), (axes[1], state
     fig.colorbar(dots, ax=ax, label=label)
     ax.set(title=f"the HNN's code z, coloured by the true {label.split()[0]}", xlabel="z₁", ylabel="z₂")
 start = pendulum.energy(states[:, 0, 0], states[:, 0, 1])
-for name, m in latent.items():
-    decoded = latent_physics.decoded_rollout(m, tasks.latent_fields.knn_reader(m, latent_preset, latent_data),
-                                             latent_data["test"], preset.dt, latent_preset.rollout_steps)
+for name, (_, _, decoded) in reviews.items():  # the rollouts the judge scored above
     e = pendulum.energy(decoded[..., 0], decoded[..., 1])
     axes[2].plot(torch.arange(e.shape[1]) * preset.dt, (e / start[:, None] - 1).abs().mean(0), label=name)
 axes[2].set(title="energy error of the decoded rollouts", xlabel="time (s)",
@@ -565,8 +564,7 @@ print(f"H(z) orders the {len(h)} trajectories by true energy with rank correlati
 # and the true energy of what it predicts, read back as states (right).
 
 # %%
-widgets.latent_field_explorer(latent, {name: tasks.latent_fields.knn_reader(m, latent_preset, latent_data)
-                                       for name, m in latent.items()},
+widgets.latent_field_explorer(latent, {name: reader for name, (_, reader, _) in reviews.items()},
                               latent_data["test"], latent_data["test_states"], preset.dt,
                               max_steps=latent_preset.rollout_steps)
 

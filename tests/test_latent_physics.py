@@ -103,6 +103,10 @@ def test_judge_measures_what_it_says_on_a_known_field():
     assert biased["read_omega"] > 0.1 and biased["energy_level_error"] > 0.2  # levels are against the true start
     with pytest.raises(ValueError, match="must match in N and L"):
         lp.judge(_exact_latent(), read, states[:, :10], states, 0.05, steps=5)
+    decoded = lp.decoded_rollout(_exact_latent(1.05), read, states, 0.05, 100)
+    assert lp.judge(_exact_latent(1.05), read, states, states, 0.05, steps=100, decoded=decoded) == fast  # reused
+    with pytest.raises(ValueError, match=r"decoded must be \[N, steps \+ 1, 2\]"):
+        lp.judge(_exact_latent(), read, states, states, 0.05, steps=50, decoded=decoded)
 
 
 def test_a_blown_up_rollout_reads_as_nan_and_drifts_infinitely():

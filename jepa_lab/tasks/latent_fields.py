@@ -17,7 +17,15 @@ from torch import nn
 
 from jepa_lab import artifacts, config, train
 from jepa_lab.datasets.pendulum import make_pendulum
-from jepa_lab.latent_physics import FIELDS, LatentField, encode_trajectories, fit_latent, judge, knn_states
+from jepa_lab.latent_physics import (
+    FIELDS,
+    LatentField,
+    decoded_rollout,
+    encode_trajectories,
+    fit_latent,
+    judge,
+    knn_states,
+)
 from jepa_lab.tasks import pendulum
 from jepa_lab.tasks.base import Task
 from jepa_lab.tasks.vjepa import time_ordered_features
@@ -68,10 +76,19 @@ def knn_reader(model: LatentField, preset: config.LatentPreset, data: dict[str, 
                       preset.neighbours)
 
 
-def judged(model: LatentField, preset: config.LatentPreset, data: dict[str, torch.Tensor]) -> dict[str, float]:
-    """``latent_physics.judge`` on the held-out trajectories, with ``knn_reader``."""
+def review(model: LatentField, preset: config.LatentPreset, data: dict[str, torch.Tensor]):
+    """``latent_physics.judge`` on the held-out trajectories, with ``knn_reader``: ``(scores, reader, decoded)``,
+    the reader and the decoded rollouts ``[N, steps + 1, 2]`` being those the scores were computed from (a
+    notebook plots them and hands the reader to its explorer instead of computing them again)."""
     dt = config.for_notebook("08", mode=preset.mode).dt
-    return judge(model, knn_reader(model, preset, data), data["test"], data["test_states"], dt, preset.rollout_steps)
+    read = knn_reader(model, preset, data)
+    decoded = decoded_rollout(model, read, data["test"], dt, preset.rollout_steps)
+    return judge(model, read, data["test"], data["test_states"], dt, preset.rollout_steps, decoded), read, decoded
+
+
+def judged(model: LatentField, preset: config.LatentPreset, data: dict[str, torch.Tensor]) -> dict[str, float]:
+    """``review``'s scores alone."""
+    return review(model, preset, data)[0]
 
 
 FIT_KEYS = ("seed", "trajectories", "length", "hidden", "steps", "horizon", "batch", "lr")  # what a fit depends on

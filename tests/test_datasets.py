@@ -115,15 +115,27 @@ def test_a_panning_camera_shifts_the_whole_scene_one_pixel_per_frame():
         datasets.video.panned_backgrounds(2, 6, 32, torch.Generator(), every=0)
 
 
-@pytest.mark.parametrize("side", [38, 40, 41])
-def test_a_pan_texture_looks_the_same_everywhere(side):
+@pytest.mark.parametrize("side, cell", [(38, 4), (40, 4), (41, 4), (38, 8), (41, 8)])
+def test_a_pan_texture_looks_the_same_everywhere(side, cell):
     """No still view may say where in the texture it sits (and so which way the camera went): the texture
-    changes as much from pixel to pixel at the border as in the middle, along both axes."""
-    texture = datasets.video.pan_texture(2048, side, torch.Generator().manual_seed(1))
+    changes as much from pixel to pixel at the border as in the middle, along both axes, at either blob size."""
+    texture = datasets.video.pan_texture(2048, side, torch.Generator().manual_seed(1), cell)
     assert texture.shape == (2048, 3, side, side)
     for axis in (2, 3):
         step = texture.diff(dim=axis).abs().mean(dim=tuple(d for d in range(4) if d != axis))
         assert step.max() / step.min() < 1.05, axis
+
+
+def test_a_smooth_pan_has_larger_blobs():
+    fine = datasets.video.pan_texture(256, 40, torch.Generator().manual_seed(1))
+    smooth = datasets.video.pan_texture(256, 40, torch.Generator().manual_seed(1), cell=8)
+    step = {name: t.diff(dim=3).abs().mean().item() for name, t in (("fine", fine), ("smooth", smooth))}
+    assert step["smooth"] < 0.6 * step["fine"]  # neighbouring pixels differ less: a one-pixel shift changes less
+    assert abs(smooth.std() - fine.std()) < 0.3 * fine.std()  # about as much contrast overall
+    clips, labels = datasets.make_moving_shapes(8, frames=6, seed=3, noise=0.0, background="pan_smooth")
+    assert "pan" in labels and clips.shape == (8, 3, 6, 32, 32)
+    with pytest.raises(ValueError, match="cell must be an even number"):
+        datasets.video.pan_texture(2, 40, torch.Generator(), cell=3)
 
 
 def test_moving_shapes_bad_args():

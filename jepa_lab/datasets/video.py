@@ -16,7 +16,7 @@ from jepa_lab.datasets.shapes import SHAPE_CLASSES, hsv_to_rgb, render_shapes
 
 DIRECTIONS = ("right", "down-right", "down", "down-left", "left", "up-left", "up", "up-right")
 LABELS = ("shape", "direction", "speed")
-PANNING = ("pan", "pan_slow")  # backgrounds of a panning camera, whose clips carry a "pan" label
+PANNING = ("pan", "pan_slow", "pan_smooth")  # backgrounds of a panning camera, whose clips carry a "pan" label
 BACKGROUNDS = ("plain", "contrast", "contrast_texture", "clutter", *PANNING)
 
 
@@ -40,26 +40,30 @@ def backgrounds(kind: str, n: int, image_size: int, g: torch.Generator) -> torch
     return canvas + 0.4 * smooth if kind == "contrast_texture" else canvas
 
 
-def pan_texture(n: int, side: int, g: torch.Generator) -> torch.Tensor:
+def pan_texture(n: int, side: int, g: torch.Generator, cell: int = 4) -> torch.Tensor:
     """Random textures ``[n, 3, side, side]`` in [0, 1] for a panning camera: greyish blobs at two scales (about
-    4 and 2 pixels across) with a faint colour, so that a one-pixel shift changes the picture but no single
-    pixel says which way it went, and a coloured shape still stands out."""
+    ``cell`` and ``cell / 2`` pixels across) with a faint colour, so that a one-pixel shift changes the picture but
+    no single pixel says which way it went, and a coloured shape still stands out."""
+    if cell < 2 or cell % 2:
+        raise ValueError(f"cell must be an even number of pixels (at least 2), got {cell}")
+
     def blobs(channels: int, cells: int) -> torch.Tensor:
         noise = torch.rand(n, channels, cells, cells, generator=g)
         return F.interpolate(noise, size=(wide, wide), mode="bicubic", align_corners=False)
 
     # interpolation flattens the last cells at the border, and its grid of cells has a fixed phase: drawn wider,
     # then cut at a random offset per texture, so that no view can tell where in the texture it sits
-    pad, wide = 8, 4 * math.ceil((side + 20) / 4)  # a whole number of pixels per cell at both scales
-    grey = 0.6 * blobs(1, wide // 4) + 0.4 * blobs(1, wide // 2)
-    tint = blobs(3, wide // 4) - 0.5
+    pad = max(8, 2 * cell)
+    wide = cell * math.ceil((side + 2 * pad + cell) / cell)  # a whole number of pixels per cell at both scales
+    grey = 0.6 * blobs(1, wide // cell) + 0.4 * blobs(1, 2 * wide // cell)
+    tint = blobs(3, wide // cell) - 0.5
     texture = (0.45 + 1.5 * (grey - 0.5) + 0.2 * tint).clamp(0, 1)
-    dx, dy = (pad + torch.randint(4, (2, n), generator=g)).tolist()
+    dx, dy = (pad + torch.randint(cell, (2, n), generator=g)).tolist()
     return torch.stack([texture[i, :, y:y + side, x:x + side] for i, (x, y) in enumerate(zip(dx, dy, strict=True))])
 
 
 def panned_backgrounds(n: int, frames: int, image_size: int, g: torch.Generator,
-                       every: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+                       every: int = 1, cell: int = 4) -> tuple[torch.Tensor, torch.Tensor]:
     """A camera panning over ``pan_texture``: ``[n, 3, T, S, S]`` views whose content drifts one pixel (per axis)
     every ``every`` frames in one of the eight ``DIRECTIONS``, and that direction ``[n]`` (where the scene moves
     in the picture, as for the shape)."""
@@ -70,7 +74,7 @@ def panned_backgrounds(n: int, frames: int, image_size: int, g: torch.Generator,
     step = torch.stack([angle.cos(), angle.sin()], dim=1).round().long()  # [n, 2] (x, y), each -1, 0 or 1
     moves = (frames - 1) // every  # one-pixel moves over the clip
     margin = moves // 2 + 1
-    big = pan_texture(n, image_size + 2 * margin, g)
+    big = pan_texture(n, image_size + 2 * margin, g, cell)
     start = margin + moves * step // 2  # the crop's path is centred in the texture
     views = []
     for t in range(frames):
@@ -105,8 +109,9 @@ def make_moving_shapes(
         scale: range of the shape radius as a fraction of the half frame side.
         background: ``plain`` (one dark grey per clip), one of ``backgrounds``' harder kinds (the
             background stays still while the shape moves), ``pan`` (``panned_backgrounds``: a camera panning
-            over a random texture one pixel per frame, its own direction labelled ``"pan"``) or ``pan_slow``
-            (one pixel every two frames: the two frames of a tubelet show the same view).
+            over a random texture one pixel per frame, its own direction labelled ``"pan"``), ``pan_slow``
+            (one pixel every two frames: the two frames of a tubelet show the same view) or ``pan_smooth``
+            (the same pan over blobs twice as large, so a place one step later looks much as it did).
     Returns:
         clips ``[n, 3, T, S, S]`` in [0, 1]; labels ``{"shape", "direction", "speed"}`` (and ``"pan"`` for a
         panning camera), each ``[n]`` int64 (direction and pan index ``DIRECTIONS``, speed indexes ``speeds``).
@@ -145,7 +150,8 @@ def make_moving_shapes(
     canvas = (0.05 + 0.2 * torch.rand(n, 1, generator=g)).expand(n, 3)  # plain: one dark grey per clip
     panning = background in PANNING
     if panning:
-        views, labels["pan"] = panned_backgrounds(n, frames, image_size, g, every=2 if background == "pan_slow" else 1)
+        views, labels["pan"] = panned_backgrounds(n, frames, image_size, g, every=2 if background == "pan_slow" else 1,
+                                                  cell=8 if background == "pan_smooth" else 4)
     elif background != "plain":
         canvas = backgrounds(background, n, image_size, g)
     clips = torch.stack(

@@ -105,6 +105,9 @@ def test_judge_measures_what_it_says_on_a_known_field():
         lp.judge(_exact_latent(), read, states[:, :10], states, 0.05, steps=5)
     decoded = lp.decoded_rollout(_exact_latent(1.05), read, states, 0.05, 100)
     assert lp.judge(_exact_latent(1.05), read, states, states, 0.05, steps=100, decoded=decoded) == fast  # reused
+    given = lp.judge(_exact_latent(1.05), read, states, states, 0.05, steps=100,
+                     decoded=lp.decoded_rollout(_exact_latent(), read, states, 0.05, 100))
+    assert given["rollout_angle"] < 1e-3  # scored the rollouts it was given, not the fast field's own
     with pytest.raises(ValueError, match=r"decoded must be \[N, steps \+ 1, 2\]"):
         lp.judge(_exact_latent(), read, states, states, 0.05, steps=50, decoded=decoded)
 

@@ -44,8 +44,9 @@ def pan_texture(n: int, side: int, g: torch.Generator, cell: int = 4) -> torch.T
     """Random textures ``[n, 3, side, side]`` in [0, 1] for a panning camera: greyish blobs at two scales (about
     ``cell`` and ``cell / 2`` pixels across) with a faint colour, so that a one-pixel shift changes the picture but
     no single pixel says which way it went, and a coloured shape still stands out."""
-    if cell < 2 or cell % 2:
-        raise ValueError(f"cell must be an even number of pixels (at least 2), got {cell}")
+    if not isinstance(cell, int) or isinstance(cell, bool) or cell < 2 or cell % 2:
+        raise ValueError(f"cell must be an even number of pixels (at least 2; the finer blobs are half as wide), "
+                         f"got {cell!r}")
 
     def blobs(channels: int, cells: int) -> torch.Tensor:
         noise = torch.rand(n, channels, cells, cells, generator=g)
@@ -66,7 +67,7 @@ def panned_backgrounds(n: int, frames: int, image_size: int, g: torch.Generator,
                        every: int = 1, cell: int = 4) -> tuple[torch.Tensor, torch.Tensor]:
     """A camera panning over ``pan_texture``: ``[n, 3, T, S, S]`` views whose content drifts one pixel (per axis)
     every ``every`` frames in one of the eight ``DIRECTIONS``, and that direction ``[n]`` (where the scene moves
-    in the picture, as for the shape)."""
+    in the picture, as for the shape). ``cell``: the texture's blob size (``pan_texture``)."""
     if every < 1:
         raise ValueError(f"every must be at least 1 (frames per one-pixel move), got {every}")
     pan = torch.randint(len(DIRECTIONS), (n,), generator=g)

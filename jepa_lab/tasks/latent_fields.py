@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -76,7 +77,8 @@ def knn_reader(model: LatentField, preset: config.LatentPreset, data: dict[str, 
                       preset.neighbours)
 
 
-def review(model: LatentField, preset: config.LatentPreset, data: dict[str, torch.Tensor]):
+def review(model: LatentField, preset: config.LatentPreset,
+           data: dict[str, torch.Tensor]) -> tuple[dict[str, float], Callable, torch.Tensor]:
     """``latent_physics.judge`` on the held-out trajectories, with ``knn_reader``: ``(scores, reader, decoded)``,
     the reader and the decoded rollouts ``[N, steps + 1, 2]`` being those the scores were computed from (a
     notebook plots them and hands the reader to its explorer instead of computing them again)."""

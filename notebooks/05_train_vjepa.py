@@ -367,11 +367,10 @@ pan_direction = {"multiblock3d": pan_vj["linear"],
                  **{kind: ablation_rows[f"{kind}, in time order"]["linear"] for kind in ablations}}
 pan_test = tasks.vjepa.video_probe_data(pan_preset)[2][:256]
 for kind, m in {"multiblock3d": pan_model, **ablations}.items():
-    own = evaluate.video_prediction_error(m, pan_test, kind, preset.keep_ratio, seed=preset.seed)
-    copy = evaluate.copy_baselines(m, pan_test)
+    own = tasks.vjepa.prediction_errors(m, pan_preset.replace(mask=kind), pan_test)  # under its own masks
     print(f"{mask_names[kind]:>21}: pan probe {pan_direction[kind]:.3f} · latent error under its own masks "
-          f"{own['error']:.3f} · copying the previous step {copy['copy_previous']:.3f} · mean per place "
-          f"{copy['position_mean']:.3f}")
+          f"{own['error']:.3f} · copying the previous step {own['copy_previous']:.3f} · mean per place "
+          f"{own['average_target']:.3f}")
 
 print("\nseed   multi-block   per-frame   multi-block minus per-frame")
 for seed in tasks.vjepa.pan_seeds(preset):  # the live runs for this notebook's seed, the cards for the others
@@ -607,10 +606,9 @@ checks.check_leaked_tokens(my_leaked_tokens)
 # - Smooth the texture: `background="pan_smooth"` pans over blobs twice as large. Train both mask kinds for
 #   1,500 steps (`python -m jepa_lab.train vjepa --mode cpu --steps 1500 --set background=pan_smooth --set
 #   mask=per_frame --probe --out runs/smooth_pf.pt`, then `--set mask=multiblock3d --out runs/smooth_mb.pt`)
-#   and compare, as in section 4,
-#   each model's prediction error under its own masks (`evaluate.video_prediction_error`), its copyable
-#   tokens against the rest, what each place's average target scores (`evaluate.copy_baselines`), and the
-#   pan probes. Section 4 quotes 3,000 steps; how far along is each model at 1,500? Use the prediction error,
+#   and compare, as in section 4, each model's prediction error under its own masks, its copyable tokens
+#   against the rest and what each place's average target scores (the card's `probe` → `prediction`, from
+#   `tasks.vjepa.prediction_errors`), and the pan probes. Section 4 quotes 3,000 steps; how far along is each model at 1,500? Use the prediction error,
 #   not the card's `loss`: that adds the variance and covariance terms, which depend on how many tokens a
 #   mask leaves visible.
 # - The shape's own direction is lost on the panning clips (every reader 0.11–0.17). Read it relative to

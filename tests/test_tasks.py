@@ -6,7 +6,7 @@ import json
 import pytest
 import torch
 
-from jepa_lab import artifacts, config, tasks
+from jepa_lab import artifacts, config, evaluate, masks, tasks
 from jepa_lab.train.__main__ import TRAINABLE, main
 
 
@@ -131,6 +131,31 @@ def test_panning_runs_are_named_and_probed_on_the_pan():
     assert set(rows) == {"a, in time order", "a, pooled", "random init, in time order", "pixels 8x8, in time order",
                          "pixels 16x16, in time order"}
     assert set(tasks.vjepa.pan_card_probe(cpu, 1, "per_frame")) >= set(rows) - {"a, in time order", "a, pooled"}
+
+
+def test_prediction_errors_are_the_prediction_alone_under_the_models_own_masks(monkeypatch):
+    small = config.for_notebook("05", mode="fast").replace(background="pan", probe_train=40, probe_test=30)
+    model = tasks.ijepa.jepa_model(small).eval()
+    clips = tasks.vjepa.video_probe_data(small)[2][:16]
+    pf = tasks.vjepa.prediction_errors(model, small.replace(mask="per_frame"), clips)
+    mb = tasks.vjepa.prediction_errors(model, small.replace(mask="multiblock3d"), clips)
+    assert pf["copyable"] > 0.2 and mb["copyable"] == 0  # V-JEPA's blocks span every time step: nothing to copy
+    assert pf["average_target"] == evaluate.copy_baselines(model, clips)["position_mean"]
+    assert tasks.vjepa.prediction_errors(model, small.replace(mask="per_frame"), n=16) == pf  # the held-out clips
+    batch = masks.sample_video_batch("per_frame", model.context_encoder.grid, len(clips),
+                                     torch.Generator().manual_seed(small.seed), small.keep_ratio)
+    with torch.no_grad():
+        loss = float(model(clips, batch.ctx_idx, batch.tgt_idx))
+        model.var_weight = model.cov_weight = 0.0
+        prediction = float(model(clips, batch.ctx_idx, batch.tgt_idx))
+    assert prediction == pytest.approx(pf["error"], rel=1e-5)  # the training loss less its VICReg terms...
+    assert loss > prediction + 1e-3  # ...which the card's loss adds
+    monkeypatch.setattr(tasks.vjepa, "motion_protocol", lambda *a, **k: {})
+    monkeypatch.setattr(tasks.ijepa, "shipped_image_encoder", lambda size: None)
+    results, text = tasks.vjepa.report(model, small.replace(mask="per_frame"))
+    assert results["prediction"] == tasks.vjepa.prediction_errors(model, small.replace(mask="per_frame"))
+    assert "prediction error under its own masks: error" in text  # --probe records it in the card
+    assert "error_copyable" not in tasks.vjepa.report(model, small.replace(mask="multiblock3d"))[0]["prediction"]
 
 
 @pytest.mark.slow

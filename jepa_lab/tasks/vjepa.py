@@ -7,6 +7,7 @@ Introduced in notebook 05.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
@@ -289,13 +290,33 @@ def longer_clips_report(model: nn.Module, preset: config.VJEPAPreset,
     return out
 
 
+@torch.no_grad()
+def prediction_errors(model: nn.Module, preset: config.VJEPAPreset, clips: torch.Tensor | None = None,
+                      n: int = 256) -> dict[str, float]:
+    """The prediction error alone (the training loss less its variance and covariance terms, which depend on
+    how many tokens a mask leaves visible) under the model's own masks (``preset.mask``, drawn with the
+    preset's seed) on ``clips`` (default: the first ``n`` held-out test clips): ``evaluate.video_prediction_error``'s
+    figures, with
+    ``average_target`` (each place's mean target: a predictor that ignores its context) and ``copy_previous``
+    from ``evaluate.copy_baselines``. Mask kinds are compared by ``error`` against ``average_target``."""
+    clips = video_probe_data(preset)[2][:n] if clips is None else clips
+    errors = evaluate.video_prediction_error(model, clips, preset.mask, preset.keep_ratio, seed=preset.seed)
+    copy = evaluate.copy_baselines(model, clips)
+    return {**errors, "average_target": copy["position_mean"], "copy_previous": copy["copy_previous"]}
+
+
 def report(model: nn.Module, preset: config.VJEPAPreset) -> tuple[dict, str]:
     """The command line's ``--probe``: ``motion_protocol`` for direction and speed (and, on clips of a panning
-    camera, the pan's direction), with the shipped image encoder frame by frame."""
+    camera, the pan's direction), with the shipped image encoder frame by frame; and ``prediction_errors``
+    (key ``"prediction"``)."""
     labels = ("direction", "speed") + (("pan",) if preset.background in PANNING else ())
     results = motion_protocol(model, preset, frame_encoder=ijepa.shipped_image_encoder(preset.image_size),
                               labels=labels)
     text = "\n".join(f"probe {label}:\n" + probes.format_protocol(rows) for label, rows in results.items())
+    results["prediction"] = {k: v for k, v in prediction_errors(model, preset).items()
+                             if math.isfinite(v)}  # the card stays strict JSON (no copyable tokens: no NaN)
+    text += "\nprediction error under its own masks: " + " · ".join(
+        f"{k} {v:.3f}" for k, v in results["prediction"].items())
     return results, text
 
 

@@ -7,71 +7,84 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PAN_MASKS = ROOT / "docs" / "measurements" / "pan_masks"
 MASK_NAMES = {"multiblock3d": "multi-block 3-D", "per_frame": "per-frame"}
+STEPS, SEEDS = (2000, 3000), (0, 1, 2)
+RUNS = [(steps, seed, mask) for steps in STEPS for seed in SEEDS for mask in MASK_NAMES]
 
 
-def pan_cards() -> dict[tuple[int, str], dict]:
+def pan_cards() -> dict[tuple[int, int, str], dict]:
+    """(steps, seed, mask) -> the card of that panning run, checked to be the run its file name says."""
     cards = {}
-    for path in sorted(PAN_MASKS.glob("pan_3000_seed*_*.json")):
+    for path in sorted(PAN_MASKS.glob("pan_*_seed*_*.json")):
         card = json.loads(path.read_text())
         preset = card["preset"]
-        assert path.stem == f"pan_3000_seed{preset['seed']}_{preset['mask']}", f"{path.name} holds another run"
-        cards[preset["seed"], preset["mask"]] = card
+        name = f"pan_{preset['steps']}_seed{preset['seed']}_{preset['mask']}"
+        assert path.stem == name, f"{path.name} holds the run {name}"
+        cards[preset["steps"], preset["seed"], preset["mask"]] = card
     return cards
 
 
+def readme() -> str:
+    return " ".join((ROOT / "README.md").read_text().split())  # line breaks as spaces
+
+
 def table_row(card: dict) -> str:
-    """The README row a card should give: seed, masks, pan probe, prediction errors, training loss."""
+    """The README row a card should give: steps, seed, masks, pan probe, prediction errors, training loss."""
     preset, probe = card["preset"], card["probe"]
     ordered, pooled = probe["pan"]["V-JEPA, in time order"], probe["pan"]["V-JEPA, pooled"]
     pred = probe["prediction"]
     split = f"{pred['error_copyable']:.3f} / {pred['error_hidden']:.3f}" if pred["copyable"] > 0 else "–"
     loss = sum(card["history"]["loss"][-20:]) / 20
-    return (f"| {preset['seed']} | {MASK_NAMES[preset['mask']]} | {ordered['linear']:.3f} / {ordered['knn']:.3f} | "
-            f"{pooled['linear']:.3f} | {pred['error']:.3f} | {split} | {pred['average_target']:.3f} | {loss:.3f} |")
+    return (f"| {preset['steps']:,} | {preset['seed']} | {MASK_NAMES[preset['mask']]} | "
+            f"{ordered['linear']:.3f} / {ordered['knn']:.3f} | {pooled['linear']:.3f} | {pred['error']:.3f} | "
+            f"{split} | {pred['average_target']:.3f} | {loss:.3f} |")
+
+
+def pan_gap(cards: dict, steps: int, seed: int, reader: str = "V-JEPA, in time order", score: str = "linear") -> float:
+    """Multi-block minus per-frame masks on the pan probe."""
+    blocks, frames = (cards[steps, seed, m]["probe"]["pan"][reader][score] for m in MASK_NAMES)
+    return blocks - frames
 
 
 def test_pan_masks_cards_are_the_runs_the_readme_names():
     cards = pan_cards()
-    assert set(cards) == {(s, m) for s in (0, 1, 2) for m in MASK_NAMES}
-    for (seed, mask), card in cards.items():
+    assert set(cards) == set(RUNS)
+    for (steps, seed, mask), card in cards.items():
         preset = card["preset"]
-        assert (preset["steps"], preset["background"], preset["mode"]) == (3000, "pan", "cpu")
-        assert f"--set mask={mask}" in card["command"] and f"--set seed={seed}" in card["command"]
-        assert card["threads"] == 1 and card["history"]["step"][-1] == 2999  # the last of 3,000 steps (0-based)
+        assert (preset["background"], preset["mode"]) == ("pan", "cpu")
+        for flag in (f"--steps {steps}", f"--set mask={mask}", f"--set seed={seed}"):
+            assert flag in card["command"]
+        assert card["threads"] == 1 and card["history"]["step"][-1] == steps - 1  # the last step, 0-based
 
 
-@pytest.mark.parametrize("key", [(s, m) for s in (0, 1, 2) for m in MASK_NAMES])
-def test_readme_pan_3000_table_rows_are_the_cards(key):
-    assert table_row(pan_cards()[key]) in (ROOT / "README.md").read_text()
+@pytest.mark.parametrize("run", RUNS)
+def test_readme_pan_masks_table_rows_are_the_cards(run):
+    assert table_row(pan_cards()[run]) in readme()
 
 
-def pan_gap(cards: dict, seed: int, reader: str = "V-JEPA, in time order", score: str = "linear") -> float:
-    """Multi-block minus per-frame masks on the pan probe."""
-    blocks, frames = (cards[seed, m]["probe"]["pan"][reader][score] for m in MASK_NAMES)
-    return blocks - frames
-
-
-def test_readme_pan_3000_gaps_are_the_cards():
+def test_readme_pan_masks_gaps_are_the_cards():
     """The figures the README's paragraph derives from the cards: the probe gaps by seed and over seeds."""
-    cards, readme = pan_cards(), " ".join((ROOT / "README.md").read_text().split())
-    gaps = [pan_gap(cards, s) for s in (0, 1, 2)]
-    mean = sum(gaps) / 3
-    sd = (sum((g - mean) ** 2 for g in gaps) / 2) ** 0.5
-    figures = [f"{gaps[1]:+.3f} and {gaps[2]:+.3f} in time order on seeds 1 and 2",
-               f"({pan_gap(cards, 1, score='knn'):+.3f} and {pan_gap(cards, 2, score='knn'):+.3f} by the vote)",
-               f"{gaps[0]:.3f} on seed 0 (pooled {pan_gap(cards, 0, 'V-JEPA, pooled'):.3f})",
-               f"mean {mean:+.3f}, s.d. {sd:.3f} over seeds"]
-    for figure in figures:
-        assert figure.replace("-", "−") in readme, figure
+    cards, text = pan_cards(), readme()
+    for steps in STEPS:
+        gaps = [pan_gap(cards, steps, s) for s in SEEDS]
+        mean = sum(gaps) / 3
+        figure = " / ".join(f"{g:+.3f}" for g in gaps) + f" at {steps:,}"
+        assert figure.replace("-", "−") in text, figure
+        assert f"mean {mean:+.3f}" in text, (steps, mean)
+    gaps = [pan_gap(cards, 3000, s) for s in SEEDS]
+    sd = (sum((g - sum(gaps) / 3) ** 2 for g in gaps) / 2) ** 0.5
+    assert f"s.d. {sd:.3f} over seeds" in text
 
 
-def test_pan_3000_per_frame_masks_predict_better_on_every_seed():
-    """What the README says of these runs: per-frame masks predict their copyable tokens a little better than the rest
-    and reach the lower prediction error, while the pan probe favours multi-block masks on seeds 1 and 2 only."""
+def test_per_frame_masks_predict_better_and_read_the_pan_worse_at_2000_steps():
+    """What the README says of these runs: at 2,000 steps on every seed the per-frame model has the lower
+    prediction error and the lower pan probe; at 3,000 it predicts its copyable tokens better than the rest,
+    and the pan probe favours multi-block masks on seeds 1 and 2 only."""
     cards = pan_cards()
-    for seed in (0, 1, 2):
-        blocks, frames = (cards[seed, m]["probe"] for m in MASK_NAMES)
-        assert frames["prediction"]["error_copyable"] < frames["prediction"]["error_hidden"]
-        assert frames["prediction"]["error"] < blocks["prediction"]["error"]
-        gap = blocks["pan"]["V-JEPA, in time order"]["linear"] - frames["pan"]["V-JEPA, in time order"]["linear"]
-        assert (gap > 0) == (seed != 0)
+    for seed in SEEDS:
+        for steps in STEPS:
+            blocks, frames = (cards[steps, seed, m]["probe"]["prediction"] for m in MASK_NAMES)
+            assert frames["error"] < blocks["error"]
+        assert pan_gap(cards, 2000, seed) > 0
+        late = cards[3000, seed, "per_frame"]["probe"]["prediction"]
+        assert late["error_copyable"] < late["error_hidden"]
+        assert (pan_gap(cards, 3000, seed) > 0) == (seed != 0)

@@ -143,16 +143,18 @@ class JEPA(nn.Module):
         """Mean latent loss over the K target blocks (``block_loss`` with this model's loss kind)."""
         return block_loss(z_pred, z_tgt, self.loss_kind)
 
-    def for_frames(self, frames: int) -> JEPA:
-        """A copy, same weights, for clips of ``frames`` frames (a video model; sin-cos or RoPE positions).
+    def for_frames(self, frames: int, stretch: bool = False) -> JEPA:
+        """A copy, same weights, for clips of ``frames`` frames (a video model; sin-cos or RoPE positions):
+        time positions extended at the same spacing, or with ``stretch`` squeezed into the model's own
+        time range (``Encoder.for_frames``).
 
         Introduced in notebook 05 (clips longer than the training clips).
         """
         new = copy.copy(self)  # shallow: shares nothing below, every submodule is replaced
         new._modules = dict(self._modules)
-        new.context_encoder = self.context_encoder.for_frames(frames)
-        new.target_encoder = self.target_encoder.for_frames(frames)
-        new.predictor = self.predictor.for_grid(new.context_encoder.grid)
+        new.context_encoder = self.context_encoder.for_frames(frames, stretch)
+        new.target_encoder = self.target_encoder.for_frames(frames, stretch)
+        new.predictor = self.predictor.for_grid(new.context_encoder.grid, new.context_encoder.pos.time_scale)
         return new
 
     @torch.no_grad()

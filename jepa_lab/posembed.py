@@ -5,6 +5,8 @@ Introduced in notebook 01 (RoPE joins in notebook 03).
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 
@@ -43,10 +45,11 @@ def sincos_2d(grid: tuple[int, int], dim: int) -> torch.Tensor:
     return torch.cat([sincos_1d(rows, dim // 2), sincos_1d(cols, dim // 2)], dim=1)
 
 
-def sincos_3d(grid: tuple[int, int, int], dim: int) -> torch.Tensor:
+def sincos_3d(grid: tuple[int, int, int], dim: int, time_scale: float = 1.0) -> torch.Tensor:
     """Sin-cos table of a 3-D tubelet grid ``(T', h, w)``, time-major like ``patchify_video``.
 
-    As in V-JEPA: half the width for time, a quarter each for row and column.
+    As in V-JEPA: half the width for time, a quarter each for row and column. ``time_scale`` multiplies
+    the time coordinates (below 1: more time steps squeezed into the same range, see ``check_time_scale``).
 
     Returns:
         ``[T'*h*w, dim]``.
@@ -56,12 +59,20 @@ def sincos_3d(grid: tuple[int, int, int], dim: int) -> torch.Tensor:
     if dim % 8:
         raise ValueError(f"3-D sin-cos width must be divisible by 8, got {dim}")
     t, h, w = grid
-    times = torch.arange(t).repeat_interleave(h * w)
+    times = torch.arange(t).repeat_interleave(h * w) * check_time_scale(time_scale)
     rows = torch.arange(h).repeat_interleave(w).repeat(t)
     cols = torch.arange(w).repeat(h * t)
     return torch.cat(
         [sincos_1d(times, dim // 2), sincos_1d(rows, dim // 4), sincos_1d(cols, dim // 4)], dim=1
     )
+
+
+def check_time_scale(time_scale: float) -> float:
+    """``time_scale`` if it is a positive finite number: the spacing of time coordinates (1: one per time step;
+    ``trained / new`` squeezes a longer clip into the trained range, "position interpolation")."""
+    if not (isinstance(time_scale, (int, float)) and math.isfinite(time_scale) and time_scale > 0):
+        raise ValueError(f"time_scale must be a positive finite number (1: one unit per time step), got {time_scale!r}")
+    return float(time_scale)
 
 
 def similarity_map(table: torch.Tensor, index: int, grid: tuple[int, int]) -> torch.Tensor:

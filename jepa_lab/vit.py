@@ -124,31 +124,37 @@ def init_weights(module: nn.Module) -> None:
 class _Positions(nn.Module):
     """Positions of a token grid: an additive table (learned or sin-cos) or RoPE angles."""
 
-    def __init__(self, kind: str, grid: tuple[int, ...], dim: int, head_dim: int) -> None:
+    def __init__(self, kind: str, grid: tuple[int, ...], dim: int, head_dim: int, time_scale: float = 1.0) -> None:
         super().__init__()
         if kind not in POSITIONS:
             raise ValueError(f"pos must be one of {', '.join(POSITIONS)}, got {kind!r}")
         self.kind, self.grid, self.dim, self.head_dim = kind, tuple(grid), dim, head_dim
+        self.time_scale = posembed.check_time_scale(time_scale)  # spacing of time coordinates (video grids)
         n = math.prod(grid)
         if kind == "learned":
             self.table = nn.Parameter(torch.randn(1, n, dim) * 0.02)
         elif kind == "sincos":
-            table = posembed.sincos_2d(grid, dim) if len(grid) == 2 else posembed.sincos_3d(grid, dim)
+            table = posembed.sincos_2d(grid, dim) if len(grid) == 2 else posembed.sincos_3d(grid, dim, time_scale)
             self.register_buffer("table", table[None], persistent=False)
         else:
-            self.register_buffer("angles", posembed.rope_angles(posembed.grid_coords(grid), head_dim), persistent=False)
+            coords = posembed.grid_coords(grid).double()
+            if len(grid) == 3:
+                coords[:, 0] *= self.time_scale
+            self.register_buffer("angles", posembed.rope_angles(coords, head_dim), persistent=False)
             if kind == "rope_sincos":  # one 2-D table over (h, w), repeated at every time step of a video grid
                 space = posembed.sincos_2d(grid[-2:], dim)
                 self.register_buffer("table", space.repeat(n // space.shape[0], 1)[None], persistent=False)
 
-    def regrid(self, grid: tuple[int, ...]) -> _Positions:
+    def regrid(self, grid: tuple[int, ...], time_scale: float | None = None) -> _Positions:
         """The same kind of positions over another grid (sin-cos and RoPE are functions of the
-        coordinates, so they extend to new ones; a learned table does not)."""
+        coordinates, so they extend to new ones; a learned table does not), time coordinates spaced
+        ``time_scale`` apart (default: as here)."""
         if self.kind == "learned":
             raise ValueError(f"learned positions exist only for the {self.grid} grid they were trained on: "
                              "use pos='sincos', 'rope' or 'rope_sincos' to run on other clip lengths")
         ref = self.angles if self.kind in ROPE else self.table
-        return _Positions(self.kind, grid, self.dim, self.head_dim).to(ref.device)
+        scale = self.time_scale if time_scale is None else time_scale
+        return _Positions(self.kind, grid, self.dim, self.head_dim, scale).to(ref.device)
 
     def add(self, x: torch.Tensor, idx: torch.Tensor | None) -> torch.Tensor:
         """Add the table at ``idx [B, n]`` (or all positions) to tokens ``x [B, n, D]``."""
@@ -222,15 +228,19 @@ class Encoder(nn.Module):
             z = blk(z, rope)
         return self.norm(z)
 
-    def for_frames(self, frames: int) -> Encoder:
+    def for_frames(self, frames: int, stretch: bool = False) -> Encoder:
         """A copy of this video encoder, same weights, for clips of ``frames`` frames (e.g. longer
-        than it was trained on). Positions are recomputed for the new ``(T/t, h, w)`` grid.
+        than it was trained on). Positions are recomputed for the new ``(T/t, h, w)`` grid: extended at
+        the same spacing, or with ``stretch`` squeezed into this encoder's own time range (time coordinates
+        ``steps / new steps`` apart: "position interpolation", so no position lies outside the trained range).
 
         Introduced in notebook 05.
         """
         if len(self.grid) != 3:
             raise ValueError("for_frames needs a video encoder (built with frames=...)")
-        pos = self.pos.regrid((check_divisible(frames, self.patch_embed.tubelet, "frame count"), *self.grid[1:]))
+        steps = check_divisible(frames, self.patch_embed.tubelet, "frame count")
+        scale = self.pos.time_scale * self.grid[0] / steps if stretch else None
+        pos = self.pos.regrid((steps, *self.grid[1:]), scale)
         new = copy.deepcopy(self)
         new.pos, new.grid = pos, pos.grid
         new.patch_embed.frames, new.patch_embed.grid = frames, pos.grid
@@ -303,10 +313,11 @@ class Predictor(nn.Module):
         self.apply(init_weights)
         nn.init.trunc_normal_(self.mask_token, std=0.02)
 
-    def for_grid(self, grid: tuple[int, ...]) -> Predictor:
-        """A copy with the same weights over another token grid (see ``Encoder.for_frames``)."""
+    def for_grid(self, grid: tuple[int, ...], time_scale: float | None = None) -> Predictor:
+        """A copy with the same weights over another token grid, time coordinates ``time_scale`` apart
+        (default: as here; see ``Encoder.for_frames``)."""
         new = copy.deepcopy(self)
-        new.pos = self.pos.regrid(tuple(grid))
+        new.pos = self.pos.regrid(tuple(grid), time_scale)
         new.grid, new.num_patches = new.pos.grid, math.prod(new.pos.grid)
         return new
 

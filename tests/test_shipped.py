@@ -146,6 +146,26 @@ def test_longer_clips_are_what_the_cards_say(pos):
     assert rise >= expect.table_error_rise if pos == "sincos" else rise <= expect.rotary_error_rise
 
 
+def test_stretched_longer_clips_are_what_the_cards_say():
+    """Notebook 05 section 5's stretched time on the seed-1 pair: both cards' records re-measured, and the
+    lesson held (stretched relative time reads direction above sin-cos's better reading at 2x and 4x)."""
+    preset = config.for_notebook("05", mode="cpu")
+    n, lengths = (preset.probe_train // 3, preset.probe_test // 3), tasks.vjepa.clip_lengths(preset)[1:]
+    best_table, got = {}, {}
+    for pos in ("sincos", "rope_sincos"):
+        run_preset, tag = tasks.vjepa.position_run(preset, 1, pos)
+        model, card = loaded("vjepa", run_preset, tag)
+        got[pos] = tasks.vjepa.longer_clips_report(model.eval(), run_preset, lengths, n=n, stretch=True)
+        for t, row in got[pos].items():
+            want = card["longer_clips_stretched"][str(t)]
+            assert row["error"] == pytest.approx(want["error"], abs=1e-3) and row["speed"] == want["speed"], t
+            assert row["direction"] == pytest.approx(want["direction"], abs=0.01), t
+            if pos == "sincos":
+                best_table[t] = max(row["direction"], card["longer_clips"][str(t)]["direction"])
+    expect = config.expectations("05", "cpu")
+    assert all(got["rope_sincos"][t]["direction"] - best_table[t] >= expect.stretch_over_table for t in best_table)
+
+
 def test_panning_runs_are_what_the_cards_say():
     """Notebook 05's panning camera on seed 1: both cards re-measured, and the lessons held."""
     preset = config.for_notebook("05", mode="cpu")

@@ -122,7 +122,7 @@ def test_panning_runs_are_named_and_probed_on_the_pan():
     assert tasks.vjepa.pan_ablations(cpu) == ("per_frame", "tube")
     fast = config.for_notebook("05", mode="fast")  # nothing shipped: the own seed, per-frame masks trained live
     assert tasks.vjepa.pan_seeds(fast) == (0,) and tasks.vjepa.pan_ablations(fast) == ("per_frame",)
-    with pytest.raises(FileNotFoundError, match="no shipped panning run vjepa_moving_fast_pan.pt"):
+    with pytest.raises(FileNotFoundError, match="no shipped run vjepa_moving_fast_pan.pt for fast mode"):
         tasks.vjepa.pan_card_probe(fast, 0)
     with pytest.raises(ValueError, match="panning camera"):
         tasks.vjepa.pan_protocol({}, cpu)

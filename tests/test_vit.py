@@ -145,6 +145,45 @@ def test_rotary_time_makes_features_independent_of_when_a_clip_starts(pos):
         assert torch.equal(table[:4], posembed.sincos_2d((2, 2), 48)) and torch.equal(table[:4], table[12:])
 
 
+@pytest.mark.parametrize("pos", ["sincos", "rope", "rope_sincos"])
+def test_stretched_positions_squeeze_a_longer_clip_into_the_trained_time_range(pos):
+    # Position interpolation: with stretch, time step 2k of a clip twice as long sits where step k sat in
+    # training (both the encoders' and the predictor's positions); the model's own length is unchanged.
+    from jepa_lab import jepa
+
+    e = vit.Encoder(image_size=16, patch_size=8, frames=4, tubelet=2, embed_dim=48, depth=1, num_heads=2, pos=pos)
+    model = jepa.JEPA(encoder=e, predictor_dim=24, predictor_depth=1, predictor_heads=2)
+    stretched, extended = model.for_frames(8, stretch=True), model.for_frames(8)
+    per_step = 4  # 2 x 2 places per time step
+    for get in (lambda m: m.context_encoder.pos, lambda m: m.target_encoder.pos, lambda m: m.predictor.pos):
+        old, new, ext = get(model), get(stretched), get(extended)
+        assert new.time_scale == 0.5 and ext.time_scale == 1.0
+        field = "angles" if pos in vit.ROPE else "table"
+        trained, squeezed, longer = (getattr(p, field).reshape(-1, per_step, getattr(p, field).shape[-1])
+                                     for p in (old, new, ext))
+        assert torch.allclose(squeezed[::2], trained, atol=1e-6)  # steps 0, 2, 4, 6 where 0, 1, 2, 3... were
+        assert not torch.allclose(squeezed[1], trained[0], atol=1e-3)  # half-way steps fall in between
+        assert torch.allclose(longer[:2], trained, atol=1e-6)  # extending keeps the spacing
+    same = model.for_frames(4, stretch=True)
+    x = torch.rand(2, 3, 4, 16, 16)
+    assert torch.allclose(same.context_encoder(x), model.context_encoder(x), atol=1e-6)  # its own length: itself
+    twice = stretched.context_encoder.for_frames(16, stretch=True)  # stretching twice composes
+    assert twice.pos.time_scale == 0.25 == model.context_encoder.for_frames(16, stretch=True).pos.time_scale
+    ctx, tgt = torch.tensor([[0, 1, 8, 9]] * 2), [torch.tensor([[2, 3, 12, 13]] * 2)]
+    assert torch.isfinite(stretched(torch.rand(2, 3, 8, 16, 16), ctx, tgt))
+
+
+@pytest.mark.parametrize("scale", [0, -1.0, float("nan"), float("inf"), "half"])
+def test_time_scale_must_be_a_positive_number(scale):
+    from jepa_lab import posembed
+
+    with pytest.raises(ValueError, match="time_scale must be a positive finite number"):
+        posembed.sincos_3d((2, 2, 2), 48, scale)
+    e = vit.Encoder(image_size=16, patch_size=8, frames=4, tubelet=2, embed_dim=48, depth=1, num_heads=2, pos="rope")
+    with pytest.raises(ValueError, match="time_scale must be a positive finite number"):
+        e.pos.regrid((4, 2, 2), scale)
+
+
 def test_for_frames_refuses_learned_positions_and_image_encoders():
     e = vit.Encoder(image_size=16, patch_size=8, frames=4, tubelet=2, embed_dim=48, depth=1, num_heads=2,
                     pos="learned")

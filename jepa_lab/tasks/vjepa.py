@@ -196,13 +196,18 @@ def pan_ablations(preset: config.VJEPAPreset) -> tuple[str, ...]:
     return ("per_frame",) + (("tube",) if tube.is_file() else ())
 
 
+def shipped_card(preset: config.VJEPAPreset, run, seed: int, kind: str) -> dict:
+    """The card of the shipped run ``run(preset, seed, kind)`` (``pan_run``, ``position_run``) for the preset's mode."""
+    path = TASK.path(preset.mode, run(preset, seed, kind)[1])
+    if not path.is_file():
+        raise FileNotFoundError(f"no shipped run {path.name} for {preset.mode} mode")
+    return artifacts.read_card(path)
+
+
 def pan_card_probe(preset: config.VJEPAPreset, seed: int, mask: str = "multiblock3d") -> dict:
     """The pan probe (reader -> scores, as ``pan_protocol`` returns) that the command line's ``--probe``
     recorded in the card of the shipped panning run ``pan_run(preset, seed, mask)``."""
-    path = TASK.path(preset.mode, pan_run(preset, seed, mask)[1])
-    if not path.is_file():
-        raise FileNotFoundError(f"no shipped panning run {path.name} for {preset.mode} mode")
-    return artifacts.read_card(path)["probe"]["pan"]
+    return shipped_card(preset, pan_run, seed, mask)["probe"]["pan"]
 
 
 def pan_protocol(models: dict[str, nn.Module], preset: config.VJEPAPreset, frame_encoder: nn.Module | None = None,
@@ -257,8 +262,9 @@ def _one_speed_clips(preset: config.VJEPAPreset, count: int, frames: int, speed:
 
 def longer_clips_report(model: nn.Module, preset: config.VJEPAPreset,
                         lengths: tuple[tuple[int, float], ...] | None = None, n: tuple[int, int] = (600, 400),
-                        draws: int = 3, pooled: bool = False) -> dict[int, dict[str, float]]:
-    """A video JEPA run on clips of other lengths (``JEPA.for_frames``: same weights, positions extended).
+                        draws: int = 3, pooled: bool = False, stretch: bool = False) -> dict[int, dict[str, float]]:
+    """A video JEPA run on clips of other lengths (``JEPA.for_frames``: same weights, positions extended, or
+    with ``stretch`` squeezed into the trained time range).
 
     Per ``(frames, speed)`` of ``lengths`` (default ``clip_lengths(preset)``): the latent error under tube masks
     on ``n[1]`` held-out clips (seed + 1; at most 256), with their own context and with another clip's, and
@@ -272,7 +278,7 @@ def longer_clips_report(model: nn.Module, preset: config.VJEPAPreset,
     """
     out = {}
     for t, speed in lengths or clip_lengths(preset):
-        m = model.for_frames(t).eval()
+        m = model.for_frames(t, stretch).eval()
         test_x, test_y = _one_speed_clips(preset, n[1], t, speed, 1)
         err = evaluate.video_prediction_error(m, test_x[:256], "tube", preset.keep_ratio, seed=preset.seed)
         out[t] = {"speed": speed, "error": err["error"], "error_other": err["error_other"]}

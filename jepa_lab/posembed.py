@@ -59,7 +59,7 @@ def sincos_3d(grid: tuple[int, int, int], dim: int, time_scale: float = 1.0) -> 
     if dim % 8:
         raise ValueError(f"3-D sin-cos width must be divisible by 8, got {dim}")
     t, h, w = grid
-    times = torch.arange(t).repeat_interleave(h * w) * check_time_scale(time_scale)
+    times = torch.arange(t, dtype=torch.float64).repeat_interleave(h * w) * check_time_scale(time_scale)
     rows = torch.arange(h).repeat_interleave(w).repeat(t)
     cols = torch.arange(w).repeat(h * t)
     return torch.cat(
@@ -70,7 +70,8 @@ def sincos_3d(grid: tuple[int, int, int], dim: int, time_scale: float = 1.0) -> 
 def check_time_scale(time_scale: float) -> float:
     """``time_scale`` if it is a positive finite number: the spacing of time coordinates (1: one per time step;
     ``trained / new`` squeezes a longer clip into the trained range, "position interpolation")."""
-    if not (isinstance(time_scale, (int, float)) and math.isfinite(time_scale) and time_scale > 0):
+    if isinstance(time_scale, bool) or not (isinstance(time_scale, (int, float)) and math.isfinite(time_scale)
+                                            and time_scale > 0):
         raise ValueError(f"time_scale must be a positive finite number (1: one unit per time step), got {time_scale!r}")
     return float(time_scale)
 

@@ -231,8 +231,9 @@ class Encoder(nn.Module):
     def for_frames(self, frames: int, stretch: bool = False) -> Encoder:
         """A copy of this video encoder, same weights, for clips of ``frames`` frames (e.g. longer
         than it was trained on). Positions are recomputed for the new ``(T/t, h, w)`` grid: extended at
-        the same spacing, or with ``stretch`` squeezed into this encoder's own time range (time coordinates
-        ``steps / new steps`` apart: "position interpolation", so no position lies outside the trained range).
+        the same spacing, or with ``stretch`` spread over this encoder's own time span ("position interpolation": the
+        spacing of time coordinates times ``steps / new steps``; a clip four times as long has its 16 steps at
+        0, 1/4, ..., 3 3/4 where 4 trained steps sat at 0..3, none more than a trained step's spacing past the last).
 
         Introduced in notebook 05.
         """

@@ -533,8 +533,9 @@ assert min(rises["sin-cos"]) >= expect.table_error_rise and max(rises["RoPE + sp
 # Extending the positions asks a model about times it never saw: sin-cos's codes for steps 4–15 are new,
 # and under RoPE two tokens can now be up to 15 steps apart where training showed at most 3. The other way
 # in, used to run language models on texts longer than they were trained on ("position interpolation"):
-# squeeze the long clip's time coordinates into the trained range, so that 16 time steps sit at 0, ¼, ½, …,
-# 3¾ and every position, and every gap between two, lies inside what the model knows.
+# squeeze the long clip's time coordinates into the trained span, so that 16 time steps sit at 0, ¼, ½, …,
+# 3¾ where the 4 trained steps sat at 0, 1, 2, 3: no position lies more than a step beyond the trained ones,
+# and no gap between two tokens is longer than 3¾ steps (training saw up to 3), where extending reaches 15.
 # `model.for_frames(32, stretch=True)` does it for either kind. Sin-cos gets the same trick, and the
 # comparison below gives it the better of its two results (extended or stretched) at each length.
 
@@ -585,7 +586,8 @@ assert min(margins) >= expect.stretch_over_table  # relative time, stretched, re
 #   prediction fail on long clips; what it does not give the table is features that read the motion better.
 # - One reading of why the relative code profits (not tested here): RoPE's attention depends only on how far
 #   apart two tokens are, so a stretched clip looks to it like the trained clip at a finer time step, a small
-#   change in every gap; the absolute table meets codes between its trained ones at every token.
+#   change in every gap; the absolute table meets codes between and just beyond its trained ones, new codes
+#   for three tokens in four at 32 frames.
 #
 # ## 6. Scrub through a clip
 #

@@ -161,19 +161,23 @@ def test_stretched_positions_squeeze_a_longer_clip_into_the_trained_time_range(p
         field = "angles" if pos in vit.ROPE else "table"
         trained, squeezed, longer = (getattr(p, field).reshape(-1, per_step, getattr(p, field).shape[-1])
                                      for p in (old, new, ext))
-        assert torch.allclose(squeezed[::2], trained, atol=1e-6)  # steps 0, 2, 4, 6 where 0, 1, 2, 3... were
+        assert torch.allclose(squeezed[::2], trained, atol=1e-6)  # steps 0 and 2 where the trained 0 and 1 were
         assert not torch.allclose(squeezed[1], trained[0], atol=1e-3)  # half-way steps fall in between
         assert torch.allclose(longer[:2], trained, atol=1e-6)  # extending keeps the spacing
     same = model.for_frames(4, stretch=True)
     x = torch.rand(2, 3, 4, 16, 16)
     assert torch.allclose(same.context_encoder(x), model.context_encoder(x), atol=1e-6)  # its own length: itself
+    assert same.predictor.pos.time_scale == 1.0 and torch.equal(same.predictor.pos.angles if pos in vit.ROPE
+                                                                 else same.predictor.pos.table,
+                                                                 model.predictor.pos.angles if pos in vit.ROPE
+                                                                 else model.predictor.pos.table)
     twice = stretched.context_encoder.for_frames(16, stretch=True)  # stretching twice composes
     assert twice.pos.time_scale == 0.25 == model.context_encoder.for_frames(16, stretch=True).pos.time_scale
     ctx, tgt = torch.tensor([[0, 1, 8, 9]] * 2), [torch.tensor([[2, 3, 12, 13]] * 2)]
     assert torch.isfinite(stretched(torch.rand(2, 3, 8, 16, 16), ctx, tgt))
 
 
-@pytest.mark.parametrize("scale", [0, -1.0, float("nan"), float("inf"), "half"])
+@pytest.mark.parametrize("scale", [0, -1.0, float("nan"), float("inf"), "half", True])
 def test_time_scale_must_be_a_positive_number(scale):
     from jepa_lab import posembed
 

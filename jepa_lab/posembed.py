@@ -58,10 +58,7 @@ def sincos_3d(grid: tuple[int, int, int], dim: int, time_scale: float = 1.0) -> 
     """
     if dim % 8:
         raise ValueError(f"3-D sin-cos width must be divisible by 8, got {dim}")
-    t, h, w = grid
-    times = torch.arange(t, dtype=torch.float64).repeat_interleave(h * w) * check_time_scale(time_scale)
-    rows = torch.arange(h).repeat_interleave(w).repeat(t)
-    cols = torch.arange(w).repeat(h * t)
+    times, rows, cols = grid_coords(grid, time_scale).unbind(1)
     return torch.cat(
         [sincos_1d(times, dim // 2), sincos_1d(rows, dim // 4), sincos_1d(cols, dim // 4)], dim=1
     )
@@ -121,7 +118,12 @@ def apply_rope(x: torch.Tensor, angles: torch.Tensor) -> torch.Tensor:
     return out.flatten(-2)
 
 
-def grid_coords(grid: tuple[int, ...]) -> torch.Tensor:
-    """``[prod(grid), len(grid)]`` integer coordinates of a grid in row-major (time-major) order."""
-    axes = torch.meshgrid(*(torch.arange(g) for g in grid), indexing="ij")
-    return torch.stack([a.flatten() for a in axes], dim=1)
+def grid_coords(grid: tuple[int, ...], time_scale: float = 1.0) -> torch.Tensor:
+    """``[prod(grid), len(grid)]`` float64 coordinates of a grid in row-major (time-major) order. On a 3-D
+    (video) grid the time coordinates are spaced ``time_scale`` apart (``check_time_scale``); the one place
+    where both the sin-cos table and the RoPE angles get their time axis."""
+    axes = torch.meshgrid(*(torch.arange(g, dtype=torch.float64) for g in grid), indexing="ij")
+    coords = torch.stack([a.flatten() for a in axes], dim=1)
+    if len(grid) == 3:
+        coords[:, 0] *= check_time_scale(time_scale)
+    return coords

@@ -137,9 +137,7 @@ class _Positions(nn.Module):
             table = posembed.sincos_2d(grid, dim) if len(grid) == 2 else posembed.sincos_3d(grid, dim, time_scale)
             self.register_buffer("table", table[None], persistent=False)
         else:
-            coords = posembed.grid_coords(grid).double()
-            if len(grid) == 3:
-                coords[:, 0] *= self.time_scale
+            coords = posembed.grid_coords(grid, self.time_scale)
             self.register_buffer("angles", posembed.rope_angles(coords, head_dim), persistent=False)
             if kind == "rope_sincos":  # one 2-D table over (h, w), repeated at every time step of a video grid
                 space = posembed.sincos_2d(grid[-2:], dim)

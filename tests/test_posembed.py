@@ -26,6 +26,19 @@ def test_sincos_3d_matches_time_major_order():
     assert not torch.equal(t[0, :8], t[9, :8])
 
 
+def test_grid_coords_space_time_steps_time_scale_apart():
+    c = posembed.grid_coords((4, 2, 3), 0.25)
+    assert c.shape == (24, 3) and c.dtype == torch.float64
+    assert torch.equal(c[:, 0].unique(), torch.tensor([0.0, 0.25, 0.5, 0.75], dtype=torch.float64))
+    assert torch.equal(c[:, 1:], posembed.grid_coords((4, 2, 3))[:, 1:])  # rows and columns untouched
+    assert torch.equal(posembed.grid_coords((2, 3), 0.25), posembed.grid_coords((2, 3)))  # images have no time
+    # the sin-cos table takes its coordinates from here: time step 2k at scale 1/2 is step k at scale 1
+    half, whole = posembed.sincos_3d((8, 2, 2), 16, 0.5), posembed.sincos_3d((4, 2, 2), 16)
+    assert torch.allclose(half.reshape(8, 4, 16)[::2], whole.reshape(4, 4, 16))
+    with pytest.raises(ValueError, match="time_scale"):
+        posembed.grid_coords((2, 2, 2), 0.0)
+
+
 def test_similarity_decreases_with_distance():
     grid = (8, 8)
     sim = posembed.similarity_map(posembed.sincos_2d(grid, 64), 27, grid).flatten()

@@ -34,8 +34,8 @@
 # cannot, why V-JEPA hides large regions through time and when that rule matters, and how positions behave
 # beyond the training length.
 #
-# **What you need:** notebooks 01–04. No GPU. Measured run time, top to bottom: about 5.0 min in `cpu` mode
-# with the shipped checkpoints (on one thread of a 2-core CPU, beside another job; most of it is encoding
+# **What you need:** notebooks 01–04. No GPU. Measured run time, top to bottom: about 5.5 min in `cpu` mode
+# with the shipped checkpoints (on one thread of a 2-core CPU; most of it is encoding
 # and probing the held-out clips; `RETRAIN = True` trains all eleven yourself with one thread: the eight
 # still-camera runs 1–2 min each, the three panning runs 3.5–7 min each), about 1.3 min in `fast` mode (CI).
 
@@ -311,17 +311,15 @@ for label, rows in masks_probe.items():
 test_clips = tasks.vjepa.video_probe_data(preset)[2][:256]
 errors = {}
 for row, m in (("tube-trained", model), ("per-frame-trained", per_frame)):
-    copy = evaluate.copy_baselines(m, test_clips)
-    for kind in masks.VIDEO_MASKS:
-        e = evaluate.video_prediction_error(m, test_clips, kind, preset.keep_ratio, seed=preset.seed)
-        errors[row, kind] = e
-        print(f"{row:>17} on {kind:>9} masks: error {e['error']:.3f} (copyable tokens {e['error_copyable']:.3f}, "
+    for kind in masks.VIDEO_MASKS:  # each model under every kind of mask, its own and the others
+        e = errors[row, kind] = tasks.vjepa.prediction_errors(m, preset.replace(mask=kind), test_clips)
+        print(f"{row:>17} on {kind:>12} masks: error {e['error']:.3f} (copyable tokens {e['error_copyable']:.3f}, "
               f"other hidden {e['error_hidden']:.3f}; {e['copyable']:.0%} copyable) · copy previous step "
-              f"{copy['copy_previous']:.3f} · mean per place {copy['position_mean']:.3f}")
+              f"{e['copy_previous']:.3f} · mean per place {e['average_target']:.3f}")
 
 # %%
 pf_err = errors["per-frame-trained", "per_frame"]
-pf_copy = evaluate.copy_baselines(per_frame, test_clips)["copy_previous"]
+pf_copy = pf_err["copy_previous"]
 print(f"per-frame model: copyable tokens {pf_err['error_copyable']:.3f} vs other hidden {pf_err['error_hidden']:.3f};"
       f" copying the previous step would score {pf_copy:.3f}")
 direction = {row: masks_probe["direction"][f"{row} masks, in time order"]["linear"] for row in ("tube", "per-frame")}

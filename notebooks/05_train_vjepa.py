@@ -34,10 +34,10 @@
 # cannot, why V-JEPA hides large regions through time and when that rule matters, and how positions behave
 # beyond the training length.
 #
-# **What you need:** notebooks 01–04. No GPU. Measured run time, top to bottom: about 5.5 min in `cpu` mode
+# **What you need:** notebooks 01–04. No GPU. Measured run time, top to bottom: about 5.2–5.6 min in `cpu` mode
 # with the shipped checkpoints (on one thread of a 2-core CPU; most of it is encoding
 # and probing the held-out clips; `RETRAIN = True` trains all eleven yourself with one thread: the eight
-# still-camera runs 1–2 min each, the three panning runs 3.5–7 min each), about 1.3 min in `fast` mode (CI).
+# still-camera runs 1–2.5 min each, the three panning runs 3.5–7 min each), about 1.3 min in `fast` mode (CI).
 
 # %%
 import matplotlib.pyplot as plt
@@ -108,7 +108,8 @@ assert leak["tube"] == 0 and leak["per_frame"] > 5
 #
 # `tasks.vjepa.build` is notebook 04's recipe on clips: tubelet tokens, 3-D sin-cos positions, tube
 # masks, an L1 loss in latent space (as V-JEPA), the EMA target, and the VICReg terms that kept
-# notebook 04's encoder from collapsing (without them this model collapses too: measured below).
+# notebook 04's encoder from collapsing (without them this model collapses too: trained without them, both
+# mask kinds reached a loss of 0.009 and every probe fell to the random network's level).
 # The command that made the shipped checkpoint is printed with it; `RETRAIN = True` trains here.
 
 # %%
@@ -193,10 +194,9 @@ assert linear["V-JEPA, pooled"]["shape"] >= linear["random init, in time order"]
 # We tried to build clips where pixels stop being enough; each is a `--set` away
 # (`python -m jepa_lab.train vjepa --mode cpu --probe --set background=contrast ...`):
 # - *Harder backgrounds* (`datasets.video.backgrounds`): a background of any colour and brightness, so
-#   the shape may be darker or lighter than it, takes the pixels' direction probe from 0.90 to 0.47
-#   (with a smooth texture added: 0.21). But V-JEPA suffered as much: trained 1,500 steps on the contrast
-#   clips it read direction at 0.33 in time order (pixels 0.47, frame-wise encoder 0.46, random init
-#   0.18). On clips with four still shapes of clutter (`background=clutter`) the pixels still read
+#   the shape may be darker or lighter than it, takes the pixels' direction probe from 0.90 to 0.47.
+#   But V-JEPA suffered as much: trained 1,500 steps on the contrast clips it read direction at 0.33 in
+#   time order (pixels 0.47). On clips with four still shapes of clutter (`background=clutter`) the pixels still read
 #   0.55, and V-JEPA barely learned motion at all (0.20 against random init's 0.16): predicting random still
 #   clutter behind a mask is hopeless, and it swamps what the moving shape could teach.
 # - *Training longer* on the plain clips: after 1,500 steps V-JEPA's ordered direction probe read 0.53,
@@ -343,7 +343,7 @@ assert pf_copy > expect.copy_over_predict * pf_err["error"]  # ...and copying it
 # column). Tube masking pays where neighbouring frames are nearly identical at the patch level: natural
 # video at 16-pixel patches, mostly static backgrounds, 90 % of each frame hidden. We also tried slower
 # clips (`--set speeds=0.5,1`: both mask kinds probe direction at only 0.26–0.28) and a higher keep
-# ratio (`--set keep_ratio=0.5`: per-frame 0.47); neither showed the effect. Keep the rule for real
+# ratio (`--set keep_ratio=0.5`, 300 steps: tubes 0.61, per-frame 0.63); neither showed the effect. Keep the rule for real
 # video; on toy clips, test it as done here rather than take it on trust.
 #
 # ### Where the rule pays: the panning camera
@@ -402,8 +402,8 @@ assert pan_direction["multiblock3d"] >= pan_direction["per_frame"] + expect.bloc
 #   predicted by anyone. What the encoder learned shows in the probe, not in the loss.
 # - **Trained longer, the per-frame models catch up.** Seeds 0–2 at 2,000 and 3,000 steps (runs not shipped:
 #   the README has the command and their figures). Multi-block minus per-frame on the pan: +23 / +11 / +18
-#   points at 1,500 steps, +10 / +7 / +4 at 2,000, −2 / +7.5 / +3 at 3,000. Every per-frame model's probe rose
-#   with training (seed 2: 0.79, 0.93, 0.94), and seed 0's multi-block model fell at 3,000 steps (0.98 to 0.84).
+#   points at 1,500 steps, +10 / +7 / +4 at 2,000, −2 / +7.5 / +3 at 3,000. Every per-frame model ended well
+#   above its 1,500-step probe (seed 2: 0.79, 0.93, 0.94; seeds 0 and 1 peaked at 2,000 steps), and seed 0's multi-block model fell at 3,000 steps (0.98 to 0.84).
 #   Meanwhile the per-frame models' prediction error became the lower one (2,000 steps: 0.718–0.728 against
 #   0.729–0.735; 3,000: 0.702–0.718 against 0.728–0.732; again a rough comparison, each against its own
 #   target encoder), and at 3,000 steps they predict the tokens they could copy a little better than the
@@ -415,7 +415,7 @@ assert pan_direction["multiblock3d"] >= pan_direction["per_frame"] + expect.bloc
 #   (`background="pan_smooth"`, 3,000 steps, seeds 0 and 1, runs not shipped: the README has the commands)
 #   per-frame masks read the pan at 0.99, and multi-block masks at 0.27–0.30, barely above the raw pixels
 #   (0.23–0.24) and the random network (0.22–0.23). There a place one step later looks much as it did. The
-#   per-frame model predicts the tokens it could copy better than the rest (seed 0: 0.64 against 0.68), and
+#   per-frame model predicts the tokens it could copy better than the rest (seed 0: 0.637 against 0.685), and
 #   its error falls well below guessing each place's average target (0.67 against 0.75), while the
 #   multi-block model, seeing about 5 of the 64 tokens, never gets below that guess (0.74 against 0.73).
 #   So only half of the papers' warning holds here: per-frame masks make the prediction easier, and the
@@ -483,15 +483,17 @@ for seed in seeds:
             r = lengths[row]
         else:
             run = tasks.fit_or_load("vjepa", run_preset, tag, retrain=RETRAIN)[0].to(device).eval()
-            r = tasks.vjepa.longer_clips_report(run, run_preset, tasks.vjepa.clip_lengths(preset)[::2], draws=0)
+            r = tasks.vjepa.longer_clips_report(run, run_preset, tasks.vjepa.clip_lengths(preset)[::2], n=n,
+                                                 draws=0)
         rises[row].append(r[long]["error"] - r[short]["error"])
         print(f"seed {seed}, {row:>18}: latent error {r[short]['error']:.3f} at {short} frames, "
               f"{r[long]['error']:.3f} at {long} ({rises[row][-1]:+.3f})")
 assert min(rises["sin-cos"]) >= expect.table_error_rise and max(rises["RoPE + space table"]) <= expect.rotary_error_rise
 
 # %% [markdown]
-# What this measured (shipped `cpu` runs; direction probe in time order, mean of three draws; seeds 1 and 2:
-# `longer_clips_report(run, run_preset)`, recorded in each checkpoint's card as `longer_clips`):
+# What this measured (shipped `cpu` runs; direction probe in time order, mean of three draws; as each
+# checkpoint's card records it, `longer_clips`, made by the same call as above; a live run on another machine or
+# thread count may differ in the third decimal):
 #
 # | seed | positions | error at 8 → 32 frames | direction at 8 / 16 / 32 frames |
 # |---|---|---|---|
@@ -510,9 +512,9 @@ assert min(rises["sin-cos"]) >= expect.table_error_rise and max(rises["RoPE + sp
 #   steps each: two attention heads instead of four, a lower learning rate with a longer warm-up, a sin-cos
 #   predictor behind the RoPE encoder (`JEPA(predictor_pos="sincos")`); the error with its own context
 #   stayed within 0.02 of another clip's every time.)
-# - **Giving space an absolute code fixes it.** RoPE + space table uses its context (0.50–0.54 against
-#   0.65–0.69 with another clip's) and, on clips four times as long, its error goes *down* a little
-#   (−0.04 on every seed): more frames, more context, and nothing it has not seen. Sin-cos's error goes
+# - **Giving space an absolute code fixes it.** RoPE + space table uses its context (at the trained length
+#   0.50–0.54 against 0.65–0.69 with another clip's) and, on clips four times as long, its error goes *down* a little
+#   (about −0.04 on every seed): more frames, more context, and nothing it has not seen. Sin-cos's error goes
 #   *up* by 0.09–0.10 on every seed: its time codes for steps 4–15 were never trained. This is the case for
 #   relative time.
 # - **The direction probe does not separate them as clearly.** Fitted afresh at each length, it reads
@@ -578,7 +580,7 @@ assert min(margins) >= expect.stretch_over_table  # relative time, stretched, re
 # - Stretched, the RoPE + space table model reads direction 5–16 points better than sin-cos's better
 #   reading at twice the length, and 8–13 points better at four times, on every seed. Extended, the two
 #   were level at four times the length.
-# - Sin-cos gains nothing in the probe from stretching (−5.5 to +1.5 points), yet its latent error falls to
+# - Sin-cos gains nothing in the probe from stretching (about −5.5 to +1.5 points), yet its latent error falls to
 #   below where it was at the trained length (seed 0: 0.474 at 8 frames; at 32, 0.565 extended and 0.446
 #   stretched), near the stretched RoPE model's (0.465–0.508). So stretching removes what made the table's
 #   prediction fail on long clips; what it does not give the table is features that read the motion better.
@@ -628,7 +630,7 @@ assert n8 == n16  # the same weights: sin-cos positions are computed from (t, h,
 # - The tube-mask rule guards against filling a hidden token from the same content a step away. With a
 #   still camera copying does not pay (shapes move too far per step), and per-frame masks did no harm; on
 #   the panning clips per-frame masks read the pan 11–23 points worse than multi-block masks (three
-#   seeds) after 1,500 steps, with no lower prediction error; trained longer they reach the lower
+#   seeds) after 1,500 steps, with about the same prediction error (within 0.005); trained longer they reach the lower
 #   prediction error and the gap narrows (4–10 points at 2,000 steps, −2 to +8 at 3,000). Over a smoother texture the order turns round (per-frame 0.99, multi-block
 #   0.27–0.30): copying from one step away, shifted the right way, teaches the drift. A rule's reason,
 #   measured, tells you where it applies.

@@ -36,7 +36,7 @@
 # **What you need:** notebooks 01–05. No GPU. Run time, top to bottom: about 2.3 min in `cpu` mode with
 # the shipped checkpoints (137 s cell by cell on one thread of a 2-core CPU, beside another job; section
 # 2's camera clips take 22 s, section 5's three readers 35 s, section 6 24 s; `RETRAIN = True`
-# retrains: V-JEPA about 2 min, each of the three camera V-JEPAs about 14 min, the six fields 2.5–6.5 min
+# retrains: V-JEPA about 2 min, each of the three camera V-JEPAs 20–24 min (three at once on two cores), the six fields 2.5–6.5 min
 # each, the two latent fields 3–7 min each), about 80 s in `fast` mode (CI; 78–80 s under nbval and cell by
 # cell on one thread of an idle machine; section 6 trains both latent fields here, 15 s).
 
@@ -88,7 +88,8 @@ assert e_rest == 0 and abs(e_top - 2 * pendulum.G) < 1e-4
 # The same V-JEPA recipe as notebook 05 (`tasks.pendulum.build`: tubelets, tube masks, EMA target, VICReg
 # terms), trained on 8-frame pendulum clips (`fit_or_load` loads the shipped checkpoint; `RETRAIN = True`
 # trains). The probe is a ridge regression from mean-pooled features to `(cos θ, sin θ, ω)` at the
-# clip's last frame, fitted on held-out clips and tested on others, next to two baselines: the same
+# clip's last frame, fitted on 1,500 clips V-JEPA never trained on, each labelled with the simulator's true state at its last
+# frame, and tested on 1,000 others, next to two baselines: the same
 # encoder at random init, and the raw pixels of the clip's last two frames.
 
 # %%
@@ -120,9 +121,10 @@ assert min(probe["random init"].values()) > expect.random_r2
 # (`make_pendulum(..., background="camera")`). The pendulum swings exactly as before; only the pictures change.
 #
 # The same V-JEPA recipe is trained on such clips, once for each of the training seeds 0, 1 and 2 (three
-# shipped checkpoints of 6,000 steps; `RETRAIN = True` trains them, about 14 min each on one thread). Every
+# shipped checkpoints of 6,000 steps; `RETRAIN = True` trains them, 20–24 min each on one thread with
+# three running at once on two cores). Every
 # reader then goes through one protocol (`probes.regression_protocol`): 2,500 clips that no run trained
-# on, three random fit/test draws (1,500 / 1,000 clips), a ridge regression whose penalty is chosen by
+# on, each labelled with the simulator's state at its last frame, three random fit/test draws (1,500 / 1,000 clips), a ridge regression whose penalty is chosen by
 # cross-validation on the fit set and a 20-neighbour average beside it, scored by the R² of
 # `(cos θ, sin θ, ω)` at the clip's last frame. The readers:
 # - each **V-JEPA, in time order** (its tokens averaged over space, its four time steps kept in order)
@@ -159,20 +161,20 @@ best = max(omega[b]["ridge"] for b in baselines)
 learned = [omega[f"V-JEPA seed {s}, in time order"]["ridge"] for s in preset.camera_seeds]
 print(f"ω, ridge: V-JEPA in time order {', '.join(f'{v:.3f}' for v in learned)} (seeds "
       f"{', '.join(map(str, preset.camera_seeds))}); best baseline {best:.3f}")
-assert min(learned) >= best + expect.camera_margin  # on every seed, V-JEPA reads ω where no baseline can
+assert min(learned) >= best + expect.camera_margin  # on every seed, V-JEPA reads ω where no baseline's linear probe can
 
 # %% [markdown]
 # What the camera clips show (the shipped `cpu` runs; the printout above is live, and the same):
 # - **On the linear probe, only the trained encoders read the pendulum.** With every labelled clip, V-JEPA in time order reads
-#   `ω` at R² 0.196, 0.163 and 0.138 (seeds 0, 1, 2; mean 0.17 ± 0.02) and the angle at 0.26–0.41, while
-#   every baseline's ridge R² is at or below zero: the random encoder −0.01, the pixels of every frame
+#   `ω` at R² 0.196, 0.163 and 0.138 (seeds 0, 1, 2; mean 0.17) and the angle at 0.26–0.41, while
+#   every baseline's ridge R² of `ω` is at or below zero: the random encoder −0.01, the pixels of every frame
 #   −0.07. A ridge regression on pixels would have to find the pendulum by its colour, and here every clip
 #   has another colour, and flashes of every colour come and go. V-JEPA learned to find it, in part. Our
 #   reading: predicting the hidden part of a clip rewards following what moves smoothly from frame to
 #   frame, and the flashes never do.
 # - **Keep time in the reader.** Pooled over time, the same V-JEPA features read `ω` at only 0.07–0.10.
 # - **The neighbour average tells a different story, and you should know it.** Averaging the `ω` of the
-#   20 clips whose pixels look most alike reads 0.13, more than any V-JEPA's neighbours (0.01–0.03): among
+#   20 clips whose pixels look most alike reads 0.13, more than any V-JEPA's neighbours (at most 0.03): among
 #   1,500 clips, likely, a few share colours closely enough for a nearest-neighbour match. V-JEPA's
 #   features hold the state along a few directions that a linear probe finds, but distances between whole
 #   feature vectors are likely dominated by other things (colours, flashes), as in notebook 04.
@@ -343,8 +345,7 @@ assert res2_flat == 0 and d2_flat == 0  # a perfect score for a meaningless mode
 # trajectories: `read_states(preset, model, reader=...)`): the trained V-JEPA encoder; **the same encoder
 # at its random init** (built with the preset's seed, exactly as training started it); and **the raw
 # pixels** of the window's 8 frames, averaged over 2 × 2 blocks to 16 × 16, which leaves 6,144 numbers,
-# as many as the encoder's 64 tokens × 96 features, and the ridge stays fast (in `cpu` mode the full
-# 32 × 32 gave the same errors, 0.0002 rad and 0.0019 rad/s, in twice the time).
+# as many as the encoder's 64 tokens × 96 features, and the ridge stays fast.
 #
 # **Predict, then run.** Which of the three reads the pendulum best, and by how much?
 
@@ -393,20 +394,18 @@ for name, d in frame_drift.items():
 frame_ratio = {name: (frame_drift["MLP"].mean() / frame_drift[name].mean()).item() for name in ("HNN", "LNN")}
 print(f"on read states: MLP drift / HNN drift {frame_ratio['HNN']:.1f}x, MLP / LNN {frame_ratio['LNN']:.1f}x")
 assert all(torch.isfinite(d).all() for d in frame_drift.values())
-# shipped fields: the HNN 10x below the MLP, the LNN 5x; after a fast run's 400 steps at width 64 the LNN is
+# shipped fields: the HNN 17x below the MLP, the LNN 10x (asserted: 10x and 5x); after a fast run's 400 steps at width 64 the LNN is
 # ahead (measured 2.1x) and the HNN has barely begun to fit (1.1x)
 assert frame_ratio["HNN"] >= expect.frame_ratio_hnn and frame_ratio["LNN"] > expect.frame_ratio_lnn
 
 # %% [markdown]
 # Measured (shipped V-JEPA and fields, `cpu` mode, seed 0): the all-token probe reads the angle to
-# 0.0006 rad and ω to 0.0026 rad/s (section 2's pooled probe: 0.04 rad and 0.28 rad/s; with
-# states read that way, from 16 short trajectories and fields fitted for 1,000 steps, the HNN came out only
-# 6.7x ahead of the MLP). Fitted on finite differences of the read states, the MLP's
+# 0.0006 rad and ω to 0.0026 rad/s. Fitted on finite differences of the read states, the MLP's
 # energy drifts 5.2 % over 1,000 steps, the **HNN's 0.31 % (17x less; the asserts ask for 10x)** and the LNN's
 # 0.50 % (10x less). All three drift more than on true states: fewer pairs (12,700 against 51,200) and
 # noisier ones, since differencing turns reading noise into derivative noise (0.003 rad/s over
 # 2 × 0.05 s). With `--seed 1` (V-JEPA retrained with it as well: `python -m jepa_lab.physics --mode cpu
-# --states probed --seed 1 --model MLP --model HNN`), ω was read to 0.006 rad/s and the MLP drifted
+# --states probed --seed 1 --model MLP --model HNN`), the MLP drifted
 # 17.6 %, the HNN 0.58 %: 30x.
 #
 # ### And from camera frames?
@@ -503,9 +502,9 @@ explorer
 # come in only to **judge**: each code is read back as a state from its 10 nearest training codes' true
 # states, and the rollouts are judged by the true energy of those read-back states. Both fields get the
 # same code, data and budget (3,000 steps; shipped for `cpu` mode: `python -m jepa_lab.latent_physics
-# --mode cpu`, 5–7 min for the HNN and 3–5 for the MLP, each on one thread beside another job).
+# --mode cpu`, 4.5–7 min for the HNN and 3–5.5 for the MLP, each on one thread beside another job).
 #
-# **Predict, then run.** In section 3 the HNN kept the energy over 100 times better than the MLP. Here the
+# **Predict, then run.** In section 3 the HNN kept the energy 133 times better than the MLP (15–20 times with other seeds). Here the
 # HNN conserves *its own* `H(z)` in a coordinate system it invented. Will the true energy of what it
 # predicts hold better than the MLP's?
 
@@ -597,8 +596,8 @@ widgets.latent_field_explorer(latent, {name: reader for name, (_, reader, _) in 
 #   Read back from its neighbours, a code gives the angle to about a hundredth of a radian and ω to about
 #   0.05 rad/s, against an ω spread of 2.5 rad/s.
 # - **Structure still pays.** Over the first 200 steps the HNN's rollouts drift 14.9 %, a little above the
-#   reader's own 10.7 %; over all 2,000, 16.3 %, and each rollout's energy stays within a few per cent of
-#   the truth (off by 0.034 on average). The MLP's drift 61 %, 3.7 times as much, and their energy wanders
+#   reader's own 10.7 %; over all 2,000, 16.3 %, and its rollouts' energy level is off from the truth by
+#   3.4 % on average (0.034). The MLP's drift 61 %, 3.7 times as much, and their energy wanders
 #   by 40 % per rollout, upwards on average (level 1.27). The HNN conserves its own `H(z)`, and its
 #   `H` is a function of the true energy (the rank correlation printed above), so conserving `H` there
 #   means conserving the real energy.
@@ -617,17 +616,18 @@ widgets.latent_field_explorer(latent, {name: reader for name, (_, reader, _) in 
 # - A pendulum's state is easy to read from pixels: a linear probe on V-JEPA's pooled latents recovers
 #   `cos θ`, `sin θ` and `ω` almost perfectly, but so do a random encoder and two raw frames; on this
 #   data the probe shows that the latents *carry* the state, not that V-JEPA was needed to get it. A
-#   probe on all token features reads it to a thousandth, and so do the same probe on the random encoder's
+#   probe on all token features reads it to a few thousandths, and so do the same probe on the random encoder's
 #   tokens and on the window's pixels: on clean renders the readers tie.
 # - Make the pictures harder and the trained encoder earns its place: on clips where every pendulum and
 #   background has its own colour and flashes come and go, V-JEPA's features in time order read `ω` at
 #   R² 0.14–0.20 over three training seeds, and the random encoder and the pixels read nothing on the same
-#   linear probe. Far from perfect, and only with enough labels, but only the trained encoder reads it.
+#   linear probe. Far from perfect, and only with enough labels, but only the trained encoder reads it linearly (a 20-neighbour
+#   average on the pixels reads 0.13).
 #   Fields fitted on states read from those clips show the limit: V-JEPA's reading gives fields that get
 #   40–50 % of the pendulum's acceleration right, the baselines' less, but no field keeps the energy (every
 #   field drifts by 70 % or more). A reading has to be good before structure can pay.
-# - Structure pays over long horizons: with the same data and budget, the HNN and LNN kept the true
-#   energy within 0.021 % and 0.061 % over 1,000 steps, the accurate MLP drifted 2.8 % (133x and 45x;
+# - Structure pays over long horizons: with the same data and budget, the HNN and LNN drifted in true
+#   energy 0.021 % and 0.061 % on average over 1,000 steps (worst start 0.054 % and 0.14 %), the accurate MLP drifted 2.8 % (133x and 45x;
 #   with seeds 1 and 2 the MLP drifted 0.50 %, 15x and 19.6x the HNN); on states read from frames 17x
 #   (HNN) and 10x (LNN). Measure the integrator's own drift first: with 2 RK4 substeps it is as large as the HNN's.
 # - An LNN trained on the Euler–Lagrange residual alone can "converge" to a constant Lagrangian; report
@@ -635,8 +635,8 @@ widgets.latent_field_explorer(latent, {name: reader for name, (_, reader, _) in 
 # - Physics without labels: a two-number code of V-JEPA's features, learned from feature trajectories
 #   alone, is a phase portrait of the pendulum, and an HNN in it keeps the true energy of its decoded
 #   rollouts better than an MLP in the same code (over 100 s, drift 15–19 % against 59–61 % on three
-#   seeds, the reader's own noise alone giving 11–13 %; each HNN rollout's energy level within 5 %, the
-#   MLP's off by 18–40 %). Neither keeps the phase for long.
+#   seeds, the reader's own noise alone giving 11–13 %; the HNN's rollouts' energy level off by 3–5 % on average,
+#   the MLP's by 18–40 %). Neither keeps the phase for long.
 #
 # ## Exercises
 #

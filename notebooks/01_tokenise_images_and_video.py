@@ -32,7 +32,7 @@
 #
 # **What you need:** Python and a little PyTorch (tensors, `reshape`, `permute`). No GPU.
 # Measured run time, top to bottom: about 0.3 min in `cpu` mode on a 2-core laptop CPU
-# (`make course`), about 0.2 min in `fast` mode (CI).
+# (`make course`), about 0.1 min in `fast` mode (a few real steps of everything, as the tests run it).
 
 # %%
 import matplotlib.pyplot as plt

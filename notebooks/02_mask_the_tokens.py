@@ -34,7 +34,7 @@
 #
 # **What you need:** notebook 01 (tokens and grids). No GPU.
 # Measured run time, top to bottom: about 0.2 min in `cpu` mode on a 2-core laptop CPU
-# (`make course`), about 0.2 min in `fast` mode (CI).
+# (`make course`), about 0.1 min in `fast` mode (a few real steps of everything, as the tests run it).
 
 # %%
 import matplotlib.pyplot as plt
@@ -197,8 +197,8 @@ print(f"hidden tokens visible at the same place one step away: tube {leak_tube:.
 assert leak_tube == 0.0 and leak_frame > 0.4
 
 # %% [markdown]
-# With per-frame masks about two thirds of the hidden tokens are visible at the same place one
-# time step away, so a model can often fill them in by copying; tubes leak nothing, so the
+# With per-frame masks more than half of the hidden tokens (57 % for this mask, 64 % over 50 masks
+# below) are visible at the same place one time step away, so a model can often fill them in by copying; tubes leak nothing, so the
 # model must reason about what moved where. How much the copy is worth depends on how far
 # things move per step — notebook 05 trains V-JEPA with both masks and measures the
 # difference in what is learned.
@@ -209,7 +209,7 @@ tube_explorer
 
 # %% [markdown]
 # **What to try**
-# 1. Switch between *tube* and *per_frame*: the leak in the title jumps from 0% to well over half.
+# 1. Switch between *tube* and *per_frame*: the leak in the title jumps from 0% to more than half.
 # 2. With *per_frame*, lower the keep ratio to 0.1: the leak falls — but so does the context;
 #    per-frame masks trade leakage against information.
 # 3. With *tube*, follow the shape: once it moves under the mask, the model must infer where it
@@ -253,7 +253,7 @@ assert all(0 < k <= 1 for k in kept) and kept[-1] < kept[0]
 # blocks then have the same length and only the context, which loses the targets it overlaps, is
 # cut. This course keeps per-image sizes because every model it trains and ships was made with
 # them (each checkpoint's card names the command that reproduces it); the cost is that a random
-# part of each target block, about a fifth at a batch of 128 on this grid, is not predicted.
+# part of each target block, about a fifth at a batch of 256 on this grid (81 % of the target tokens kept, printed above), is not predicted.
 #
 # ## 5. Where do masks fall?
 #
@@ -273,8 +273,8 @@ print(f"multi-block: centre tokens are targets {centre:.0%} of the time, corners
 assert centre > 3 * corner and cov_random.max() - cov_random.min() < 0.15
 
 # %% [markdown]
-# Yes: with multi-block masks the corners are targets several times less often than the
-# centre, so a model learns less about borders; random masks are uniform. (On real photos
+# Yes: with multi-block masks the corners are targets more than ten times less often than the
+# centre (5 % against 88 % above), so a model learns less about borders; random masks are uniform. (On real photos
 # objects sit near the centre, which partly hides this bias.)
 #
 # ## 6. Feature masks for state vectors

@@ -36,7 +36,7 @@
 #
 # **What you need:** notebooks 01–03. No GPU. Measured run time, top to bottom: about 2.7 min in `cpu` mode
 # on a 2-core laptop CPU with the shipped checkpoints (`make course`; `RETRAIN = True` trains all twelve
-# models yourself, 9–50 min each with one thread), about 0.6 min in `fast` mode (CI).
+# models yourself, 9–50 min each with one thread), about 0.6 min in `fast` mode (a few real steps of everything, as the tests run it).
 
 # %%
 import math
@@ -141,9 +141,9 @@ assert 0 < share < 1 and abs(share - linear) < 0.01  # both schedules average th
 
 # %% [markdown]
 # The two schedules keep the same share (they average the same momentum over the run), so the
-# choice between them hardly matters here; the starting value does. With I-JEPA's 0.996 over a run
-# this short, the target would stay mostly the random network it started as; this preset starts at
-# 0.98 (section 3 shows what that buys).
+# choice between them hardly matters here; the starting value does. With I-JEPA's 0.996 the target
+# still keeps 1.8 % of its random init after 2,000 steps (printed above), and two thirds of it after a
+# 200-step run (section 3's failures); this preset starts at 0.98, which keeps none of it by the end.
 #
 # ## 2. Train with the engine
 #
@@ -152,7 +152,7 @@ assert 0 < share < 1 and abs(share - linear) < 0.01  # both schedules average th
 # `fit_or_load` loads the shipped checkpoint of this exact preset from `data/checkpoints/` (its card
 # names the command and commit that made it) and trains otherwise (in `fast` mode: always). The shipped
 # `cpu` run is 2,000 steps, about 24 min on one thread (section 3 says why so long); set `RETRAIN = True`
-# to train every model of this notebook yourself (about 5 hours on one thread: start it in the morning).
+# to train every model of this notebook yourself (about 5½ hours on one thread: start it in the morning).
 
 # %%
 RETRAIN = False
@@ -266,7 +266,8 @@ assert min(gains[("context", "linear")] + gains[("target", "linear")]) >= expect
 assert min(gains[("context", "knn")] + gains[("target", "knn")]) >= expect.pred_gain_knn
 
 # %% [markdown]
-# Measured on the shipped `cpu` runs (4,000 steps each; with prediction against without):
+# Measured on the shipped `cpu` runs (4,000 steps each; with prediction against without; the cards' figures,
+# which a live run on another machine or thread count can move in the third decimal):
 #
 # | seed | context, linear | target, linear | context, kNN | target, kNN |
 # |---|---|---|---|---|
@@ -278,9 +279,9 @@ assert min(gains[("context", "knn")] + gains[("target", "knn")]) >= expect.pred_
 # **Trained this long, prediction pays on both probes, on every seed.** Switching it off costs 33
 # points or more on the linear probe and 18 or more on the neighbour vote, in both encoders (the
 # `assert`s ask for at least 8 on each). The runs with prediction probe about as well as after 2,000
-# steps (seeds 0 and 2 one or two points lower, seed 1 four points higher: 0.64–0.71 linear). The runs without it have fallen to a random network's level
+# steps (seeds 0 and 2 up to two points lower, seed 1 four points higher: 0.64–0.71 linear). The runs without it have fallen to a random network's level
 # (0.28–0.31; random init: 0.30 on seed 0), yet their features have not collapsed: their effective
-# rank is 109 of 128 (seeds 0 and 2), *higher* than the predicting encoders' 86–88. The VICReg terms alone are
+# rank is about 109–111 of 128 on every seed (from the cards), *higher* than the predicting encoders' 86–89. The VICReg terms alone are
 # satisfied by features that are spread out and say little about shapes; over a long run, only
 # prediction keeps them tied to what is in the image.
 #
@@ -309,13 +310,14 @@ assert min(gains[("context", "knn")] + gains[("target", "knn")]) >= expect.pred_
 #
 # | steps | with prediction | without | prediction adds |
 # |---|---|---|---|
-# | 200 | 0.662 / 0.720 | 0.674 / 0.736 | −0.01 / −0.02 |
-# | 600 | 0.71 / 0.67 | 0.66 / 0.67 | +0.05 / 0.00 |
-# | 1,200 | 0.693 / 0.689 | 0.629 / 0.613 | +0.06 / +0.08 |
+# | 200 | | | −0.01 / −0.02 |
+# | 600 | | | +0.05 / 0.00 |
+# | 1,200 | | | +0.06 / +0.08 |
 # | 2,000 | 0.673 / 0.678 | 0.596 / 0.622 | +0.08 / +0.06 |
 # | 4,000 | 0.668 / 0.673 | 0.321 / 0.294 | +0.35 / +0.38 |
 #
-# Short runs tell the opposite story: at 200 steps the ablation probes as well or better, because the
+# (The absolute probe values of the three shorter pairs were not kept; their cards' gains are in the
+# README.) Short runs tell the opposite story: at 200 steps the ablation probes as well or better, because the
 # VICReg terms alone spread the features out fast. Then the runs part ways: the model that predicts
 # holds its probe, and the one that only spreads its features loses ground the longer it trains, down to
 # a random network's level at 4,000 steps: spreading is easy to satisfy without learning anything about
@@ -324,10 +326,8 @@ assert min(gains[("context", "knn")] + gains[("target", "knn")]) >= expect.pred_
 #
 # **What failed while building the recipe** (200-step runs, `--probe` plus the `--set` shown, seed 0):
 # plain I-JEPA without the VICReg terms (`--set var_weight=0 --set cov_weight=0`) collapsed: loss 0.0004,
-# feature std 0.0002, probe 0.27, *below* random init (0.29); EMA momentum from I-JEPA's 0.996
-# (`--set ema_start=0.996`) left the target encoder mostly random (0.41); shapes in random colours
-# (`--set colour=random`) held every encoder to about ten points over random init (0.32 against 0.22:
-# colour dominates pooled features).
+# probe 0.27, *below* random init (0.29); EMA momentum from I-JEPA's 0.996 (`--set ema_start=0.996`) left
+# the target encoder mostly random (0.41).
 
 # %% [markdown]
 # ### Predict features, or reconstruct pixels?
@@ -429,7 +429,7 @@ assert results["target encoder"]["knn"] > results["random init"]["knn"]
 # The PCA maps are mostly *position*: the same smooth rainbow across the grid in every image (the
 # sin-cos positions survive into the features), with the shape standing out on top of it in other
 # colours. The neighbours share the query's class about half the time (the 20-nearest-neighbour
-# accuracy above, against a quarter for the random encoder); when they do not, they share its position,
+# accuracy above, against about a fifth for the random encoder); when they do not, they share its position,
 # size or background brightness: these features carry *where* as much as *what*.
 #
 # Take the PCA pictures apart below: pick an encoder (the trained context and target encoders, the
@@ -510,7 +510,8 @@ print(f"on shape tokens, another image's context errs {context_use:+.0%} more th
 assert context_use >= expect.context_use  # the predictor reads what it saw
 
 # %% [markdown]
-# Background tokens are easy, and position alone nearly predicts them. On shape tokens, compare the
+# Background tokens are easier (0.234 against 0.373 for shape tokens), though the right context helps there
+# too (0.299 with another image's). On shape tokens, compare the
 # two columns: the closer they are, the less the predictor reads the context. The shipped `cpu` model
 # reads it: 0.373 with the image's own context against 0.463 with another image's, a quarter more error
 # without the right context (cosine 0.64 against 0.51). That is the other side of section 3's ablation:

@@ -37,7 +37,7 @@
 # **What you need:** notebooks 01–04. No GPU. Measured run time, top to bottom: about 5.4 min in `cpu` mode
 # with the shipped checkpoints (5.2 and 5.6 in two runs on one thread of a 2-core CPU; most of it is encoding
 # and probing the held-out clips; `RETRAIN = True` trains all eleven yourself with one thread: the eight
-# still-camera runs 1–2.5 min each, the three panning runs 3.5–7 min each), about 1.3 min in `fast` mode (CI).
+# still-camera runs 1–2.5 min each, the three panning runs 3.5–7 min each), about 1.3 min in `fast` mode (a few real steps of everything, as the tests run it).
 
 # %%
 import matplotlib.pyplot as plt

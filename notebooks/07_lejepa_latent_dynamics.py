@@ -37,7 +37,7 @@
 # **What you need:** notebooks 01–04 and 06. No GPU. Measured run time, top to bottom:
 # about 0.8 min in `cpu` mode with the shipped checkpoints (cell by cell on one thread of a 2-core CPU;
 # `RETRAIN = True` trains all seven variants, about 1 min each with one thread, SIGReg's 2 min), about
-# 2.7 min in `fast` mode (CI, where all seven are trained).
+# 0.8 min in `fast` mode (a few real steps of everything, as the tests run it: all seven are trained).
 
 # %%
 import matplotlib.pyplot as plt
@@ -276,16 +276,16 @@ print(f"worst decoded R² at k = 10: the design (residual + prior) {worst(DESIGN
 #   R² 0.96 against 0.94, rank 16). It pays when the input loses features: with the velocities hidden, the
 #   unmasked model's predictions decode at R² −0.02 (no better than guessing the mean); the design's at
 #   0.32. Still poor (it must infer velocity from two positions, and mostly has not), but it degrades
-#   instead of breaking. Hiding *positions* breaks every model (the design's worst R² 0.11, the unmasked
-#   model's −0.94): nothing in the velocities says where the ball is.
+#   instead of breaking. Hiding *positions* breaks the design too (worst R² 0.11): nothing in the
+#   velocities says where the ball is.
 # - **Residual + prior against direct prediction: a tie.** The last printed line is a measurement, not a
 #   test: at this budget the design adds no accuracy over direct prediction. Predicting the change
 #   `z + Δz` and adding the linear prior `k·A z` give the same k = 10 figures as predicting `z(t + k)`
-#   directly (ratio 0.042 against 0.046, worst R² 0.94 against 0.94; the residual form is a little better
-#   at k = 1: 0.25 against 0.27 of the copy baseline). Without the prior nothing changes either (0.042, 0.93). On this
+#   directly (ratio to the copy baseline 0.042 against 0.046, worst decoded R² 0.938 against 0.944: each
+#   form marginally ahead on one of the two). Without the prior nothing changes either (0.042, 0.93). On this
 #   task a two-layer MLP learns the jump either way; the residual form is the better *default*
 #   (it starts from "nothing changes", which is right for small k), but we measured no gain here and say
-#   so. In `fast` mode (1,500 steps) direct prediction is ahead.
+#   so.
 # - **SIGReg without EMA** (LeJEPA's recipe: one encoder, gradients through both branches, SIGReg
 #   keeping the latents Gaussian) works: no collapse (rank 13), ratio 0.069, worst decoded R² 0.87 —
 #   behind the EMA + VICReg design at the same budget, and with an untuned weight (0.05).

@@ -37,7 +37,7 @@
 # the shipped checkpoints (137 s cell by cell on one thread of a 2-core CPU, beside another job; section
 # 2's camera clips take 22 s, section 5's three readers 35 s, section 6 24 s; `RETRAIN = True`
 # retrains: V-JEPA about 2 min, each of the three camera V-JEPAs 20–24 min (three at once on two cores), the six fields 2.5–6.5 min
-# each, the two latent fields 3–7 min each), about 80 s in `fast` mode (CI; 78–80 s under nbval and cell by
+# each, the two latent fields 3–7 min each), about 80 s in `fast` mode (a few real steps of everything, as the tests run it; 78–80 s under nbval and cell by
 # cell on one thread of an idle machine; section 6 trains both latent fields here, 15 s).
 
 # %%

@@ -31,9 +31,9 @@
 # much cheaper than planning in pixels.
 #
 # **What you need:** notebooks 03, 04, 06 and 07. No GPU. Measured run time, top to bottom:
-# about 1 min in `cpu` mode with the shipped checkpoints (cell by cell on one thread of a 2-core CPU;
-# `RETRAIN = True` trains the six models here, 9–13 min each on one busy thread, plus their planning
-# reports), about 0.7 min in `fast` mode (CI, where all six are trained for a few steps).
+# about 0.5 min in `cpu` mode with the shipped checkpoints (27 s on one thread of an idle 2-core CPU, about
+# 1 min beside another job; `RETRAIN = True` trains the six models here, 9–13 min each on one busy thread,
+# the pixel-space model 25 min, plus their planning reports), about 0.5 min in `fast` mode (a few real steps of everything, as the tests run it: all six are trained).
 
 # %%
 import matplotlib.pyplot as plt
@@ -218,27 +218,16 @@ assert ours["success"] >= table["random policy"]["success"] + expect.over_random
 assert table["true simulator (ceiling)"]["success"] - ours["success"] <= expect.ceiling_gap  # close to the ceiling
 
 # %% [markdown]
-# **Where this stands.** With the shipped `cpu` model (seed 0, 3,000 steps, one thread) the planner
-# reaches 0.975, 0.980 and 0.975 of the goals on the three seeds' 200 pairs (mean 0.977): 0.95–0.96 of
-# the goals in the other room and 0.99–1.00 of those in the same room, within half a point of the same
+# **What the shipped model reaches.** With the shipped `cpu` model (seed 0, 3,000 steps, one thread) the
+# planner reaches 0.975, 0.980 and 0.975 of the goals on the three seeds' 200 pairs (mean 0.977): 0.95–0.96
+# of the goals in the other room and 0.99–1.00 of those in the same room, within half a point of the same
 # planner imagining with the true simulator (0.982), and far above walking in a straight line (0.747) or
-# moving at random (0.185), at about 70 ms per MPC step. It took two changes, each measured on the
-# three seeds' pairs with one training run:
+# moving at random (0.185). The printout above gives its time per MPC step on this machine.
 #
-# | world model | success | different rooms | same room |
-# |---|---|---|---|
-# | black floors (the rooms mirror images), 1,000 steps | 0.495 | 0.09–0.20 | 0.83–0.86 |
-# | coloured floors, 1,000 steps | 0.713 | 0.51 | 0.92 |
-# | coloured floors, 3,000 steps (shipped) | 0.977 | 0.95–0.96 | 0.99–1.00 |
-#
-# (An earlier 3,000-step run of the coloured design, made by overriding the step count of the 1,000-step
-# preset, reached 0.842: one training run is one draw, and the schedule's details move it by points.)
-#
-# The planner itself was tuned on the simulator first: its cost, "the best imagined step, plus a price per
-# step", reached 0.975–0.985 there, where scoring only the final step reached 0.65–0.80. What the world
-# model needed was an embedding in which distance to the goal means distance *through the door*. The
-# next cell measures why the floors' colours were the first half of that: with black floors, the two
-# rooms are mirror images of each other.
+# It did not start there. The same recipe trained for 1,000 steps on rooms with black floors reached only
+# 0.495 of the goals, and 0.09–0.20 of those in the other room: what the world model needs is an embedding
+# in which distance to the goal means distance *through the door*. The next cell measures why the floors'
+# colours matter for that: with black floors, the two rooms are mirror images of each other.
 
 # %%
 left = rooms.sample_free(1000, torch.Generator().manual_seed(5), side=torch.zeros(1000, dtype=torch.long))
@@ -254,12 +243,11 @@ print(f"embedding distance to the mirror image in the other room: {(z_left - z_m
 
 # %% [markdown]
 # A spot next to the wall looks much the same on either side of it: with black floors the two rooms are
-# mirror images, and the earlier black-floor model folded them onto each other (the mirror image 0.46
-# away in embedding space, a point of the same room as far away 3.0): for the planner, a goal in the other
-# room looked like the point facing it on this side of the wall, which is where it stopped (0.09–0.20 of
-# the cross-room goals reached). With coloured floors the shipped model puts the mirror image 0.92 away
-# against 4.10 when this was written: still closer than the same-room point, but twice as far as before,
-# and far enough for the planner to tell the rooms apart (0.95–0.96 of the cross-room goals).
+# mirror images, and a model trained on them folds them onto each other: for the planner, a goal in the
+# other room looks like the point facing it on this side of the wall, which is where it stops (0.09–0.20
+# of the cross-room goals reached by the black-floor model). With coloured floors the shipped model puts
+# the mirror image 0.92 away against 4.10 for the same-room point (printed above): still the closer of the
+# two, but far enough for the planner to tell the rooms apart (0.95–0.96 of the cross-room goals).
 #
 # ## 4. What the encoder and the two losses contribute
 #
@@ -290,7 +278,7 @@ assert rows["teacher forcing only"]["success"] >= rows["rollout only"]["success"
 
 # %% [markdown]
 # What the shipped `cpu` runs measured on seed 100's 200 pairs (the printout above is live): the design
-# 0.975; the **random-init encoder** 0.280, barely above moving at random: its embeddings hold the position
+# 0.975; the **random-init encoder** 0.280, not far above moving at random (0.185): its embeddings hold the position
 # only loosely (probe R² 0.48), and a predictor trained on them cannot tell the moves apart. With the
 # **regulariser off** the training loss falls to 0.00003, the signature of collapse (notebook 06), and
 # success drops to 0.365. It does not fall to zero, because the planner's cost divides by the distance
@@ -298,7 +286,7 @@ assert rows["teacher forcing only"]["success"] >= rows["rollout only"]["success"
 # ranking. Both are far below the design.
 #
 # The two losses: **teacher forcing alone** planned best (1.000: every goal reached), **rollout alone**
-# worst of the trained models (0.510, and only 0.13 across rooms), both together 0.975. Rollout training
+# the worse of the two single-loss models (0.510, and only 0.13 across rooms), both together 0.975. Rollout training
 # is what the planner does (it feeds its own predictions back), yet here it did not pay: in a first-order,
 # nearly deterministic world, teacher forcing already makes the one-step predictor good enough to chain,
 # and trained on its own rollouts alone the model learns embeddings that are easy to extrapolate rather
@@ -331,10 +319,12 @@ assert max(speedup, batched[1] / batched[0]) >= expect.speedup
 # %% [markdown]
 # A frame is 16 tokens of 192 numbers; an embedding is one token of `latent_dim` numbers. Every imagined
 # step costs the pixel model 17 tokens through the predictor instead of 2, and the attention cache grows
-# with them. Measured with the shipped models on one thread (another job running beside it): 332 against
-# 69 ms per MPC step for one episode (4.8×: one latent plan is so small that fixed per-call costs dominate
-# it), 770 against 31 ms per episode when 16 episodes are planned at once, as the evaluation runs them
-# (25×), with the latent planner ahead on success on the same 50 pairs (1.00 against 0.84). The pixel
+# with them. Measured twice with the shipped models on one thread: per episode with 16 episodes planned at
+# once, as the evaluation runs them, pixel planning took 25–26 times as long (770 against 31 ms beside
+# another job, 581 against 22 ms on an idle machine); for one episode the ratio moved with the load, 4.8×
+# (332 against 69 ms) beside another job and 7× (252 against 35 ms) idle, because one latent plan is so
+# small that fixed per-call costs dominate it. Your printout above is a third measurement. The latent
+# planner is also ahead on success on the same 50 pairs (1.00 against 0.84). The pixel
 # distance is also a poor guide: two frames whose spots do not overlap are equally far apart wherever the
 # spots are, so the planner gets no signal until the imagined spot touches the goal's.
 #
@@ -380,10 +370,11 @@ assert torch.allclose(a, b, atol=1e-5)  # the same ranking, whatever the embeddi
 #   predictor, trained on offline trajectories with teacher forcing and rollout losses in embedding space.
 # - CEM searches action sequences by imagining them all at once in latent space; MPC executes the first
 #   action and replans. The cost is a distance between embeddings: no reward, no positions.
-# - Measured here: the planner with the learned model is far above moving at random, but below the straight
-#   line and far below the true simulator, because embedding distance is only a rough guide to distance in
-#   the room (section 3 locates the gap); a random-init encoder and a collapsed model plan worse; latent
-#   planning is many times faster than planning in pixels.
+# - Measured here: the planner with the learned model is far above moving at random and walking straight
+#   at the goal, and within half a point of the same planner imagining with the true simulator; it took
+#   coloured floors (so that distance in the embedding runs through the door) and a longer run to get there
+#   (section 3); a random-init encoder and a collapsed model plan far worse; latent planning is many times
+#   faster than planning in pixels.
 #
 # ## Exercises
 #

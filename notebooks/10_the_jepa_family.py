@@ -33,8 +33,8 @@
 #
 # **What you need:** notebooks 01–06. No GPU. Measured run time, top to bottom:
 # about 2 min in `cpu` mode with the shipped checkpoints (one thread of a 2-core CPU; `RETRAIN = True`
-# trains all nine models here, about 95 min with one thread), about 1 min in `fast` mode (CI, where all
-# nine are trained for a few steps).
+# trains all nine models here, about 2.5 h with one thread), about 0.6 min in `fast` mode (a few real steps of everything, as the tests run it:
+# all nine are trained).
 
 # %%
 import matplotlib.pyplot as plt
@@ -137,18 +137,17 @@ assert best_a >= floor_a + expect.audio_margin
 
 # %% [markdown]
 # Measured with the shipped checkpoint (`cpu` mode, seed 0, 600 steps; three fit/test draws): the encoders
-# read the sound class at 0.864 (context) and 0.852 (target) with a linear probe, against 0.665 for the
-# same encoder at random init and 0.598 for the raw spectrogram: **+19.9 points** over the better baseline.
-# Over three training seeds (0, 1, 2; each also draws its own probe sounds and random init, made with
-# `python -m jepa_lab.train ajepa --mode cpu --set seed=N --probe`) the margin is +19.6 ± 0.8 points (+18.7,
-# +19.9, +20.2), with chance at 0.111.
+# read the sound class at 0.86 (context) and 0.85 (target) with a linear probe, against 0.67 for the
+# same encoder at random init and 0.60 for the raw spectrogram: **about +20 points** over the better baseline
+# (+19.9 in the checkpoint's card; a run on another machine or thread count, like the printout above, can
+# differ by a few tenths of a point). Over three training seeds (0, 1, 2; each also draws its own probe
+# sounds and random init, made with `python -m jepa_lab.train ajepa --mode cpu --set seed=N --probe`) the
+# margin is +19.6 ± 0.8 points (+19.9, +18.7 and +20.2 for seeds 0, 1 and 2), with chance at 0.111.
 #
 # Where does the margin come from? A random ViT, pooled, is already a fair sound classifier: its tokens say
 # which frequencies sound, and pooling forgives where in time and pitch they sit. What it cannot say is how
 # the pitch *moves*, and that is all that separates the tone, the two chirps, the vibrato and the siren.
 # Predicting hidden time stripes from their neighbours is exactly what makes A-JEPA's tokens encode it.
-# (With only the first seven classes, A-JEPA's lead was +12.9 ± 1.0: most of its errors were two beeps
-# read as a tone, which needs the gap between the beeps, not the movement of a pitch.)
 #
 # One honest caveat: a **kNN vote on the raw spectrogram** (0.804, 0.833, 0.814 on the three seeds) is
 # about as good as A-JEPA's kNN (0.823, 0.826, 0.858): sounds of one class look alike pixel by pixel, so
@@ -213,17 +212,17 @@ plt.show()
 # With the shipped `cpu` checkpoints (4,000 steps each, seeds 0, 1 and 2, each judged on its own 1,000
 # held-out questions), VL-JEPA answers 0.997, 0.996 and 0.995 of the questions exactly, and the token decoder of similar size
 # (308,000 parameters against VL-JEPA's 300,000, same data, same steps) 0.987, 0.989 and 0.989. Even "describe the
-# picture", where a caption is right only when all four of its words are, is answered by picking one
+# picture", where a caption is right only when all four of its variable words (two colours,
+# two shapes) are, is answered by picking one
 # embedding among 951. And VL-JEPA does it in one forward pass: the decoder needs one pass per word (seven
-# for a caption and its end token), 3.2 to 3.4 times as long per answer on one thread when this was written.
+# for a caption and its end token), 3.2 to 3.6 times as long per answer on one thread in our runs (the printout above is yours).
 #
 # **What made it work: the negatives.** InfoNCE pulls the prediction towards its answer and pushes it away
 # from the others it is shown. Shown only the other answers *in the batch* (`--set negatives=batch`, as
 # CLIP-style training does when the answers cannot be listed), VL-JEPA answered 73 % at 2,000 steps (seed
 # 0): a batch of 128 rarely holds the captions that differ from the right one in a single word, so it
-# never learned to tell them apart (describe 0.38, shape 0.64). Shown every possible answer, it reached
-# 0.975 at the same 2,000 steps. A second lesson hides in the steps: at 2,000 steps seed 1 still answered
-# only 81 % with its loss falling; 4,000 steps brought every seed to the top. A key-value cache would
+# never learned to tell them apart. Shown every possible answer, it reached 0.975 at the same 2,000 steps,
+# and the shipped runs, trained for 4,000 steps, answer 0.995 or more on every seed. A key-value cache would
 # narrow the decoder's cost, not close it: it still needs a pass per word.
 
 # %% [markdown]
@@ -275,7 +274,7 @@ assert bio["no change / model"] >= expect.bio_vs_no_change and bio["mean shift /
 
 # %% [markdown]
 # With the shipped `cpu` checkpoint (seed 0), the cross-attention model's error on the effect of the eight
-# held-out knock-downs is 0.027, against 0.276 for "no change" (10x) and 0.148 for the mean shift (5.5x);
+# held-out knock-downs is 0.027, against 0.275 for "no change" (10x) and 0.148 for the mean shift (about 5.5x);
 # on the seen knock-downs it is 0.012, so held-out ones cost about twice as much, but far less than
 # guessing. Per cell the picture is humbler (0.78 against 1.19 and 1.06): most of a single cell's change
 # is its own noise. FiLM did as well or better here (effect error 0.019, 14x below "no change"): with one
@@ -350,7 +349,8 @@ assert cos(z, zt) > 0.5 and cos(z, zf) > 0.5  # pooling forgives both shifts, mu
 #   pitch moves, which pooled random features cannot see.
 # - Predicting an answer's embedding costs one forward pass whatever the answer's length; generating it
 #   costs one pass per word. Trained against every possible answer, the embedding predictor was also at
-#   least as accurate as the decoder on every seed; trained against the batch's answers only, it was not.
+#   least as accurate as the decoder on every seed; trained against the batch's answers only (seed 0, 2,000
+#   steps) it answered only 0.73.
 # - A predictor conditioned on a description of the perturbation can say something about knock-downs it
 #   never saw; "no change" and "mean shift" are the baselines it has to beat.
 #

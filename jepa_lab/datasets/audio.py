@@ -1,7 +1,7 @@
 """Synthetic sounds a listener would recognise, and their log-mel spectrograms (computed with ``torch.stft``).
 
 Nine classes (``SOUND_CLASSES``) with a random pitch, onset, length and loudness over a faint noise floor.
-Four of them differ only in how the pitch *moves* (a steady tone, chirps up and down, a vibrato that wobbles
+Five of them differ only in how the pitch *moves* (a steady tone, chirps up and down, a vibrato that wobbles
 a few times a second, a siren that rises and falls): which frequencies sound is not enough to tell them
 apart, their shape over time is.
 Spectrograms are ``[n, 1, n_mels, frames]``: one channel, frequency bands as rows (low first), time as

@@ -316,8 +316,7 @@ assert min(gains[("context", "knn")] + gains[("target", "knn")]) >= expect.pred_
 # | 2,000 | 0.673 / 0.678 | 0.596 / 0.622 | +0.08 / +0.06 |
 # | 4,000 | 0.668 / 0.673 | 0.321 / 0.294 | +0.35 / +0.38 |
 #
-# (The absolute probe values of the three shorter pairs were not kept; their cards' gains are in the
-# README.) Short runs tell the opposite story: at 200 steps the ablation probes as well or better, because the
+# (For the three shorter pairs only the gain was recorded.) Short runs tell the opposite story: at 200 steps the ablation probes as well or better, because the
 # VICReg terms alone spread the features out fast. Then the runs part ways: the model that predicts
 # holds its probe, and the one that only spreads its features loses ground the longer it trains, down to
 # a random network's level at 4,000 steps: spreading is easy to satisfy without learning anything about

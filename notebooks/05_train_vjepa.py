@@ -108,7 +108,7 @@ assert leak["tube"] == 0 and leak["per_frame"] > 5
 #
 # `tasks.vjepa.build` is notebook 04's recipe on clips: tubelet tokens, 3-D sin-cos positions, tube
 # masks, an L1 loss in latent space (as V-JEPA), the EMA target, and the VICReg terms that kept
-# notebook 04's encoder from collapsing (without them this model collapses too: trained without them, both
+# notebook 04's encoder from collapsing (without them this model collapses too: both
 # mask kinds reached a loss of 0.009 and every probe fell to the random network's level).
 # The command that made the shipped checkpoint is printed with it; `RETRAIN = True` trains here.
 
@@ -196,7 +196,7 @@ assert linear["V-JEPA, pooled"]["shape"] >= linear["random init, in time order"]
 # - *Harder backgrounds* (`datasets.video.backgrounds`): a background of any colour and brightness, so
 #   the shape may be darker or lighter than it, takes the pixels' direction probe from 0.90 to 0.47.
 #   But V-JEPA suffered as much: trained 1,500 steps on the contrast clips it read direction at 0.33 in
-#   time order (pixels 0.47). On clips with four still shapes of clutter (`background=clutter`) the pixels still read
+#   time order. On clips with four still shapes of clutter (`background=clutter`) the pixels still read
 #   0.55, and V-JEPA barely learned motion at all (0.20 against random init's 0.16): predicting random still
 #   clutter behind a mask is hopeless, and it swamps what the moving shape could teach.
 # - *Training longer* on the plain clips: after 1,500 steps V-JEPA's ordered direction probe read 0.53,
@@ -492,7 +492,7 @@ assert min(rises["sin-cos"]) >= expect.table_error_rise and max(rises["RoPE + sp
 
 # %% [markdown]
 # What this measured (shipped `cpu` runs; direction probe in time order, mean of three draws; as each
-# checkpoint's card records it, `longer_clips`, made by the same call as above; a live run on another machine or
+# checkpoint's card records it, `longer_clips`, made by `longer_clips_report` with its probe switched on (three draws); a live run on another machine or
 # thread count may differ in the third decimal):
 #
 # | seed | positions | error at 8 → 32 frames | direction at 8 / 16 / 32 frames |

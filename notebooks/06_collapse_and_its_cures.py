@@ -82,7 +82,7 @@ assert end["feature_std"] < 0.5 * floor["feature_std"]  # ...while the features 
 #   spread, 0 for full collapse;
 # - **effective rank**: `exp(entropy)` of the normalised singular values, 1 to D;
 # - **spectrum**: those singular values themselves (the plots leave out components below 1e-6 of the
-#   first: the last one of centred features is a numerical zero, 1e-8 to 1e-6 in the shipped runs, that would squeeze the axis);
+#   first: the last one of centred features is a numerical zero, about 1e-7 of the first or less in most runs, that would squeeze the axis);
 # - **mean cosine** between different images' features, 1 when all point the same way.
 #
 # Below, the collapsed run next to the same model with VICReg's terms (C-JEPA).
@@ -225,8 +225,8 @@ assert v_spread == 0 and v_collapsed > 0.95  # only dimensions with std below 1 
 # - VICReg's variance/covariance terms and LeJEPA's SIGReg prevent collapse by construction; VICReg's
 #   runs give the best probes here, which is why notebook 04's recipe uses its terms. The EMA target
 #   alone does not prevent collapse, but it makes a weak guard work much better: at VICReg weight 0.01 it
-#   gives a healthy spread and probe (0.39), while without it the same weight barely clears random init
-#   (probe 0.26).
+#   gives a healthy spread and probe (0.39), while without it the same weight's spread barely clears random
+#   init's (probe 0.26).
 #
 # ## Exercises
 #

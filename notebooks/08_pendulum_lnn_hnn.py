@@ -36,7 +36,7 @@
 # **What you need:** notebooks 01–05. No GPU. Run time, top to bottom: about 2.3 min in `cpu` mode with
 # the shipped checkpoints (137 s cell by cell on one thread of a 2-core CPU, beside another job; section
 # 2's camera clips take 22 s, section 5's three readers 35 s, section 6 24 s; `RETRAIN = True`
-# retrains: V-JEPA about 2 min, each of the three camera V-JEPAs 20–24 min (three at once on two cores), the six fields 2.5–6.5 min
+# retrains: V-JEPA about 2 min, each of the three camera V-JEPAs 20–24 min (the shipped runs, three at once on two cores), the six fields 2.5–6.5 min
 # each, the two latent fields 3–7 min each), about 80 s in `fast` mode (a few real steps of everything, as the tests run it; 78–80 s under nbval and cell by
 # cell on one thread of an idle machine; section 6 trains both latent fields here, 15 s).
 
@@ -121,8 +121,8 @@ assert min(probe["random init"].values()) > expect.random_r2
 # (`make_pendulum(..., background="camera")`). The pendulum swings exactly as before; only the pictures change.
 #
 # The same V-JEPA recipe is trained on such clips, once for each of the training seeds 0, 1 and 2 (three
-# shipped checkpoints of 6,000 steps; `RETRAIN = True` trains them, 20–24 min each on one thread with
-# three running at once on two cores). Every
+# shipped checkpoints of 6,000 steps; `RETRAIN = True` trains them; the shipped runs took 20–24 min each on one
+# thread, three at once on two cores). Every
 # reader then goes through one protocol (`probes.regression_protocol`): 2,500 clips that no run trained
 # on, each labelled with the simulator's state at its last frame, three random fit/test draws (1,500 / 1,000 clips), a ridge regression whose penalty is chosen by
 # cross-validation on the fit set and a 20-neighbour average beside it, scored by the R² of

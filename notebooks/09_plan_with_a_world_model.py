@@ -224,7 +224,7 @@ assert table["true simulator (ceiling)"]["success"] - ours["success"] <= expect.
 # planner imagining with the true simulator (0.982), and far above walking in a straight line (0.747) or
 # moving at random (0.185). The printout above gives its time per MPC step on this machine.
 #
-# It did not start there. The same recipe trained for 1,000 steps on rooms with black floors reached only
+# Trained for 1,000 steps on rooms with black floors, the same recipe reaches only
 # 0.495 of the goals, and 0.09–0.20 of those in the other room: what the world model needs is an embedding
 # in which distance to the goal means distance *through the door*. The next cell measures why the floors'
 # colours matter for that: with black floors, the two rooms are mirror images of each other.
@@ -371,9 +371,9 @@ assert torch.allclose(a, b, atol=1e-5)  # the same ranking, whatever the embeddi
 # - CEM searches action sequences by imagining them all at once in latent space; MPC executes the first
 #   action and replans. The cost is a distance between embeddings: no reward, no positions.
 # - Measured here: the planner with the learned model is far above moving at random and walking straight
-#   at the goal, and within half a point of the same planner imagining with the true simulator; it took
-#   coloured floors (so that distance in the embedding runs through the door) and a longer run to get there
-#   (section 3); a random-init encoder and a collapsed model plan far worse; latent planning is many times
+#   at the goal, and within half a point of the same planner imagining with the true simulator; coloured
+#   floors (so that distance in the embedding runs through the door) and a longer run together got it
+#   there (black floors and 1,000 steps: 0.495, section 3); a random-init encoder and a collapsed model plan far worse; latent planning is many times
 #   faster than planning in pixels.
 #
 # ## Exercises

@@ -213,9 +213,10 @@ plt.show()
 # held-out questions), VL-JEPA answers 0.997, 0.996 and 0.995 of the questions exactly, and the token decoder of similar size
 # (308,000 parameters against VL-JEPA's 300,000, same data, same steps) 0.987, 0.989 and 0.989. Even "describe the
 # picture", where a caption is right only when all four of its variable words (two colours,
-# two shapes) are, is answered by picking one
+# two shapes) are right, is answered by picking one
 # embedding among 951. And VL-JEPA does it in one forward pass: the decoder needs one pass per word (seven
-# for a caption and its end token), 3.2 to 3.6 times as long per answer on one thread in our runs (the printout above is yours).
+# for a caption and its end token), about 3.5 times as long per answer on an idle machine's thread (the printout above is yours;
+# timings move with the machine's load).
 #
 # **What made it work: the negatives.** InfoNCE pulls the prediction towards its answer and pushes it away
 # from the others it is shown. Shown only the other answers *in the batch* (`--set negatives=batch`, as

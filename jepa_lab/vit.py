@@ -134,7 +134,7 @@ class _Positions(nn.Module):
         if kind == "learned":
             self.table = nn.Parameter(torch.randn(1, n, dim) * 0.02)
         elif kind == "sincos":
-            table = posembed.sincos_2d(grid, dim) if len(grid) == 2 else posembed.sincos_3d(grid, dim, time_scale)
+            table = posembed.sincos_2d(grid, dim) if len(grid) == 2 else posembed.sincos_3d(grid, dim, self.time_scale)
             self.register_buffer("table", table[None], persistent=False)
         else:
             coords = posembed.grid_coords(grid, self.time_scale)

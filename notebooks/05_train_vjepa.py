@@ -311,8 +311,9 @@ for label, rows in masks_probe.items():
 test_clips = tasks.vjepa.video_probe_data(preset)[2][:256]
 errors = {}
 for row, m in (("tube-trained", model), ("per-frame-trained", per_frame)):
-    for kind in masks.VIDEO_MASKS:  # each model under every kind of mask, its own and the others
-        e = errors[row, kind] = tasks.vjepa.prediction_errors(m, preset.replace(mask=kind), test_clips)
+    by_mask = tasks.vjepa.prediction_errors(m, preset, test_clips, kinds=masks.VIDEO_MASKS)  # its own and the others
+    for kind, e in by_mask.items():
+        errors[row, kind] = e
         print(f"{row:>17} on {kind:>12} masks: error {e['error']:.3f} (copyable tokens {e['error_copyable']:.3f}, "
               f"other hidden {e['error_hidden']:.3f}; {e['copyable']:.0%} copyable) · copy previous step "
               f"{e['copy_previous']:.3f} · mean per place {e['average_target']:.3f}")

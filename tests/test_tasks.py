@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import math
 
 import pytest
 import torch
@@ -142,6 +143,12 @@ def test_prediction_errors_are_the_prediction_alone_under_the_models_own_masks(m
     assert pf["copyable"] > 0.2 and mb["copyable"] == 0  # V-JEPA's blocks span every time step: nothing to copy
     assert pf["average_target"] == evaluate.copy_baselines(model, clips)["position_mean"]
     assert tasks.vjepa.prediction_errors(model, small.replace(mask="per_frame"), n=16) == pf  # the held-out clips
+    # several mask kinds at once: each the same as asking with that kind as the preset's own
+    both = tasks.vjepa.prediction_errors(model, small, clips, kinds=("multiblock3d", "per_frame"))
+    assert list(both) == ["multiblock3d", "per_frame"]
+    for kind, want in (("multiblock3d", mb), ("per_frame", pf)):
+        assert both[kind].keys() == want.keys()
+        assert all(v == want[k] or (math.isnan(v) and math.isnan(want[k])) for k, v in both[kind].items())
     batch = masks.sample_video_batch("per_frame", model.context_encoder.grid, len(clips),
                                      torch.Generator().manual_seed(small.seed), small.keep_ratio)
     with torch.no_grad():

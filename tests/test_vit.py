@@ -167,10 +167,8 @@ def test_stretched_positions_squeeze_a_longer_clip_into_the_trained_time_range(p
     same = model.for_frames(4, stretch=True)
     x = torch.rand(2, 3, 4, 16, 16)
     assert torch.allclose(same.context_encoder(x), model.context_encoder(x), atol=1e-6)  # its own length: itself
-    assert same.predictor.pos.time_scale == 1.0 and torch.equal(same.predictor.pos.angles if pos in vit.ROPE
-                                                                 else same.predictor.pos.table,
-                                                                 model.predictor.pos.angles if pos in vit.ROPE
-                                                                 else model.predictor.pos.table)
+    assert same.predictor.pos.time_scale == 1.0
+    assert torch.equal(getattr(same.predictor.pos, field), getattr(model.predictor.pos, field))
     twice = stretched.context_encoder.for_frames(16, stretch=True)  # stretching twice composes
     assert twice.pos.time_scale == 0.25 == model.context_encoder.for_frames(16, stretch=True).pos.time_scale
     ctx, tgt = torch.tensor([[0, 1, 8, 9]] * 2), [torch.tensor([[2, 3, 12, 13]] * 2)]

@@ -298,17 +298,24 @@ def longer_clips_report(model: nn.Module, preset: config.VJEPAPreset,
 
 @torch.no_grad()
 def prediction_errors(model: nn.Module, preset: config.VJEPAPreset, clips: torch.Tensor | None = None,
-                      n: int = 256) -> dict[str, float]:
+                      n: int = 256, kinds: tuple[str, ...] | None = None) -> dict:
     """The prediction error alone (the training loss less its variance and covariance terms, which depend on
     how many tokens a mask leaves visible) under the model's own masks (``preset.mask``, drawn with the
     preset's seed) on ``clips`` (default: the first ``n`` held-out test clips): ``evaluate.video_prediction_error``'s
     figures, with
     ``average_target`` (each place's mean target: a predictor that ignores its context) and ``copy_previous``
-    from ``evaluate.copy_baselines``. Mask kinds are compared by ``error`` against ``average_target``."""
+    from ``evaluate.copy_baselines``. Mask kinds are compared by ``error`` against ``average_target``.
+    With ``kinds``: mask kind -> those figures, for each of ``kinds`` in turn (the copy baselines, which do
+    not depend on the mask, computed once)."""
     clips = video_probe_data(preset)[2][:n] if clips is None else clips
-    errors = evaluate.video_prediction_error(model, clips, preset.mask, preset.keep_ratio, seed=preset.seed)
     copy = evaluate.copy_baselines(model, clips)
-    return {**errors, "average_target": copy["position_mean"], "copy_previous": copy["copy_previous"]}
+    baselines = {"average_target": copy["position_mean"], "copy_previous": copy["copy_previous"]}
+
+    def under(kind: str) -> dict[str, float]:
+        return {**evaluate.video_prediction_error(model, clips, kind, preset.keep_ratio, seed=preset.seed),
+                **baselines}
+
+    return under(preset.mask) if kinds is None else {kind: under(kind) for kind in kinds}
 
 
 def report(model: nn.Module, preset: config.VJEPAPreset) -> tuple[dict, str]:
